@@ -1,0 +1,102 @@
+/* csv.h: CSV and value parsing as pure functions over byte buffers.
+ *
+ * No I/O, no MPI, no globals, no allocation: every function reads the
+ * bytes it is given and writes only through its out-parameters, so each
+ * is easy to unit-test and to fuzz (libFuzzer harnesses call these).
+ *
+ * Record boundaries (DATA.md 7): every '"' toggles the quoted state; a
+ * record ends at a '\n' outside quotes. So the quote parity at any offset
+ * is the count of '"' before it, mod 2, which lets ranks and threads find
+ * boundaries in their own byte range after an exclusive prefix sum of
+ * per-chunk quote counts (csv_count). A trailing '\r' before '\n' belongs
+ * to the line ending (CRLF).
+ *
+ * Fields (RFC 4180): a field that starts with '"' is quoted; inside it
+ * '""' is one '"'; the closing quote must be followed by ',' or the end of
+ * the record. A '"' inside an unquoted field is malformed.
+ */
+#ifndef SEGCAST_CSV_H
+#define SEGCAST_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Result codes of the parsers (0 = ok). csv_error_text() names each one
+/// in words fit for rejects.csv ("unclosed quote", ...).
+typedef enum {
+  CSV_OK = 0,
+  CSV_E_UNCLOSED_QUOTE,   ///< a quote left open at the end of the record/file
+  CSV_E_AFTER_QUOTE,      ///< a closing quote followed by something other than ',' (e.g. "1"x)
+  CSV_E_BARE_QUOTE,       ///< a '"' inside an unquoted field
+  CSV_E_FIELD_COUNT,      ///< more or fewer fields than the header
+  CSV_E_UTF8,             ///< invalid UTF-8
+  CSV_E_NUL,              ///< a NUL byte
+  CSV_E_EMPTY,            ///< a required value is empty
+  CSV_E_INTEGER,          ///< not an integer (-?[0-9]+)
+  CSV_E_ID,               ///< not a positive id (digits, optionally .0+)
+  CSV_E_DECIMAL,          ///< not a decimal number
+  CSV_E_DATE,             ///< not a real date in the expected format
+  CSV_E_RANGE,            ///< a value outside its stated range
+  CSV_E_COUNT             ///< number of codes
+} csv_code;
+
+/// Words for a code, e.g. "bad number".
+const char *csv_error_text(csv_code c);
+
+/// A field: points into the record, or into the caller's scratch buffer
+/// when unquoting changed it.
+typedef struct {
+  const char *p;
+  uint32_t len;
+} csv_field;
+
+/// Counts '"' and '\n' bytes in buf[0..n). Fast (word at a time / SIMD by
+/// the compiler); the basis of parallel boundary finding.
+void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines);
+
+/// Given the quoted state at buf[0] (0 or 1), returns the offset just past
+/// the first '\n' that is outside quotes, or n when there is none.
+size_t csv_next_record(const char *buf, size_t n, int in_quote);
+
+/// Finds the end of the record starting at buf[0]: returns the offset of
+/// its terminating '\n' (outside quotes) or n when the record runs to the
+/// end of the buffer; *newlines gets the number of '\n' inside the record
+/// (quoted newlines), for line numbering; *quotes_open is 1 when the
+/// buffer ended inside quotes.
+size_t csv_record_end(const char *buf, size_t n, uint32_t *newlines, int *quotes_open);
+
+/// Splits one record (without its line ending; a trailing '\r' must be
+/// removed by the caller) into at most max_fields fields. Unquoted content
+/// is written to scratch (capacity >= len). *nfields gets the count found
+/// (it may exceed max_fields: counting continues, fields beyond are not
+/// stored). Returns CSV_OK or CSV_E_UNCLOSED_QUOTE / AFTER_QUOTE / BARE_QUOTE.
+csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_fields, int *nfields, char *scratch);
+
+/// CSV_OK when buf is valid UTF-8 without NUL bytes; else CSV_E_UTF8 or
+/// CSV_E_NUL. ASCII runs are checked a word at a time.
+csv_code csv_check_text(const char *buf, size_t n);
+
+/// Integer: -?[0-9]+, no '+', no spaces; overflow is CSV_E_INTEGER.
+csv_code parse_i64(const char *p, size_t n, int64_t *out);
+/// Id: a positive integer, optionally followed by '.' and one or more '0'
+/// (17850.0). 0, negatives, "17850." and spaces are CSV_E_ID.
+csv_code parse_id(const char *p, size_t n, int64_t *out);
+/// Decimal: -?([0-9]+(\.[0-9]*)?|\.[0-9]+), correctly rounded to double.
+csv_code parse_decimal(const char *p, size_t n, double *out);
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (any year).
+int32_t days_from_civil(int y, int m, int d);
+/// Inverse of days_from_civil.
+void civil_from_days(int32_t z, int *y, int *m, int *d);
+/// Date "YYYY-MM-DD" (a real date) -> days since epoch.
+csv_code parse_date(const char *p, size_t n, int32_t *day);
+/// Timestamp "YYYY-MM-DD HH:MM:SS" (real date, 00-23:00-59:00-59) ->
+/// day and seconds since midnight.
+csv_code parse_datetime(const char *p, size_t n, int32_t *day, int32_t *sec);
+/// Online Retail's "M/D/YYYY H:MM" (one or two digits for M, D, H) or
+/// "YYYY-MM-DD HH:MM:SS" -> day and seconds.
+csv_code parse_retail_datetime(const char *p, size_t n, int32_t *day, int32_t *sec);
+/// Transactions dates: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" or "YYYYMMDD".
+csv_code parse_any_date(const char *p, size_t n, int32_t *day, int32_t *sec);
+
+#endif

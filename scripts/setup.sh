@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything segcast needs from Debian 12's archive (run as root).
+# Idempotent: re-running only checks that the packages are present.
+set -euo pipefail
+PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
+      libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev
+      zlib1g-dev xz-utils python3 python3-numpy python3-pandas python3-sklearn
+      python3-xgboost python3-h5py-mpi"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+fi

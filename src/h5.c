@@ -1,0 +1,383 @@
+/* h5.c: parallel HDF5 tables, arrays, strings and attributes (see h5.h).
+ *
+ * Traps handled here (FIELD-NOTES.md): compression needs collective
+ * writes and chunking; every rank joins every call even with nothing to
+ * write (H5Sselect_none); chunks are allocated at creation, so the fill
+ * value is never written; metadata operations are collective.
+ * Chunk size: 1 Mi rows at most, and never more rows than the table holds.
+ */
+#include "h5.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+
+#define CHUNK_ROWS ((hsize_t)1 << 20)
+
+static hid_t h5_type(sc_coltype t) {
+  switch (t) {
+    case SC_U8: return H5T_NATIVE_UINT8;
+    case SC_I32: return H5T_NATIVE_INT32;
+    case SC_I64: return H5T_NATIVE_INT64;
+    case SC_F64: return H5T_NATIVE_DOUBLE;
+  }
+  return H5T_NATIVE_UINT8;
+}
+
+static sc_status h5_err(const sc_h5 *f, const char *what, const char *obj) {
+  return sc_fail(SC_EIO, "HDF5: cannot %s %s in %s: check the file is a segcast file and the disk has room", what, obj,
+                 f->path);
+}
+
+sc_status h5_create(sc_h5 *f, const char *path) {
+  snprintf(f->path, sizeof f->path, "%s", path);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t fapl = (hid_t)comm_h5_fapl();
+  hid_t fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  f->fid = fid;
+  return comm_agree(fid < 0 ? sc_fail(SC_EIO, "cannot create HDF5 file %s: check the folder exists and is writable", path)
+                            : SC_OK);
+}
+
+sc_status h5_open(sc_h5 *f, const char *path, int writable) {
+  snprintf(f->path, sizeof f->path, "%s", path);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t fapl = (hid_t)comm_h5_fapl();
+  hid_t fid = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  f->fid = fid;
+  return comm_agree(fid < 0 ? sc_fail(SC_ESTORE, "cannot open HDF5 file %s: run the step that writes it first", path)
+                            : SC_OK);
+}
+
+sc_status h5_open_or_create(sc_h5 *f, const char *path) {
+  FILE *probe = fopen(path, "rb");
+  int exists = probe != NULL;
+  if (probe) fclose(probe);
+  int64_t all = comm_min1_i64(exists);
+  if (all) return h5_open(f, path, 1);
+  return h5_create(f, path);
+}
+
+sc_status h5_close(sc_h5 *f) {
+  if (f->fid <= 0) return SC_OK;
+  herr_t e = H5Fclose((hid_t)f->fid);
+  f->fid = 0;
+  return comm_agree(e < 0 ? sc_fail(SC_EIO, "closing %s failed: check free disk space", f->path) : SC_OK);
+}
+
+int h5_exists(sc_h5 *f, const char *obj) {
+  if (!strcmp(obj, "/")) return 1;
+  /* check each path component so a missing parent is not an error */
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", obj);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == 0) {
+      char c = *p;
+      *p = 0;
+      if (H5Lexists((hid_t)f->fid, buf, H5P_DEFAULT) <= 0) return 0;
+      if (!c) break;
+      *p = c;
+    }
+  }
+  return 1;
+}
+
+sc_status h5_remove(sc_h5 *f, const char *obj) {
+  if (h5_exists(f, obj) && H5Ldelete((hid_t)f->fid, obj, H5P_DEFAULT) < 0) return comm_agree(h5_err(f, "remove", obj));
+  return comm_agree(SC_OK);
+}
+
+/* Creates intermediate groups of a path like "/a/b/c" (not c itself). */
+static void h5_parents(sc_h5 *f, const char *path) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (H5Lexists((hid_t)f->fid, buf, H5P_DEFAULT) <= 0) {
+      hid_t g = H5Gcreate2((hid_t)f->fid, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (g >= 0) H5Gclose(g);
+    }
+    *p = '/';
+  }
+}
+
+/* Collective write of a 1-D (or rows x cols) dataset: this rank's `n` rows
+ * land at row `off` of a dataset of `total` rows. */
+static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const void *data, hsize_t off, hsize_t n,
+                               hsize_t total, hsize_t cols, int compress) {
+  h5_parents(f, path);
+  hsize_t dims[2] = {total, cols};
+  int rank = cols > 1 ? 2 : 1;
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  if (compress && total > 0) {
+    hsize_t chunk[2] = {total < CHUNK_ROWS ? total : CHUNK_ROWS, cols};
+    H5Pset_chunk(dcpl, rank, chunk);
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 1);
+  }
+  if (H5Lexists((hid_t)f->fid, path, H5P_DEFAULT) > 0) H5Ldelete((hid_t)f->fid, path, H5P_DEFAULT);
+  hid_t ds = H5Dcreate2((hid_t)f->fid, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  sc_status s = SC_OK;
+  if (ds < 0) s = h5_err(f, "create dataset", path);
+  else {
+    hid_t fs = H5Dget_space(ds);
+    hsize_t start[2] = {off, 0}, count[2] = {n, cols};
+    hid_t ms = H5Screate_simple(rank, count, NULL);
+    if (n > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    else {
+      H5Sselect_none(fs);
+      H5Sselect_none(ms);
+    }
+    hid_t dxpl = (hid_t)comm_h5_dxpl();
+    static const char dummy[8];
+    if (H5Dwrite(ds, type, ms, fs, dxpl, n > 0 ? data : dummy) < 0) s = h5_err(f, "write", path);
+    H5Pclose(dxpl);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(ds);
+  }
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  return comm_agree(s);
+}
+
+/* Collective read of rows [off, off+n) of a dataset; *data allocated. */
+static sc_status h5_read_rows(sc_h5 *f, const char *path, hid_t type, size_t esize, void **data, hsize_t off, hsize_t n,
+                              hsize_t cols) {
+  sc_status s = SC_OK;
+  hid_t ds = H5Dopen2((hid_t)f->fid, path, H5P_DEFAULT);
+  if (ds < 0) return comm_agree(sc_fail(SC_ESTORE, "%s has no dataset %s: rewrite it with this version", f->path, path));
+  s = sc_alloc(data, (size_t)(n ? n : 1) * cols * esize);
+  hid_t fs = H5Dget_space(ds);
+  int rank = H5Sget_simple_extent_ndims(fs);
+  hsize_t start[2] = {off, 0}, count[2] = {n, cols};
+  hid_t ms = H5Screate_simple(rank, count, NULL);
+  if (n > 0 && !s) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  else {
+    H5Sselect_none(fs);
+    H5Sselect_none(ms);
+  }
+  hid_t dxpl = (hid_t)comm_h5_dxpl();
+  char dummy[16];
+  if (H5Dread(ds, type, ms, fs, dxpl, (n > 0 && !s) ? *data : dummy) < 0 && !s) s = h5_err(f, "read", path);
+  H5Pclose(dxpl);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5Dclose(ds);
+  return comm_agree(s);
+}
+
+static hsize_t h5_rows(sc_h5 *f, const char *path, hsize_t *cols) {
+  hid_t ds = H5Dopen2((hid_t)f->fid, path, H5P_DEFAULT);
+  if (ds < 0) return (hsize_t)-1;
+  hid_t fs = H5Dget_space(ds);
+  hsize_t dims[2] = {0, 1};
+  int r = H5Sget_simple_extent_dims(fs, dims, NULL);
+  if (cols) *cols = r == 2 ? dims[1] : 1;
+  H5Sclose(fs);
+  H5Dclose(ds);
+  return dims[0];
+}
+
+sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t) {
+  int64_t off = comm_exscan_i64(t->n), total = comm_sum1_i64(t->n);
+  SC_TRY(h5_remove(f, group));
+  char path[512];
+  for (int c = 0; c < t->ncols; c++) {
+    snprintf(path, sizeof path, "%s/%s", group, t->cols[c].name);
+    SC_TRY(h5_write_rows(f, path, h5_type(t->cols[c].type), t->cols[c].data, (hsize_t)off, (hsize_t)t->n,
+                         (hsize_t)total, 1, 1));
+  }
+  /* column order and types, so a reader rebuilds the same table */
+  char spec[SC_TABLE_MAXCOLS * 40] = "";
+  static const char *tn[] = {"u8", "i32", "i64", "f64"};
+  for (int c = 0; c < t->ncols; c++) {
+    size_t l = strlen(spec);
+    snprintf(spec + l, sizeof spec - l, "%s%s:%s", c ? "," : "", t->cols[c].name, tn[t->cols[c].type]);
+  }
+  if (t->ncols == 0) h5_parents(f, path);
+  SC_TRY(h5_set_attr_str(f, group, "columns", spec));
+  return h5_set_attr_i64(f, group, "rows", total);
+}
+
+sc_status h5_read_table(sc_h5 *f, const char *group, sc_table *t, int64_t *total_out) {
+  char spec[SC_TABLE_MAXCOLS * 40];
+  int64_t total = 0;
+  if (!h5_exists(f, group)) return comm_agree(sc_fail(SC_ESTORE, "%s has no table %s: run the stage that writes it", f->path, group));
+  SC_TRY(h5_get_attr_str(f, group, "columns", spec, sizeof spec));
+  SC_TRY(h5_get_attr_i64(f, group, "rows", &total));
+  const char *name = strrchr(group, '/');
+  SC_TRY(comm_agree(table_init(t, name ? name + 1 : group, spec)));
+  int size = comm_size(), rank = comm_rank();
+  hsize_t lo = (hsize_t)(total * rank / size), hi = (hsize_t)(total * (rank + 1) / size);
+  char path[512];
+  for (int c = 0; c < t->ncols; c++) {
+    snprintf(path, sizeof path, "%s/%s", group, t->cols[c].name);
+    void *d = NULL;
+    SC_TRY(h5_read_rows(f, path, h5_type(t->cols[c].type), coltype_size(t->cols[c].type), &d, lo, hi - lo, 1));
+    t->cols[c].data = d;
+  }
+  t->n = t->cap = (int64_t)(hi - lo);
+  if (total_out) *total_out = total;
+  return SC_OK;
+}
+
+sc_status h5_write_strings(sc_h5 *f, const char *path, char *const *s, int64_t n) {
+  /* a byte blob plus end offsets: parallel HDF5 cannot write variable-length strings collectively */
+  int64_t *ends = NULL, bytes = 0;
+  char *blob = NULL;
+  sc_status st = sc_alloc(&ends, (size_t)(n + 1) * sizeof *ends);
+  for (int64_t i = 0; !st && i < n; i++) bytes += (int64_t)strlen(s[i]);
+  if (!st) st = sc_alloc(&blob, (size_t)bytes + 1);
+  int64_t o = 0;
+  for (int64_t i = 0; !st && i < n; i++) {
+    size_t l = strlen(s[i]);
+    memcpy(blob + o, s[i], l);
+    o += (int64_t)l;
+    ends[i] = o;
+  }
+  st = comm_agree(st);
+  char p[512];
+  int root = comm_rank() == 0;
+  snprintf(p, sizeof p, "%s/bytes", path);
+  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_UINT8, blob, 0, root ? (hsize_t)bytes : 0, (hsize_t)bytes, 1, bytes > 0);
+  snprintf(p, sizeof p, "%s/ends", path);
+  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_INT64, ends, 0, root ? (hsize_t)n : 0, (hsize_t)n, 1, n > 0);
+  free(ends);
+  free(blob);
+  return st;
+}
+
+sc_status h5_read_strings(sc_h5 *f, const char *path, char ***out, int64_t *n_out) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/ends", path);
+  hsize_t n = h5_rows(f, p, NULL);
+  if (n == (hsize_t)-1) return comm_agree(sc_fail(SC_ESTORE, "%s has no string list %s", f->path, path));
+  int64_t *ends = NULL;
+  char *blob = NULL;
+  SC_TRY(h5_read_rows(f, p, H5T_NATIVE_INT64, 8, (void **)&ends, 0, n, 1));
+  int64_t bytes = n ? ends[n - 1] : 0;
+  snprintf(p, sizeof p, "%s/bytes", path);
+  sc_status s = h5_read_rows(f, p, H5T_NATIVE_UINT8, 1, (void **)&blob, 0, (hsize_t)bytes, 1);
+  char **v = NULL;
+  if (!s) s = sc_calloc(&v, (size_t)n + 1, sizeof *v);
+  for (hsize_t i = 0; !s && i < n; i++) {
+    int64_t a = i ? ends[i - 1] : 0, l = ends[i] - a;
+    s = sc_alloc(&v[i], (size_t)l + 1);
+    if (!s) {
+      memcpy(v[i], blob + a, (size_t)l);
+      v[i][l] = 0;
+    }
+  }
+  free(ends);
+  free(blob);
+  *out = v;
+  *n_out = (int64_t)n;
+  return comm_agree(s);
+}
+
+sc_status h5_write_f64(sc_h5 *f, const char *path, const double *v, int64_t rows, int64_t cols) {
+  return h5_write_rows(f, path, H5T_NATIVE_DOUBLE, v, 0, comm_rank() == 0 ? (hsize_t)rows : 0, (hsize_t)rows,
+                       (hsize_t)cols, 0);
+}
+
+sc_status h5_read_f64(sc_h5 *f, const char *path, double **v, int64_t *rows, int64_t *cols) {
+  hsize_t c = 1, r = h5_rows(f, path, &c);
+  if (r == (hsize_t)-1) return comm_agree(sc_fail(SC_ESTORE, "%s has no array %s", f->path, path));
+  *rows = (int64_t)r;
+  if (cols) *cols = (int64_t)c;
+  return h5_read_rows(f, path, H5T_NATIVE_DOUBLE, 8, (void **)v, 0, r, c);
+}
+
+sc_status h5_write_i64(sc_h5 *f, const char *path, const int64_t *v, int64_t n) {
+  return h5_write_rows(f, path, H5T_NATIVE_INT64, v, 0, comm_rank() == 0 ? (hsize_t)n : 0, (hsize_t)n, 1, 0);
+}
+
+sc_status h5_read_i64(sc_h5 *f, const char *path, int64_t **v, int64_t *n) {
+  hsize_t r = h5_rows(f, path, NULL);
+  if (r == (hsize_t)-1) return comm_agree(sc_fail(SC_ESTORE, "%s has no array %s", f->path, path));
+  *n = (int64_t)r;
+  return h5_read_rows(f, path, H5T_NATIVE_INT64, 8, (void **)v, 0, r, 1);
+}
+
+/* Attributes: written with the same value on every rank (collective). */
+static sc_status h5_set_attr(sc_h5 *f, const char *obj, const char *name, hid_t type, const void *v) {
+  h5_parents(f, obj);
+  if (strcmp(obj, "/") && H5Lexists((hid_t)f->fid, obj, H5P_DEFAULT) <= 0) {
+    hid_t g = H5Gcreate2((hid_t)f->fid, obj, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g >= 0) H5Gclose(g);
+  }
+  hid_t o = H5Oopen((hid_t)f->fid, obj, H5P_DEFAULT);
+  if (o < 0) return comm_agree(h5_err(f, "open", obj));
+  if (H5Aexists(o, name) > 0) H5Adelete(o, name);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(o, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  sc_status s = (a < 0 || H5Awrite(a, type, v) < 0) ? h5_err(f, "write attribute", name) : SC_OK;
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  H5Oclose(o);
+  return comm_agree(s);
+}
+
+static sc_status h5_get_attr(sc_h5 *f, const char *obj, const char *name, hid_t type, void *v) {
+  hid_t o = H5Oopen((hid_t)f->fid, obj, H5P_DEFAULT);
+  if (o < 0) return comm_agree(sc_fail(SC_ESTORE, "%s has no %s: it was not written by this version", f->path, obj));
+  sc_status s = SC_OK;
+  hid_t a = H5Aopen(o, name, H5P_DEFAULT);
+  if (a < 0 || H5Aread(a, type, v) < 0) s = sc_fail(SC_ESTORE, "%s: %s has no attribute %s", f->path, obj, name);
+  if (a >= 0) H5Aclose(a);
+  H5Oclose(o);
+  return comm_agree(s);
+}
+
+sc_status h5_set_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t v) {
+  return h5_set_attr(f, obj, name, H5T_NATIVE_INT64, &v);
+}
+sc_status h5_get_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t *v) {
+  return h5_get_attr(f, obj, name, H5T_NATIVE_INT64, v);
+}
+sc_status h5_set_attr_f64(sc_h5 *f, const char *obj, const char *name, double v) {
+  return h5_set_attr(f, obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+sc_status h5_get_attr_f64(sc_h5 *f, const char *obj, const char *name, double *v) {
+  return h5_get_attr(f, obj, name, H5T_NATIVE_DOUBLE, v);
+}
+
+sc_status h5_set_attr_str(sc_h5 *f, const char *obj, const char *name, const char *v) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, strlen(v) + 1);
+  sc_status s = h5_set_attr(f, obj, name, t, v);
+  H5Tclose(t);
+  return s;
+}
+
+sc_status h5_get_attr_str(sc_h5 *f, const char *obj, const char *name, char *buf, size_t cap) {
+  hid_t o = H5Oopen((hid_t)f->fid, obj, H5P_DEFAULT);
+  sc_status s = SC_OK;
+  if (o < 0) return comm_agree(sc_fail(SC_ESTORE, "%s has no %s: it was not written by this version", f->path, obj));
+  hid_t a = H5Aopen(o, name, H5P_DEFAULT);
+  if (a < 0) s = sc_fail(SC_ESTORE, "%s: %s has no attribute %s", f->path, obj, name);
+  else {
+    hid_t ft = H5Aget_type(a);
+    size_t sz = H5Tget_size(ft);
+    H5Tclose(ft);
+    if (sz + 1 > cap) s = sc_fail(SC_ESTORE, "%s: attribute %s too long", f->path, name);
+    else {
+      hid_t t = H5Tcopy(H5T_C_S1);
+      H5Tset_size(t, sz);
+      memset(buf, 0, cap);
+      if (H5Aread(a, t, buf) < 0) s = sc_fail(SC_ESTORE, "%s: cannot read attribute %s", f->path, name);
+      H5Tclose(t);
+    }
+    H5Aclose(a);
+  }
+  H5Oclose(o);
+  return comm_agree(s);
+}

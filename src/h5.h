@@ -1,0 +1,63 @@
+/* h5.h: parallel HDF5 access for the store, results.h5 and checkpoints.
+ *
+ * Tables are groups with one chunked, deflate-compressed dataset per
+ * column, written collectively: every rank writes its own rows as one
+ * hyperslab after those of lower ranks (empty ranks select none). Reading
+ * splits the rows evenly over the current ranks, so a file written at one
+ * rank count is read at any other; callers re-partition with
+ * table_exchange. Small replicated values (dictionaries, attributes,
+ * centroids) are written from rank 0's copy and read by every rank.
+ * Every function here is collective.
+ */
+#ifndef SEGCAST_H5_H
+#define SEGCAST_H5_H
+
+#include <stdint.h>
+
+#include "segcast.h"
+#include "table.h"
+
+typedef struct {
+  int64_t fid;
+  char path[1024];
+} sc_h5;
+
+/// Creates (truncates) a file.
+sc_status h5_create(sc_h5 *f, const char *path);
+/// Opens an existing file, read-only or read-write.
+sc_status h5_open(sc_h5 *f, const char *path, int writable);
+/// Opens read-write, creating the file when it does not exist.
+sc_status h5_open_or_create(sc_h5 *f, const char *path);
+sc_status h5_close(sc_h5 *f);
+/// True (on every rank) when the object exists.
+int h5_exists(sc_h5 *f, const char *obj);
+
+/// Writes table t as group `group` (replacing one of that name).
+sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t);
+/// Reads group `group` into t (initialised here with the file's columns),
+/// rows split evenly over ranks in file order. *total gets the global row
+/// count (may be NULL).
+sc_status h5_read_table(sc_h5 *f, const char *group, sc_table *t, int64_t *total);
+
+/// Replicated string list (same on every rank; rank 0's copy is written).
+sc_status h5_write_strings(sc_h5 *f, const char *path, char *const *s, int64_t n);
+sc_status h5_read_strings(sc_h5 *f, const char *path, char ***s, int64_t *n);
+/// Replicated arrays (rank 0's copy is written); read allocates *v.
+sc_status h5_write_f64(sc_h5 *f, const char *path, const double *v, int64_t rows, int64_t cols);
+sc_status h5_read_f64(sc_h5 *f, const char *path, double **v, int64_t *rows, int64_t *cols);
+sc_status h5_write_i64(sc_h5 *f, const char *path, const int64_t *v, int64_t n);
+sc_status h5_read_i64(sc_h5 *f, const char *path, int64_t **v, int64_t *n);
+
+/// Attributes on an object ("/" for the file): integers, doubles, text.
+sc_status h5_set_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t v);
+sc_status h5_get_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t *v);
+sc_status h5_set_attr_f64(sc_h5 *f, const char *obj, const char *name, double v);
+sc_status h5_get_attr_f64(sc_h5 *f, const char *obj, const char *name, double *v);
+sc_status h5_set_attr_str(sc_h5 *f, const char *obj, const char *name, const char *v);
+/// Reads a text attribute into buf (cap bytes).
+sc_status h5_get_attr_str(sc_h5 *f, const char *obj, const char *name, char *buf, size_t cap);
+
+/// Removes an object when present (groups replaced on rewrite).
+sc_status h5_remove(sc_h5 *f, const char *obj);
+
+#endif

@@ -1,0 +1,191 @@
+/* main.c: segcast's command line, read as the pipeline's outline.
+ *
+ *   segcast generate --layout marketplace --out DIR --users N [--seed S]
+ *   segcast run      --config FILE [--set section.key=value ...]
+ *   segcast ingest | segment | forecast | report   (same options as run)
+ *   segcast predict  --model DIR --in FILE --out FILE
+ *
+ * Every command runs the same alone, under mpirun or under srun. On
+ * failure rank 0 prints one line to stderr, the outputs this run made are
+ * removed, and the exit status is the error's code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "comm.h"
+#include "stages.h"
+
+static const char *usage =
+    "usage: segcast COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  generate --layout marketplace --out DIR --users N [--seed S]\n"
+    "                      write a synthetic marketplace data set (same bytes at any rank count)\n"
+    "  run --config FILE [--set section.key=value ...]\n"
+    "                      the whole job: ingest, segment, forecast, report\n"
+    "  ingest|segment|forecast|report --config FILE [--set ...]\n"
+    "                      one stage, reading and writing the HDF5 store and the output folder\n"
+    "  predict --model DIR --in FILE --out FILE\n"
+    "                      assign customers of a feature CSV to the fitted segments\n"
+    "\n"
+    "options: --help (also after a command), --version\n"
+    "Run under MPI with: mpirun -np N segcast run --config configs/default.ini\n";
+
+static const char *stage_usage =
+    "usage: segcast %s --config FILE [--set section.key=value ...]\n"
+    "  --config FILE   INI configuration (configs/default.ini, small.ini, large.ini)\n"
+    "  --set s.k=v     override one key (repeatable); keys are listed in docs/config.md\n";
+
+/* Reads --config/--set into cfg. */
+static sc_status parse_stage_args(int argc, char **argv, const char *cmd, sc_config *cfg, int *help) {
+  config_defaults(cfg);
+  const char *path = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      *help = 1;
+      return SC_OK;
+    }
+    if (!strcmp(argv[i], "--config") && i + 1 < argc) path = argv[++i];
+    else if (!strcmp(argv[i], "--set") && i + 1 < argc) i++;
+    else return sc_fail(SC_EUSAGE, "segcast %s: unexpected argument '%s' (see segcast %s --help)", cmd, argv[i], cmd);
+  }
+  if (path) SC_TRY(config_load(cfg, path));
+  for (int i = 0; i < argc; i++)
+    if (!strcmp(argv[i], "--set")) SC_TRY(config_set(cfg, argv[++i]));
+  return config_validate(cfg);
+}
+
+/* Loads an earlier summary.json of the output folder so that a stage run
+ * alone adds to it instead of losing what earlier stages recorded. */
+static void merge_old_summary(sc_run *run) {
+  char p[SC_PATH_MAX];
+  json_t *old = json_load_file(out_path(run, "summary.json", p), 0, NULL);
+  if (!old) return;
+  const char *key;
+  json_t *v;
+  json_object_foreach(old, key, v) {
+    if (!strcmp(key, "seconds")) {
+      const char *k2;
+      json_t *v2;
+      json_object_foreach(v, k2, v2) if (strcmp(k2, "total")) run_time(run, k2, json_number_value(v2));
+    } else if (strcmp(key, "ranks") && strcmp(key, "threads") && strcmp(key, "version") && strcmp(key, "config")) {
+      json_object_set(run->summary, key, v);
+    }
+  }
+  json_decref(old);
+}
+
+static int file_exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+/* `run` and the single stages. */
+static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
+  sc_config cfg;
+  int help = 0;
+  SC_TRY(comm_agree(parse_stage_args(argc, argv, cmd, &cfg, &help)));
+  if (help) {
+    if (comm_rank() == 0) printf(stage_usage, cmd);
+    return SC_OK;
+  }
+  sc_run run;
+  SC_TRY(run_init(&run, &cfg));
+  sc_status s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
+  int all = !strcmp(cmd, "run");
+  sc_say("segcast %s %s: %d rank%s x %d thread%s, output in %s", SEGCAST_VERSION, cmd, run.size,
+         run.size > 1 ? "s" : "", run.threads, run.threads > 1 ? "s" : "", cfg.out);
+  if (!all) merge_old_summary(&run);
+
+  /* The default job brings its own data: generate it when missing. */
+  if (!s && all && cfg.gen_users > 0) {
+    char probe[SC_PATH_MAX + 16];
+    snprintf(probe, sizeof probe, "%s/orders.csv", cfg.path);
+    if (!file_exists(probe)) {
+      double t = sc_now();
+      sc_say("generate: %lld users into %s", (long long)cfg.gen_users, cfg.path);
+      s = generate_marketplace(cfg.path, cfg.gen_users, (uint64_t)cfg.gen_seed);
+      run_time(&run, "generate", sc_now() - t);
+    } else {
+      sc_say("generate: %s already holds data; using it", cfg.path);
+    }
+  }
+
+  sc_dataset ds;
+  memset(&ds, 0, sizeof ds);
+  int need_data = all || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "forecast");
+  if (!s && need_data) {
+    double t = sc_now();
+    if (all || !strcmp(cmd, "ingest")) {
+      s = stage_ingest(&run, &ds);
+      run_time(&run, "ingest", sc_now() - t);
+    } else {
+      s = store_load(&run, &ds);
+      run_time(&run, "load", sc_now() - t);
+    }
+  }
+  int do_seg = all || !strcmp(cmd, "segment"), do_fc = (all && cfg.enabled) || !strcmp(cmd, "forecast");
+  if (!s && (do_seg || do_fc)) {
+    sc_h5 res;
+    char tmp[SC_PATH_MAX];
+    s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
+    if (!s) s = h5_open_or_create(&res, out_tmp_path(&run, "results.h5", tmp));
+    if (!s) {
+      if (do_seg) {
+        double t = sc_now();
+        s = stage_segment(&run, &ds, &res);
+        run_time(&run, "segment", sc_now() - t);
+      }
+      if (!s && do_fc) {
+        double t = sc_now();
+        s = stage_forecast(&run, &ds, &res);
+        run_time(&run, "forecast", sc_now() - t);
+      }
+      sc_status c = h5_close(&res);
+      if (!s) s = c;
+    }
+    if (!s && comm_rank() == 0) s = out_commit_path(&run, "results.h5");
+    s = comm_agree(s);
+  }
+  dataset_free(&ds);
+  if (!s && (all || !strcmp(cmd, "report"))) {
+    double t = sc_now();
+    s = comm_agree(comm_rank() == 0 ? stage_report(&run) : SC_OK);
+    run_time(&run, "report", sc_now() - t);
+  }
+  if (!s) s = comm_agree(run_write_summary(&run));
+  if (!s) sc_say("%s: done in %.2f s; outputs in %s", cmd, sc_now() - run.t_start, cfg.out);
+  run_free(&run);
+  return s;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--version")) {
+    printf("segcast %s\n", SEGCAST_VERSION);
+    return 0;
+  }
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? SC_EUSAGE : 0;
+  }
+  sc_status s = comm_init(&argc, &argv);
+  if (s) {
+    fprintf(stderr, "segcast: %s\n", sc_message());
+    return s;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "generate")) s = cmd_generate(argc - 2, argv + 2);
+  else if (!strcmp(cmd, "predict")) s = cmd_predict(argc - 2, argv + 2);
+  else if (!strcmp(cmd, "run") || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "forecast") ||
+           !strcmp(cmd, "report"))
+    s = cmd_pipeline(cmd, argc - 2, argv + 2);
+  else s = comm_agree(sc_fail(SC_EUSAGE, "unknown command '%s' (see segcast --help)", cmd));
+  if (s) {
+    out_cleanup();
+    if (comm_rank() == 0) fprintf(stderr, "segcast: error: %s\n", sc_message());
+  }
+  comm_finalize();
+  return s;
+}

@@ -1,0 +1,230 @@
+/* table.c: struct-of-arrays tables: allocation, permutation, sorting, and
+ * the row exchange between ranks (one Alltoallv per column).
+ *
+ * Sorting builds a permutation with a stable merge sort on the key columns
+ * and applies it column by column, so wide tables move each column once.
+ */
+#include "table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+
+size_t coltype_size(sc_coltype t) {
+  static const size_t sz[] = {1, 4, 8, 8};
+  return sz[t];
+}
+
+sc_status table_init(sc_table *t, const char *name, const char *spec) {
+  memset(t, 0, sizeof *t);
+  snprintf(t->name, sizeof t->name, "%s", name);
+  const char *p = spec;
+  while (*p) {
+    if (t->ncols == SC_TABLE_MAXCOLS) return sc_fail(SC_EINTERNAL, "table %s: too many columns", name);
+    const char *colon = strchr(p, ':');
+    if (!colon) return sc_fail(SC_EINTERNAL, "table %s: bad spec '%s'", name, spec);
+    sc_column *c = &t->cols[t->ncols++];
+    size_t len = (size_t)(colon - p);
+    if (len >= sizeof c->name) return sc_fail(SC_EINTERNAL, "table %s: column name too long", name);
+    memcpy(c->name, p, len);
+    c->name[len] = 0;
+    const char *ty = colon + 1;
+    if (!strncmp(ty, "u8", 2)) c->type = SC_U8;
+    else if (!strncmp(ty, "i32", 3)) c->type = SC_I32;
+    else if (!strncmp(ty, "i64", 3)) c->type = SC_I64;
+    else if (!strncmp(ty, "f64", 3)) c->type = SC_F64;
+    else return sc_fail(SC_EINTERNAL, "table %s: bad type in '%s'", name, spec);
+    const char *comma = strchr(ty, ',');
+    p = comma ? comma + 1 : ty + strlen(ty);
+  }
+  return SC_OK;
+}
+
+void table_free(sc_table *t) {
+  for (int i = 0; i < t->ncols; i++) {
+    free(t->cols[i].data);
+    t->cols[i].data = NULL;
+  }
+  t->n = t->cap = 0;
+}
+
+sc_status table_reserve(sc_table *t, int64_t rows) {
+  if (rows <= t->cap) return SC_OK;
+  int64_t cap = t->cap ? t->cap : 1024;
+  while (cap < rows) cap += cap / 2 + 1;
+  for (int i = 0; i < t->ncols; i++)
+    SC_TRY(sc_realloc(&t->cols[i].data, (size_t)cap * coltype_size(t->cols[i].type)));
+  t->cap = cap;
+  return SC_OK;
+}
+
+sc_status table_resize(sc_table *t, int64_t rows) {
+  SC_TRY(table_reserve(t, rows));
+  t->n = rows;
+  return SC_OK;
+}
+
+int table_col_index(const sc_table *t, const char *name) {
+  for (int i = 0; i < t->ncols; i++)
+    if (!strcmp(t->cols[i].name, name)) return i;
+  return -1;
+}
+
+void *table_col(const sc_table *t, const char *name) {
+  int i = table_col_index(t, name);
+  return i < 0 ? NULL : t->cols[i].data;
+}
+
+static void *table_typed(const sc_table *t, const char *name, sc_coltype ty) {
+  int i = table_col_index(t, name);
+  if (i < 0 || t->cols[i].type != ty) {
+    sc_fail(SC_EINTERNAL, "table %s has no column %s of the expected type", t->name, name);
+    return NULL;
+  }
+  if (!t->cols[i].data && table_reserve((sc_table *)t, 1)) return NULL;
+  return t->cols[i].data;
+}
+
+int64_t *table_i64(const sc_table *t, const char *name) { return table_typed(t, name, SC_I64); }
+int32_t *table_i32(const sc_table *t, const char *name) { return table_typed(t, name, SC_I32); }
+double *table_f64(const sc_table *t, const char *name) { return table_typed(t, name, SC_F64); }
+uint8_t *table_u8(const sc_table *t, const char *name) { return table_typed(t, name, SC_U8); }
+
+sc_status table_append(sc_table *dst, const sc_table *src) {
+  if (dst->ncols != src->ncols) return sc_fail(SC_EINTERNAL, "table_append: %s and %s differ", dst->name, src->name);
+  int64_t n0 = dst->n;
+  SC_TRY(table_resize(dst, n0 + src->n));
+  for (int i = 0; i < src->ncols; i++) {
+    size_t es = coltype_size(src->cols[i].type);
+    if (src->n) memcpy((char *)dst->cols[i].data + (size_t)n0 * es, src->cols[i].data, (size_t)src->n * es);
+  }
+  return SC_OK;
+}
+
+sc_status table_permute(sc_table *t, const int64_t *perm, int64_t n_out) {
+  void *tmp = NULL;
+  int64_t n = n_out > t->n ? n_out : t->n;
+  SC_TRY(sc_alloc(&tmp, (size_t)(n ? n : 1) * 8));
+  for (int c = 0; c < t->ncols; c++) {
+    size_t es = coltype_size(t->cols[c].type);
+    const char *src = t->cols[c].data;
+    char *d = tmp;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n_out; i++) memcpy(d + (size_t)i * es, src + (size_t)perm[i] * es, es);
+    if (n_out) memcpy(t->cols[c].data, tmp, (size_t)n_out * es);
+  }
+  t->n = n_out;
+  free(tmp);
+  return SC_OK;
+}
+
+/* Stable merge sort of an index array by up to three int64 keys. */
+typedef struct {
+  const int64_t *k[3];
+  int nk;
+} sort_keys;
+
+static int key_less(const sort_keys *s, int64_t a, int64_t b) {
+  for (int i = 0; i < s->nk; i++) {
+    int64_t x = s->k[i][a], y = s->k[i][b];
+    if (x != y) return x < y;
+  }
+  return 0;
+}
+
+static void merge_sort(const sort_keys *s, int64_t *a, int64_t *tmp, int64_t n, int depth) {
+  if (n < 32) {
+    for (int64_t i = 1; i < n; i++) {
+      int64_t v = a[i], j = i;
+      while (j > 0 && key_less(s, v, a[j - 1])) {
+        a[j] = a[j - 1];
+        j--;
+      }
+      a[j] = v;
+    }
+    return;
+  }
+  int64_t h = n / 2;
+  if (depth < 4 && n > 100000) {
+#pragma omp task shared(s, a, tmp)
+    merge_sort(s, a, tmp, h, depth + 1);
+#pragma omp task shared(s, a, tmp)
+    merge_sort(s, a + h, tmp + h, n - h, depth + 1);
+#pragma omp taskwait
+  } else {
+    merge_sort(s, a, tmp, h, depth + 1);
+    merge_sort(s, a + h, tmp + h, n - h, depth + 1);
+  }
+  if (!key_less(s, a[h], a[h - 1])) return; /* already in order */
+  int64_t i = 0, j = h, o = 0;
+  while (i < h && j < n) tmp[o++] = key_less(s, a[j], a[i]) ? a[j++] : a[i++];
+  while (i < h) tmp[o++] = a[i++];
+  while (j < n) tmp[o++] = a[j++];
+  memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3) {
+  sort_keys s = {{0}, 0};
+  const char *names[3] = {k1, k2, k3};
+  for (int i = 0; i < 3; i++) {
+    if (!names[i]) continue;
+    const int64_t *k = table_i64(t, names[i]);
+    if (!k) return SC_EINTERNAL;
+    s.k[s.nk++] = k;
+  }
+  int64_t *perm = NULL, *tmp = NULL;
+  SC_TRY(sc_alloc(&perm, (size_t)(t->n + 1) * sizeof *perm));
+  sc_status st = sc_alloc(&tmp, (size_t)(t->n + 1) * sizeof *tmp);
+  if (st) {
+    free(perm);
+    return st;
+  }
+  int sorted = 1;
+  for (int64_t i = 0; i < t->n; i++) perm[i] = i;
+  for (int64_t i = 1; i < t->n && sorted; i++) sorted = !key_less(&s, i, i - 1);
+  if (!sorted) {
+#pragma omp parallel
+#pragma omp single
+    merge_sort(&s, perm, tmp, t->n, 0);
+    st = table_permute(t, perm, t->n);
+  }
+  free(perm);
+  free(tmp);
+  return st;
+}
+
+sc_status table_exchange(sc_table *t, const int32_t *dest) {
+  int size = comm_size();
+  int64_t *counts = NULL, *offs = NULL, *rcounts = NULL, *perm = NULL;
+  sc_status s = sc_calloc(&counts, (size_t)size, sizeof *counts);
+  if (!s) s = sc_calloc(&offs, (size_t)size, sizeof *offs);
+  if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
+  if (!s) s = sc_alloc(&perm, (size_t)(t->n + 1) * sizeof *perm);
+  if (!s) {
+    for (int64_t i = 0; i < t->n; i++) counts[dest[i]]++;
+    for (int r = 1; r < size; r++) offs[r] = offs[r - 1] + counts[r - 1];
+    for (int64_t i = 0; i < t->n; i++) perm[offs[dest[i]]++] = i;
+    s = table_permute(t, perm, t->n);
+  }
+  s = comm_agree(s);
+  int64_t rn = 0;
+  for (int c = 0; !s && c < t->ncols; c++) {
+    void *recv = NULL;
+    s = comm_alltoallv(t->cols[c].data, counts, coltype_size(t->cols[c].type), &recv, rcounts, &rn);
+    s = comm_agree(s);
+    if (s) {
+      free(recv);
+      break;
+    }
+    free(t->cols[c].data);
+    t->cols[c].data = recv;
+  }
+  if (!s) t->n = t->cap = rn;
+  free(counts);
+  free(offs);
+  free(rcounts);
+  free(perm);
+  return s;
+}
