@@ -133,7 +133,12 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
     if (!s) s = h5_open_or_create(&res, out_tmp_path(&run, "results.h5", tmp));
     if (!s) {
-      if (do_seg) {
+      if (all) {
+        double t = sc_now();
+        s = stage_insights(&run, &ds, &res);
+        run_time(&run, "insights", sc_now() - t);
+      }
+      if (!s && do_seg) {
         double t = sc_now();
         s = stage_segment(&run, &ds, &res);
         run_time(&run, "segment", sc_now() - t);

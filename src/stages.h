@@ -29,6 +29,10 @@ sc_status store_load(sc_run *run, sc_dataset *ds);
 sc_status stage_segment(sc_run *run, const sc_dataset *ds, sc_h5 *results);
 /// Demand table and boosted trees; writes the forecast outputs and tables.
 sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results);
+/// Business insights from the lines (monthly revenue, cohorts, revenue
+/// concentration, top products and regions, the daily sales fact table):
+/// BI-ready CSVs, their tables in `results` and numbers in the summary.
+sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results);
 /// Writes report.html from the results in run->cfg.out (rank 0 work).
 sc_status stage_report(sc_run *run);
 /// `segcast predict --model DIR --in FILE --out FILE`.
