@@ -3,7 +3,7 @@
 # Idempotent: re-running only checks that the packages are present.
 set -euo pipefail
 PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
-      libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev
+      libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev
       zlib1g-dev xz-utils python3 python3-numpy python3-pandas python3-sklearn
       python3-xgboost python3-h5py-mpi"
 missing=""
