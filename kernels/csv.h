@@ -99,4 +99,25 @@ csv_code parse_retail_datetime(const char *p, size_t n, int32_t *day, int32_t *s
 /// Transactions dates: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" or "YYYYMMDD".
 csv_code parse_any_date(const char *p, size_t n, int32_t *day, int32_t *sec);
 
+/* Additions (after the first contract; additive only).
+ *
+ * Every parse_* function above returns CSV_E_EMPTY for an empty value
+ * (n == 0), so a caller can map any parser's code to its reject reason
+ * with csv_error_text() directly. Dates accept any 4-digit year
+ * (0000-9999); parse_decimal returns CSV_E_DECIMAL for a value too large
+ * for a finite double (more than about 309 integer digits). */
+
+/// Length (1-4) of the valid UTF-8 sequence starting at p[0] (n > 0
+/// bytes available), or 0 when p[0] starts none or is a NUL byte. A byte
+/// for which this is 0 is the one rejects.csv writes as \xNN.
+int csv_utf8_len(const char *p, size_t n);
+
+/// Capacity csv_quote_raw needs for n input bytes.
+#define CSV_QUOTE_RAW_MAX(n) (4 * (size_t)(n) + 2)
+/// Writes src[0..n) as one quoted CSV field for rejects.csv's raw column:
+/// '"' + text + '"', a '"' doubled, each byte that is not part of a valid
+/// UTF-8 sequence (NUL included) written as \xNN (uppercase hex). dst
+/// needs CSV_QUOTE_RAW_MAX(n) bytes; returns the bytes written (no NUL).
+size_t csv_quote_raw(char *dst, const char *src, size_t n);
+
 #endif

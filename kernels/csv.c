@@ -1,0 +1,621 @@
+/* csv.c: the CSV and value parsers declared in csv.h.
+ *
+ * Everything here is a pure function over a byte buffer; the ingest stage
+ * calls it from many OpenMP threads at once, so there is no state beyond
+ * constant tables.
+ *
+ * Speed comes from three habits:
+ * - Byte counting (csv_count) runs in blocks of 255 bytes with 8-bit
+ *   counters, a loop the compiler turns into SIMD compares and adds; the
+ *   block sums are widened once per block.
+ * - Boundary search (csv_next_record, csv_record_end, csv_split's quoted
+ *   fields) jumps with memchr, which libc implements with SIMD, and never
+ *   rescans bytes: the cost is linear in the buffer whatever its quoting
+ *   (a multi-megabyte field full of "" escapes included).
+ * - UTF-8 validation (csv_check_text) skips ASCII 32 bytes at a time with
+ *   a SWAR test ((w - 0x01..) | w) & 0x80.. that is non-zero exactly when
+ *   some byte is NUL or >= 0x80, and decodes byte by byte only around the
+ *   non-ASCII bytes.
+ *
+ * parse_decimal is correctly rounded: up to 19 significant digits are
+ * gathered into an integer m with a decimal exponent e; when m <= 2^53 and
+ * |e| <= 22 both m and 10^|e| are exact doubles, so one IEEE multiply or
+ * divide gives the correctly rounded result (Clinger's fast path). Every
+ * other value goes to strtod on a bounded, NUL-terminated canonical copy
+ * "0.<digits>e<exp>" whose digit string is cut at 780 digits with a sticky
+ * '1' appended when a non-zero digit was cut: more than the 767 digits that
+ * can decide a double's rounding, so the result is the same as for the full
+ * string. The program never calls setlocale, so strtod reads '.'.
+ *
+ * Dates use Howard Hinnant's days_from_civil / civil_from_days
+ * (http://howardhinnant.github.io/date_algorithms.html), computed in 64-bit
+ * so that no int32_t day number overflows in between.
+ */
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *csv_error_text(csv_code c) {
+  static const char *const text[CSV_E_COUNT] = {
+      [CSV_OK] = "ok",
+      [CSV_E_UNCLOSED_QUOTE] = "unclosed quote",
+      [CSV_E_AFTER_QUOTE] = "text after closing quote",
+      [CSV_E_BARE_QUOTE] = "quote inside unquoted field",
+      [CSV_E_FIELD_COUNT] = "wrong field count",
+      [CSV_E_UTF8] = "invalid UTF-8",
+      [CSV_E_NUL] = "NUL byte",
+      [CSV_E_EMPTY] = "empty required value",
+      [CSV_E_INTEGER] = "bad integer",
+      [CSV_E_ID] = "bad id",
+      [CSV_E_DECIMAL] = "bad number",
+      [CSV_E_DATE] = "bad date",
+      [CSV_E_RANGE] = "value out of range",
+  };
+  if ((int)c < 0 || c >= CSV_E_COUNT) return "unknown error";
+  return text[c];
+}
+
+/* ---- byte counting and record boundaries ---- */
+
+/// Number of bytes equal to c in b[0..n): 8-bit counters per 255-byte
+/// block (no lane can overflow), widened once per block; vectorised by
+/// the compiler.
+static uint64_t count_byte(const unsigned char *b, size_t n, unsigned char c) {
+  uint64_t total = 0;
+  size_t i = 0;
+  for (; n - i >= 255; i += 255) {
+    uint8_t k = 0;
+    for (size_t j = 0; j < 255; j++) k += b[i + j] == c;
+    total += k;
+  }
+  for (; i < n; i++) total += b[i] == c;
+  return total;
+}
+
+void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines) {
+  const unsigned char *b = (const unsigned char *)buf;
+  uint64_t q = 0, nl = 0;
+  size_t i = 0;
+  /* Both counts in one pass: the buffer is read from memory once. */
+  for (; n - i >= 255; i += 255) {
+    uint8_t kq = 0, kn = 0;
+    for (size_t j = 0; j < 255; j++) {
+      kq += b[i + j] == '"';
+      kn += b[i + j] == '\n';
+    }
+    q += kq;
+    nl += kn;
+  }
+  for (; i < n; i++) {
+    q += b[i] == '"';
+    nl += b[i] == '\n';
+  }
+  *quotes = q;
+  *newlines = nl;
+}
+
+/// Offset of the first c in buf[from..to), or to when there is none.
+static inline size_t find_byte(const char *buf, size_t from, size_t to, char c) {
+  if (from >= to) return to;
+  const char *p = memchr(buf + from, c, to - from);
+  return p ? (size_t)(p - buf) : to;
+}
+
+size_t csv_next_record(const char *buf, size_t n, int in_quote) {
+  size_t i = 0;
+  size_t nl = 0;      /* position of the next '\n' at or after i ... */
+  int nl_known = 0;   /* ... valid while nl_known and nl >= i */
+  for (;;) {
+    if (in_quote) {
+      size_t q = find_byte(buf, i, n, '"');
+      if (q == n) return n;
+      i = q + 1;
+      in_quote = 0;
+    } else {
+      if (!nl_known || nl < i) {
+        nl = find_byte(buf, i, n, '\n');
+        nl_known = 1;
+      }
+      size_t q = find_byte(buf, i, nl, '"');
+      if (q == nl) return nl < n ? nl + 1 : n;
+      i = q + 1;
+      in_quote = 1;
+    }
+  }
+}
+
+size_t csv_record_end(const char *buf, size_t n, uint32_t *newlines, int *quotes_open) {
+  const unsigned char *b = (const unsigned char *)buf;
+  size_t i = 0, nl = 0;
+  int nl_known = 0;
+  uint64_t inside = 0;
+  for (;;) {
+    if (!nl_known || nl < i) {
+      nl = find_byte(buf, i, n, '\n');
+      nl_known = 1;
+    }
+    size_t q = find_byte(buf, i, nl, '"');
+    if (q == nl) {
+      *newlines = (uint32_t)inside;
+      *quotes_open = 0;
+      return nl;
+    }
+    /* Inside a quoted span: jump to its closing quote, counting the
+     * newlines passed on the way. */
+    size_t close = find_byte(buf, q + 1, n, '"');
+    if (close > nl) inside += count_byte(b + q + 1, close - q - 1, '\n');
+    if (close == n) {
+      *newlines = (uint32_t)inside;
+      *quotes_open = 1;
+      return n;
+    }
+    i = close + 1;
+  }
+}
+
+/* ---- fields ---- */
+
+csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_fields, int *nfields,
+                   char *scratch) {
+  size_t i = 0;
+  int nf = 0;
+  char *s = scratch;
+  for (;;) {
+    const char *fp;
+    size_t flen;
+    size_t end; /* offset just past the field (at ',' or len) */
+    if (i < len && rec[i] == '"') {
+      size_t q = find_byte(rec, i + 1, len, '"');
+      if (q == len) {
+        *nfields = nf;
+        return CSV_E_UNCLOSED_QUOTE;
+      }
+      if (q + 1 < len && rec[q + 1] == '"') {
+        /* An escaped quote: copy the content to scratch, one '"' per "". */
+        char *start = s;
+        size_t from = i + 1;
+        for (;;) {
+          memcpy(s, rec + from, q + 1 - from); /* includes one '"' */
+          s += q + 1 - from;
+          from = q + 2;
+          q = find_byte(rec, from, len, '"');
+          if (q == len) {
+            *nfields = nf;
+            return CSV_E_UNCLOSED_QUOTE;
+          }
+          if (q + 1 < len && rec[q + 1] == '"') continue;
+          memcpy(s, rec + from, q - from);
+          s += q - from;
+          break;
+        }
+        fp = start;
+        flen = (size_t)(s - start);
+      } else {
+        fp = rec + i + 1;
+        flen = q - i - 1;
+      }
+      end = q + 1;
+      if (end < len && rec[end] != ',') {
+        *nfields = nf;
+        return CSV_E_AFTER_QUOTE;
+      }
+    } else {
+      size_t j = i;
+      while (j < len && rec[j] != ',' && rec[j] != '"') j++;
+      if (j < len && rec[j] == '"') {
+        *nfields = nf;
+        return CSV_E_BARE_QUOTE;
+      }
+      fp = rec + i;
+      flen = j - i;
+      end = j;
+    }
+    if (nf < max_fields) {
+      fields[nf].p = fp;
+      fields[nf].len = (uint32_t)flen;
+    }
+    nf++;
+    if (end >= len) break;
+    i = end + 1; /* past the ',' (a trailing ',' gives one more empty field) */
+  }
+  *nfields = nf;
+  return CSV_OK;
+}
+
+/* ---- text ---- */
+
+int csv_utf8_len(const char *p, size_t n) {
+  const unsigned char *b = (const unsigned char *)p;
+  if (n == 0) return 0;
+  unsigned c = b[0];
+  if (c < 0x80) return c ? 1 : 0;
+  /* Unicode Table 3-7, well-formed byte sequences: the second byte's
+   * range excludes overlongs (E0, F0), surrogates (ED) and code points
+   * above U+10FFFF (F4). */
+  int len;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0; /* 80..C1 (continuation, overlong lead) and F5..FF */
+  }
+  if (n < (size_t)len) return 0;
+  if (b[1] < lo || b[1] > hi) return 0;
+  for (int k = 2; k < len; k++)
+    if (b[k] < 0x80 || b[k] > 0xBF) return 0;
+  return len;
+}
+
+/// Non-zero when one of the 32 bytes at b is NUL or >= 0x80.
+static inline int block_needs_check(const unsigned char *b) {
+  uint64_t w[4];
+  memcpy(w, b, sizeof w);
+  uint64_t r = 0;
+  for (int k = 0; k < 4; k++) r |= (w[k] - 0x0101010101010101ull) | w[k];
+  return (r & 0x8080808080808080ull) != 0;
+}
+
+csv_code csv_check_text(const char *buf, size_t n) {
+  const unsigned char *b = (const unsigned char *)buf;
+  size_t i = 0;
+  while (i < n) {
+    while (n - i >= 32 && !block_needs_check(b + i)) i += 32;
+    size_t stop = n - i >= 32 ? i + 32 : n;
+    while (i < stop) {
+      unsigned c = b[i];
+      if (c - 1u < 0x7Fu) { /* 0x01..0x7F */
+        i++;
+        continue;
+      }
+      if (c == 0) return CSV_E_NUL;
+      int len = csv_utf8_len(buf + i, n - i);
+      if (len == 0) return CSV_E_UTF8;
+      i += (size_t)len;
+    }
+  }
+  return CSV_OK;
+}
+
+size_t csv_quote_raw(char *dst, const char *src, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  char *d = dst;
+  *d++ = '"';
+  size_t i = 0;
+  while (i < n) {
+    int len = csv_utf8_len(src + i, n - i);
+    if (len == 0) {
+      unsigned char c = (unsigned char)src[i++];
+      *d++ = '\\';
+      *d++ = 'x';
+      *d++ = hex[c >> 4];
+      *d++ = hex[c & 15];
+      continue;
+    }
+    if (src[i] == '"') *d++ = '"';
+    memcpy(d, src + i, (size_t)len);
+    d += len;
+    i += (size_t)len;
+  }
+  *d++ = '"';
+  return (size_t)(d - dst);
+}
+
+/* ---- numbers ---- */
+
+static inline int is_digit(char c) { return (unsigned)(c - '0') < 10u; }
+
+csv_code parse_i64(const char *p, size_t n, int64_t *out) {
+  if (n == 0) return CSV_E_EMPTY;
+  size_t i = 0;
+  int neg = p[0] == '-';
+  i += (size_t)neg;
+  if (i == n) return CSV_E_INTEGER;
+  /* Accumulate the magnitude; the limit is 2^63 for a negative value. */
+  const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+  uint64_t v = 0;
+  for (; i < n; i++) {
+    if (!is_digit(p[i])) return CSV_E_INTEGER;
+    unsigned d = (unsigned)(p[i] - '0');
+    if (v > (limit - d) / 10) return CSV_E_INTEGER;
+    v = v * 10 + d;
+  }
+  *out = neg ? (int64_t)(0u - v) : (int64_t)v;
+  return CSV_OK;
+}
+
+csv_code parse_id(const char *p, size_t n, int64_t *out) {
+  if (n == 0) return CSV_E_EMPTY;
+  size_t i = 0;
+  uint64_t v = 0;
+  for (; i < n && is_digit(p[i]); i++) {
+    unsigned d = (unsigned)(p[i] - '0');
+    if (v > ((uint64_t)INT64_MAX - d) / 10) return CSV_E_ID;
+    v = v * 10 + d;
+  }
+  if (i == 0) return CSV_E_ID;
+  if (i < n) {
+    /* Only a zero fraction may follow: '.' and one or more '0'. */
+    if (p[i] != '.' || i + 1 == n) return CSV_E_ID;
+    for (i++; i < n; i++)
+      if (p[i] != '0') return CSV_E_ID;
+  }
+  if (v == 0) return CSV_E_ID;
+  *out = (int64_t)v;
+  return CSV_OK;
+}
+
+/// 10^k for k = 0..22: all exact doubles (5^22 < 2^53).
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/// The slow, exact path: value = 0.D[f..] x 10^e10 where D is the digit
+/// string (integer digits int_p[0..ni) then fraction digits frac_p[0..nf)),
+/// f the index of its first non-zero digit.
+static csv_code decimal_slow(int neg, const char *int_p, size_t ni, const char *frac_p, size_t nf,
+                             double *out) {
+  enum { MAX_DIGITS = 780 };
+  size_t total = ni + nf, f = 0;
+#define DIGIT_AT(k) ((k) < ni ? int_p[(k)] : frac_p[(k) - ni])
+  while (f < total && DIGIT_AT(f) == '0') f++;
+  if (f == total) {
+    *out = neg ? -0.0 : 0.0;
+    return CSV_OK;
+  }
+  /* e10: the value is 0.S x 10^e10. |e10| <= the field length, so int64. */
+  int64_t e10 = (int64_t)ni - (int64_t)f;
+  if (e10 > 330) return CSV_E_DECIMAL; /* >= 10^329: beyond every double */
+  if (e10 < -400) {                    /* < 10^-400: rounds to zero */
+    *out = neg ? -0.0 : 0.0;
+    return CSV_OK;
+  }
+  char tmp[MAX_DIGITS + 32];
+  size_t t = 0;
+  if (neg) tmp[t++] = '-';
+  tmp[t++] = '0';
+  tmp[t++] = '.';
+  size_t k = f;
+  for (; k < total && k - f < MAX_DIGITS; k++) tmp[t++] = DIGIT_AT(k);
+  for (; k < total; k++) {
+    if (DIGIT_AT(k) != '0') {
+      tmp[t++] = '1'; /* sticky digit: something non-zero was cut */
+      break;
+    }
+  }
+#undef DIGIT_AT
+  tmp[t++] = 'e';
+  int64_t e = e10;
+  if (e < 0) {
+    tmp[t++] = '-';
+    e = -e;
+  }
+  char rev[8];
+  int r = 0;
+  do {
+    rev[r++] = (char)('0' + e % 10);
+    e /= 10;
+  } while (e);
+  while (r) tmp[t++] = rev[--r];
+  tmp[t] = '\0';
+  double v = strtod(tmp, NULL);
+  if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308) return CSV_E_DECIMAL;
+  *out = v;
+  return CSV_OK;
+}
+
+csv_code parse_decimal(const char *p, size_t n, double *out) {
+  if (n == 0) return CSV_E_EMPTY;
+  size_t i = 0;
+  int neg = p[0] == '-';
+  i += (size_t)neg;
+  const char *int_p = p + i;
+  uint64_t m = 0; /* up to 19 significant digits */
+  int nd = 0;     /* significant digits in m */
+  int64_t e10 = 0;
+  int cut = 0; /* a digit did not fit in m */
+  for (; i < n && is_digit(p[i]); i++) {
+    unsigned d = (unsigned)(p[i] - '0');
+    if (nd == 0 && d == 0) continue;
+    if (nd < 19) {
+      m = m * 10 + d;
+      nd++;
+    } else {
+      e10++;
+      cut = 1;
+    }
+  }
+  size_t ni = (size_t)(p + i - int_p);
+  const char *frac_p = p + i;
+  size_t nf = 0;
+  if (i < n && p[i] == '.') {
+    i++;
+    frac_p = p + i;
+    for (; i < n && is_digit(p[i]); i++) {
+      unsigned d = (unsigned)(p[i] - '0');
+      if (nd == 0 && d == 0) {
+        e10--;
+        continue;
+      }
+      if (nd < 19) {
+        m = m * 10 + d;
+        nd++;
+        e10--;
+      } else {
+        cut = 1;
+      }
+    }
+    nf = (size_t)(p + i - frac_p);
+  }
+  if (i != n || (ni == 0 && nf == 0)) return CSV_E_DECIMAL;
+  if (!cut) {
+    if (m == 0) {
+      *out = neg ? -0.0 : 0.0;
+      return CSV_OK;
+    }
+    while (m % 10 == 0) { /* 1.50 -> 15e-1: widens the fast path */
+      m /= 10;
+      e10++;
+    }
+    if (m <= (1ull << 53)) {
+      double v = (double)m;
+      int fast = 1;
+      if (e10 < 0 && e10 >= -22) {
+        v /= pow10_exact[-e10];
+      } else if (e10 >= 0 && e10 <= 22) {
+        v *= pow10_exact[e10];
+      } else if (e10 > 22 && e10 <= 22 + 15) {
+        /* m x 10^(e10-22) may still be an exact integer below 2^53. */
+        uint64_t mm = m;
+        for (int64_t k = 22; k < e10 && mm <= (1ull << 53); k++) mm *= 10;
+        if (mm <= (1ull << 53))
+          v = (double)mm * 1e22;
+        else
+          fast = 0;
+      } else {
+        fast = 0;
+      }
+      if (fast) {
+        *out = neg ? -v : v;
+        return CSV_OK;
+      }
+    }
+  }
+  return decimal_slow(neg, int_p, ni, frac_p, nf, out);
+}
+
+/* ---- dates ---- */
+
+int32_t days_from_civil(int y, int m, int d) {
+  int64_t yy = (int64_t)y - (m <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;                                    /* [0, 399] */
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;   /* [0, 365] */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;             /* [0, 146096] */
+  return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void civil_from_days(int32_t z, int *y, int *m, int *d) {
+  int64_t zz = (int64_t)z + 719468;
+  int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
+  int64_t doe = zz - era * 146097;                                    /* [0, 146096] */
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* [0, 365] */
+  int64_t mp = (5 * doy + 2) / 153;                                   /* [0, 11] */
+  int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
+  int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yoe + era * 400 + (mm <= 2));
+  *m = mm;
+  *d = dd;
+}
+
+/// Value of the k digits at p, or -1 when one is not a digit.
+static inline int digits_at(const char *p, int k) {
+  int v = 0;
+  for (int j = 0; j < k; j++) {
+    if (!is_digit(p[j])) return -1;
+    v = v * 10 + (p[j] - '0');
+  }
+  return v;
+}
+
+/// Days since epoch of (y, m, d) into *day when that is a real date.
+static csv_code civil_checked(int y, int m, int d, int32_t *day) {
+  static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 0 || m < 1 || m > 12 || d < 1) return CSV_E_DATE;
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int dim = mdays[m] + (m == 2 && leap);
+  if (d > dim) return CSV_E_DATE;
+  *day = days_from_civil(y, m, d);
+  return CSV_OK;
+}
+
+csv_code parse_date(const char *p, size_t n, int32_t *day) {
+  if (n == 0) return CSV_E_EMPTY;
+  if (n != 10 || p[4] != '-' || p[7] != '-') return CSV_E_DATE;
+  return civil_checked(digits_at(p, 4), digits_at(p + 5, 2), digits_at(p + 8, 2), day);
+}
+
+/// "HH:MM:SS" at p (8 bytes) -> seconds since midnight.
+static csv_code parse_hms(const char *p, int32_t *sec) {
+  if (p[2] != ':' || p[5] != ':') return CSV_E_DATE;
+  int h = digits_at(p, 2), mi = digits_at(p + 3, 2), s = digits_at(p + 6, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return CSV_E_DATE;
+  *sec = h * 3600 + mi * 60 + s;
+  return CSV_OK;
+}
+
+csv_code parse_datetime(const char *p, size_t n, int32_t *day, int32_t *sec) {
+  if (n == 0) return CSV_E_EMPTY;
+  if (n != 19 || p[10] != ' ') return CSV_E_DATE;
+  int32_t dd, ss;
+  csv_code c = parse_date(p, 10, &dd);
+  if (c != CSV_OK) return c;
+  c = parse_hms(p + 11, &ss);
+  if (c != CSV_OK) return c;
+  *day = dd;
+  *sec = ss;
+  return CSV_OK;
+}
+
+/// Reads 1 or 2 digits at p[*i], stopping before n; -1 when there are none.
+static int read_1or2(const char *p, size_t n, size_t *i) {
+  size_t j = *i;
+  if (j >= n || !is_digit(p[j])) return -1;
+  int v = p[j++] - '0';
+  if (j < n && is_digit(p[j])) v = v * 10 + (p[j++] - '0');
+  *i = j;
+  return v;
+}
+
+csv_code parse_retail_datetime(const char *p, size_t n, int32_t *day, int32_t *sec) {
+  if (n == 0) return CSV_E_EMPTY;
+  if (n == 19 && p[4] == '-') return parse_datetime(p, n, day, sec);
+  /* M/D/YYYY H:MM */
+  size_t i = 0;
+  int m = read_1or2(p, n, &i);
+  if (m < 0 || i >= n || p[i++] != '/') return CSV_E_DATE;
+  int d = read_1or2(p, n, &i);
+  if (d < 0 || i >= n || p[i++] != '/') return CSV_E_DATE;
+  if (n - i < 4) return CSV_E_DATE;
+  int y = digits_at(p + i, 4);
+  i += 4;
+  if (y < 0 || i >= n || p[i++] != ' ') return CSV_E_DATE;
+  int h = read_1or2(p, n, &i);
+  if (h < 0 || i >= n || p[i++] != ':') return CSV_E_DATE;
+  if (n - i != 2) return CSV_E_DATE;
+  int mi = digits_at(p + i, 2);
+  if (h > 23 || mi < 0 || mi > 59) return CSV_E_DATE;
+  int32_t dd;
+  csv_code c = civil_checked(y, m, d, &dd);
+  if (c != CSV_OK) return c;
+  *day = dd;
+  *sec = h * 3600 + mi * 60;
+  return CSV_OK;
+}
+
+csv_code parse_any_date(const char *p, size_t n, int32_t *day, int32_t *sec) {
+  if (n == 0) return CSV_E_EMPTY;
+  if (n == 19) return parse_datetime(p, n, day, sec);
+  int32_t dd;
+  csv_code c;
+  if (n == 10) {
+    c = parse_date(p, n, &dd);
+  } else if (n == 8) {
+    c = civil_checked(digits_at(p, 4), digits_at(p + 4, 2), digits_at(p + 6, 2), &dd);
+  } else {
+    return CSV_E_DATE;
+  }
+  if (c != CSV_OK) return c;
+  *day = dd;
+  *sec = 0;
+  return CSV_OK;
+}
