@@ -1,0 +1,919 @@
+/* test_csv.c: unit tests of kernels/csv.c against DATA.md section 7.
+ *
+ * Every expected value comes from outside the kernel: hand-written cases
+ * from the rules, a naive byte-by-byte state machine for record
+ * boundaries, a decode-then-check UTF-8 validator, glibc's strtod (exact
+ * on strings of any length) for decimals, and glibc's timegm plus a naive
+ * day-by-day calendar walk for dates. Random inputs come from a fixed-seed
+ * splitmix64, so a failure reproduces.
+ */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "csv.h"
+
+/* ---- helpers ---- */
+
+typedef struct {
+  uint64_t s;
+} rng;
+
+static uint64_t rng_next(rng *r) {
+  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static unsigned rng_below(rng *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
+
+/// Parser over a C string (the common case in these tests).
+#define S(str) (str), strlen(str)
+
+static csv_code i64(const char *s, int64_t *v) { return parse_i64(S(s), v); }
+static csv_code id(const char *s, int64_t *v) { return parse_id(S(s), v); }
+static csv_code dec(const char *s, double *v) { return parse_decimal(S(s), v); }
+
+/// Bitwise equality of doubles (so -0.0 != 0.0 and the last bit counts).
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* ---- error words ---- */
+
+static void test_error_text(void) {
+  static const char *const want[] = {
+      "ok", "unclosed quote", "text after closing quote", "quote inside unquoted field",
+      "wrong field count", "invalid UTF-8", "NUL byte", "empty required value", "bad integer",
+      "bad id", "bad number", "bad date", "value out of range"};
+  CU_ASSERT_EQUAL(sizeof want / sizeof want[0], CSV_E_COUNT);
+  for (int c = 0; c < CSV_E_COUNT; c++) CU_ASSERT_STRING_EQUAL(csv_error_text((csv_code)c), want[c]);
+  CU_ASSERT_STRING_EQUAL(csv_error_text(CSV_E_COUNT), "unknown error");
+}
+
+/* ---- counting and boundaries ---- */
+
+static void naive_count(const char *b, size_t n, uint64_t *q, uint64_t *nl) {
+  *q = *nl = 0;
+  for (size_t i = 0; i < n; i++) {
+    *q += b[i] == '"';
+    *nl += b[i] == '\n';
+  }
+}
+
+static void test_count(void) {
+  rng r = {1};
+  enum { N = 70000 };
+  char *buf = malloc(N);
+  static const char alphabet[] = "\"\n,a\r\xC3";
+  for (size_t i = 0; i < N; i++) buf[i] = alphabet[rng_below(&r, sizeof alphabet - 1)];
+  uint64_t q, nl, wq, wnl;
+  csv_count(buf, 0, &q, &nl);
+  CU_ASSERT(q == 0 && nl == 0);
+  /* Every length near the 255-byte block edges, at several alignments. */
+  for (size_t off = 0; off < 9; off++) {
+    for (size_t n = 0; n < 1100; n++) {
+      csv_count(buf + off, n, &q, &nl);
+      naive_count(buf + off, n, &wq, &wnl);
+      if (q != wq || nl != wnl) {
+        CU_FAIL("csv_count disagrees with a naive count");
+        free(buf);
+        return;
+      }
+    }
+  }
+  csv_count(buf, N, &q, &nl);
+  naive_count(buf, N, &wq, &wnl);
+  CU_ASSERT_EQUAL(q, wq);
+  CU_ASSERT_EQUAL(nl, wnl);
+  /* A block made only of quotes: 255 per block must not wrap an 8-bit lane. */
+  memset(buf, '"', N);
+  csv_count(buf, N, &q, &nl);
+  CU_ASSERT_EQUAL(q, N);
+  CU_ASSERT_EQUAL(nl, 0);
+  free(buf);
+}
+
+static void test_next_record_cases(void) {
+  const char *a = "a,b\nc,d\n";
+  CU_ASSERT_EQUAL(csv_next_record(S(a), 0), 4);
+  CU_ASSERT_EQUAL(csv_next_record(a + 4, 4, 0), 4);
+  const char *b = "\"x\ny\",1\nz\n";
+  CU_ASSERT_EQUAL(csv_next_record(S(b), 0), 8);
+  /* Started inside the quoted field (after its opening quote). */
+  CU_ASSERT_EQUAL(csv_next_record(b + 1, strlen(b) - 1, 1), 7);
+  /* Same bytes, wrong parity, finds the quoted newline instead. */
+  CU_ASSERT_EQUAL(csv_next_record(b + 1, strlen(b) - 1, 0), 2);
+  CU_ASSERT_EQUAL(csv_next_record(S("no newline"), 0), 10);
+  CU_ASSERT_EQUAL(csv_next_record(S("\"open\nstill open"), 0), 16);
+  CU_ASSERT_EQUAL(csv_next_record("", 0, 0), 0);
+  CU_ASSERT_EQUAL(csv_next_record(S("\n"), 0), 1);
+  CU_ASSERT_EQUAL(csv_next_record(S("\"\"\"\"\n"), 0), 5); /* """" is one quote, closed */
+}
+
+static void test_record_end_cases(void) {
+  uint32_t nl = 99;
+  int open = 9;
+  CU_ASSERT_EQUAL(csv_record_end(S("a,b\nc"), &nl, &open), 3);
+  CU_ASSERT(nl == 0 && open == 0);
+  CU_ASSERT_EQUAL(csv_record_end(S("1,\"x\ny\nz\",2\r\nnext"), &nl, &open), 12);
+  CU_ASSERT(nl == 2 && open == 0);
+  CU_ASSERT_EQUAL(csv_record_end(S("last,row"), &nl, &open), 8);
+  CU_ASSERT(nl == 0 && open == 0);
+  CU_ASSERT_EQUAL(csv_record_end(S("1,\"never\nclosed\n"), &nl, &open), 16);
+  CU_ASSERT(nl == 2 && open == 1);
+  CU_ASSERT_EQUAL(csv_record_end(S("\"a\"\"\nb\",c\n"), &nl, &open), 9);
+  CU_ASSERT(nl == 1 && open == 0);
+  CU_ASSERT_EQUAL(csv_record_end("", 0, &nl, &open), 0);
+  CU_ASSERT(nl == 0 && open == 0);
+}
+
+/// A random CSV-like buffer: records of quoted and unquoted fields, quoted
+/// newlines, commas and "" escapes, CRLF, blank lines, stray quotes.
+static size_t make_random_csv(rng *r, char *buf, size_t cap) {
+  size_t n = 0;
+  while (n + 64 < cap) {
+    unsigned kind = rng_below(r, 10);
+    if (kind == 0) {
+      buf[n++] = '\n'; /* blank line */
+      continue;
+    }
+    int fields = 1 + (int)rng_below(r, 5);
+    for (int f = 0; f < fields && n + 40 < cap; f++) {
+      if (f) buf[n++] = ',';
+      unsigned len = rng_below(r, 8);
+      if (rng_below(r, 3) == 0) {
+        buf[n++] = '"';
+        for (unsigned k = 0; k < len; k++) {
+          unsigned c = rng_below(r, 8);
+          if (c == 0) {
+            buf[n++] = '"';
+            buf[n++] = '"';
+          } else if (c == 1) {
+            buf[n++] = '\n';
+          } else if (c == 2) {
+            buf[n++] = ',';
+          } else {
+            buf[n++] = (char)('a' + rng_below(r, 26));
+          }
+        }
+        buf[n++] = '"';
+      } else {
+        for (unsigned k = 0; k < len; k++) buf[n++] = (char)('0' + rng_below(r, 10));
+      }
+      if (rng_below(r, 40) == 0) buf[n++] = '"'; /* a stray quote: malformed, flips parity */
+    }
+    if (rng_below(r, 4) == 0) buf[n++] = '\r';
+    buf[n++] = '\n';
+  }
+  return n;
+}
+
+/// Record starts by the definition (a '\n' outside quotes ends a record):
+/// starts[k] for k < count, then n.
+static size_t naive_starts(const char *b, size_t n, size_t *starts) {
+  size_t count = 0;
+  int inq = 0;
+  starts[count++] = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (b[i] == '"') inq ^= 1;
+    if (b[i] == '\n' && !inq && i + 1 < n) starts[count++] = i + 1;
+  }
+  return count;
+}
+
+static void test_split_at_every_offset(void) {
+  rng r = {7};
+  for (int round = 0; round < 6; round++) {
+    enum { CAP = 3000 };
+    char buf[CAP];
+    size_t n = make_random_csv(&r, buf, CAP);
+    if (round % 2) n -= rng_below(&r, 20); /* may end mid-record or inside quotes */
+    size_t starts[CAP + 1];
+    size_t ns = naive_starts(buf, n, starts);
+    uint64_t total_q, total_nl;
+    csv_count(buf, n, &total_q, &total_nl);
+    size_t next = 0; /* index into starts of the first start > k */
+    int bad = 0;
+    for (size_t k = 0; k < n && !bad; k++) {
+      while (next < ns && starts[next] <= k) next++;
+      size_t want = next < ns ? starts[next] : n;
+      /* Parity at k from two csv_count calls that must add up. */
+      uint64_t q1, nl1, q2, nl2;
+      csv_count(buf, k, &q1, &nl1);
+      csv_count(buf + k, n - k, &q2, &nl2);
+      if (q1 + q2 != total_q || nl1 + nl2 != total_nl) bad = 1;
+      size_t got = k + csv_next_record(buf + k, n - k, (int)(q1 & 1));
+      if (got != want) bad = 2;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* Walking with csv_record_end visits the same starts, with the
+     * physical line numbers a sequential count gives. */
+    size_t pos = 0, idx = 0;
+    uint64_t line = 1;
+    while (pos < n && !bad) {
+      if (idx >= ns || starts[idx] != pos) {
+        bad = 3;
+        break;
+      }
+      uint64_t want_line = 1;
+      for (size_t i = 0; i < pos; i++) want_line += buf[i] == '\n';
+      if (line != want_line) bad = 4;
+      uint32_t inner;
+      int open;
+      size_t e = csv_record_end(buf + pos, n - pos, &inner, &open);
+      uint64_t nl_inside = 0;
+      int inq = 0;
+      for (size_t i = pos; i < pos + e; i++) {
+        nl_inside += buf[i] == '\n';
+        inq ^= buf[i] == '"';
+      }
+      if (nl_inside != inner) bad = 5;
+      if (open != (pos + e == n && inq)) bad = 6;
+      if (pos + e < n && buf[pos + e] != '\n') bad = 7;
+      line += inner + 1;
+      pos += e + 1;
+      idx++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(idx, ns);
+  }
+}
+
+/// A quoted multi-megabyte field full of "" escapes: the boundary search
+/// must stay linear (this would take minutes if it rescanned).
+static void test_boundaries_long_field(void) {
+  size_t n = 6u << 20;
+  char *buf = malloc(n + 8);
+  size_t k = 0;
+  buf[k++] = '"';
+  while (k < n - 4) {
+    buf[k++] = '"';
+    buf[k++] = '"';
+    buf[k] = (k % 1000 == 0) ? '\n' : 'x';
+    k++;
+  }
+  buf[k++] = '"';
+  buf[k++] = '\n';
+  uint32_t nl;
+  int open;
+  size_t e = csv_record_end(buf, k, &nl, &open);
+  CU_ASSERT_EQUAL(e, k - 1);
+  CU_ASSERT_EQUAL(open, 0);
+  uint64_t wq, wnl;
+  naive_count(buf, k - 1, &wq, &wnl);
+  CU_ASSERT_EQUAL(nl, wnl);
+  CU_ASSERT_EQUAL(csv_next_record(buf, k, 0), k);
+  int nf = 0;
+  csv_field f[2];
+  char *scratch = malloc(k);
+  CU_ASSERT_EQUAL(csv_split(buf, k - 1, f, 2, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 1);
+  CU_ASSERT(f[0].len > 0 && f[0].p == scratch);
+  free(scratch);
+  free(buf);
+}
+
+/* ---- fields ---- */
+
+static int split(const char *rec, csv_field *f, int max, int *nf, char *scratch) {
+  return csv_split(rec, strlen(rec), f, max, nf, scratch);
+}
+
+static int field_is(const csv_field *f, const char *want) {
+  return f->len == strlen(want) && memcmp(f->p, want, f->len) == 0;
+}
+
+static void test_split_cases(void) {
+  csv_field f[8];
+  char scratch[256];
+  int nf;
+  CU_ASSERT_EQUAL(split("a,bb,,ccc", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 4);
+  CU_ASSERT(field_is(&f[0], "a") && field_is(&f[1], "bb") && field_is(&f[2], "") &&
+            field_is(&f[3], "ccc"));
+  CU_ASSERT_EQUAL(split("", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 1 && field_is(&f[0], ""));
+  CU_ASSERT_EQUAL(split("a,", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 2 && field_is(&f[1], ""));
+  CU_ASSERT_EQUAL(split(",", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 2);
+  /* Quoted commas and newlines; an unchanged quoted field points into the record. */
+  const char *rec = "1,\"BOX, RED\",\"two\nlines\",x";
+  CU_ASSERT_EQUAL(split(rec, f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 4);
+  CU_ASSERT(field_is(&f[1], "BOX, RED") && f[1].p == rec + 3);
+  CU_ASSERT(field_is(&f[2], "two\nlines"));
+  CU_ASSERT(field_is(&f[3], "x"));
+  /* "" escapes go through scratch. */
+  CU_ASSERT_EQUAL(split("\"12\"\" RULER\",\"\"\"\",\"\",\"a\"\"\"", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 4);
+  CU_ASSERT(field_is(&f[0], "12\" RULER") && f[0].p >= scratch && f[0].p < scratch + sizeof scratch);
+  CU_ASSERT(field_is(&f[1], "\""));
+  CU_ASSERT(field_is(&f[2], ""));
+  CU_ASSERT(field_is(&f[3], "a\""));
+  /* Malformed quoting. */
+  CU_ASSERT_EQUAL(split("\"1\"x,2", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
+  CU_ASSERT_EQUAL(split("a,\"1\" ,2", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
+  CU_ASSERT_EQUAL(split("a,\"1\"\"x", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
+  CU_ASSERT_EQUAL(split("a,b\"c,d", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
+  CU_ASSERT_EQUAL(split("a, \"b\"", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
+  CU_ASSERT_EQUAL(split("a,b\"", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
+  CU_ASSERT_EQUAL(split("a,\"open", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
+  CU_ASSERT_EQUAL(split("\"", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
+  CU_ASSERT_EQUAL(split("a,\"\"\"", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
+  /* A trailing '\r' is the caller's to remove: left in, it is data, and
+   * after a closing quote it is text after the quote. */
+  CU_ASSERT_EQUAL(split("a,b\r", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(field_is(&f[1], "b\r"));
+  CU_ASSERT_EQUAL(split("a,\"b\"\r", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
+  /* More fields than room: all are counted, only max_fields stored. */
+  f[2].p = NULL;
+  CU_ASSERT_EQUAL(split("1,2,3,4,5", f, 2, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(nf, 5);
+  CU_ASSERT(field_is(&f[0], "1") && field_is(&f[1], "2") && f[2].p == NULL);
+  /* A quoting error beyond max_fields is still found. */
+  CU_ASSERT_EQUAL(split("1,2,3,\"4\"x", f, 2, &nf, scratch), CSV_E_AFTER_QUOTE);
+}
+
+static void test_split_random(void) {
+  rng r = {11};
+  enum { MAXF = 12, MAXLEN = 20 };
+  static const char alphabet[] = "ab,\"\n \xC3\xA9";
+  int bad = 0;
+  for (int round = 0; round < 20000 && !bad; round++) {
+    char want[MAXF][MAXLEN + 1];
+    size_t wlen[MAXF];
+    int nfields = 1 + (int)rng_below(&r, MAXF);
+    char rec[MAXF * (2 * MAXLEN + 3)];
+    size_t n = 0;
+    for (int f = 0; f < nfields; f++) {
+      wlen[f] = rng_below(&r, MAXLEN + 1);
+      int needs_quotes = 0;
+      for (size_t k = 0; k < wlen[f]; k++) {
+        char c = alphabet[rng_below(&r, sizeof alphabet - 1)];
+        want[f][k] = c;
+        if (c == ',' || c == '"' || c == '\n') needs_quotes = 1;
+      }
+      if (f) rec[n++] = ',';
+      if (needs_quotes || rng_below(&r, 4) == 0) {
+        rec[n++] = '"';
+        for (size_t k = 0; k < wlen[f]; k++) {
+          if (want[f][k] == '"') rec[n++] = '"';
+          rec[n++] = want[f][k];
+        }
+        rec[n++] = '"';
+      } else {
+        memcpy(rec + n, want[f], wlen[f]);
+        n += wlen[f];
+      }
+    }
+    csv_field got[MAXF];
+    char scratch[sizeof rec];
+    int nf = -1;
+    if (csv_split(rec, n, got, MAXF, &nf, scratch) != CSV_OK || nf != nfields) {
+      bad = 1;
+      break;
+    }
+    for (int f = 0; f < nfields; f++)
+      if (got[f].len != wlen[f] || memcmp(got[f].p, want[f], wlen[f]) != 0) bad = 2;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* ---- UTF-8 ---- */
+
+/// Reference: decode a code point, then reject overlongs, surrogates and
+/// values above U+10FFFF. Returns the sequence length or 0.
+static int ref_utf8_len(const unsigned char *b, size_t n) {
+  if (n == 0 || b[0] == 0) return 0;
+  if (b[0] < 0x80) return 1;
+  int len;
+  uint32_t cp;
+  if ((b[0] & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b[0] & 0x1F;
+  } else if ((b[0] & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b[0] & 0x0F;
+  } else if ((b[0] & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b[0] & 0x07;
+  } else {
+    return 0;
+  }
+  if ((size_t)len > n) return 0;
+  for (int k = 1; k < len; k++) {
+    if ((b[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b[k] & 0x3F);
+  }
+  static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+static csv_code ref_check_text(const char *buf, size_t n) {
+  const unsigned char *b = (const unsigned char *)buf;
+  for (size_t i = 0; i < n;) {
+    if (b[i] == 0) return CSV_E_NUL;
+    int len = ref_utf8_len(b + i, n - i);
+    if (!len) return CSV_E_UTF8;
+    i += (size_t)len;
+  }
+  return CSV_OK;
+}
+
+static csv_code check(const char *s) { return csv_check_text(s, strlen(s)); }
+
+static void test_utf8_cases(void) {
+  CU_ASSERT_EQUAL(check(""), CSV_OK);
+  CU_ASSERT_EQUAL(check("plain ASCII, with \"quotes\"\r\n\x7F"), CSV_OK);
+  CU_ASSERT_EQUAL(check("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), CSV_OK); /* é € 😀 */
+  CU_ASSERT_EQUAL(check("\xC2\x80 \xDF\xBF"), CSV_OK);                     /* U+0080, U+07FF */
+  CU_ASSERT_EQUAL(check("\xE0\xA0\x80 \xED\x9F\xBF \xEE\x80\x80 \xEF\xBF\xBF"), CSV_OK);
+  CU_ASSERT_EQUAL(check("\xF0\x90\x80\x80 \xF4\x8F\xBF\xBF"), CSV_OK); /* U+10000, U+10FFFF */
+  CU_ASSERT_EQUAL(check("\xEF\xBB\xBFInvoiceNo"), CSV_OK);            /* a BOM is valid text */
+  /* Overlongs. */
+  CU_ASSERT_EQUAL(check("\xC0\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xC0\xAF"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xC1\xBF"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xE0\x80\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xE0\x9F\xBF"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xF0\x80\x80\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xF0\x8F\xBF\xBF"), CSV_E_UTF8);
+  /* Surrogates. */
+  CU_ASSERT_EQUAL(check("\xED\xA0\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xED\xBF\xBF"), CSV_E_UTF8);
+  /* Above U+10FFFF, and bytes that never occur. */
+  CU_ASSERT_EQUAL(check("\xF4\x90\x80\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xF5\x80\x80\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xF8\x88\x80\x80\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xFF"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xFE"), CSV_E_UTF8);
+  /* Truncated sequences, at the end and before ASCII. */
+  CU_ASSERT_EQUAL(check("abc\xC3"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("abc\xE2\x82"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("abc\xF0\x9F\x98"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xE2\x82x"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("\xC3,"), CSV_E_UTF8);
+  /* Lone continuation bytes; Latin-1 text. */
+  CU_ASSERT_EQUAL(check("\x80"), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(check("caf\xE9"), CSV_E_UTF8);
+  /* NUL, and which error comes first. */
+  CU_ASSERT_EQUAL(csv_check_text("a\0b", 3), CSV_E_NUL);
+  CU_ASSERT_EQUAL(csv_check_text("\0", 1), CSV_E_NUL);
+  CU_ASSERT_EQUAL(csv_check_text("\xFF\0", 2), CSV_E_UTF8);
+  CU_ASSERT_EQUAL(csv_check_text("\0\xFF", 2), CSV_E_NUL);
+}
+
+/// One bad byte at every position of a long ASCII buffer (so at every
+/// place inside and across the 32-byte fast blocks), and a long valid
+/// mixed buffer checked against the reference.
+static void test_utf8_positions(void) {
+  enum { N = 300 };
+  char buf[N];
+  int bad = 0;
+  static const char *const faults[] = {"\0", "\xFF", "\xC3", "\xE2\x82", "\xED\xA0\x80"};
+  static const size_t fault_len[] = {1, 1, 1, 2, 3};
+  static const csv_code fault_code[] = {CSV_E_NUL, CSV_E_UTF8, CSV_E_UTF8, CSV_E_UTF8, CSV_E_UTF8};
+  for (int f = 0; f < 5; f++) {
+    for (size_t pos = 0; pos + fault_len[f] <= N; pos++) {
+      memset(buf, 'a', N);
+      memcpy(buf + pos, faults[f], fault_len[f]);
+      if (csv_check_text(buf, N) != fault_code[f]) bad++;
+      /* Cut just after the fault: the error is still found at the edge. */
+      if (csv_check_text(buf, pos + fault_len[f]) != fault_code[f]) bad++;
+      if (csv_check_text(buf, pos) != CSV_OK) bad++;
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  /* Random bytes biased to UTF-8-like sequences, against the reference. */
+  rng r = {3};
+  static const unsigned char pool[] = {'a', ',', '"', '\n', 0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+                                       0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
+                                       0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+  for (int round = 0; round < 200000; round++) {
+    size_t n = rng_below(&r, 12);
+    unsigned char b[12];
+    for (size_t k = 0; k < n; k++) b[k] = pool[rng_below(&r, sizeof pool)];
+    if (csv_check_text((const char *)b, n) != ref_check_text((const char *)b, n)) bad++;
+    if (n && csv_utf8_len((const char *)b, n) != ref_utf8_len(b, n)) bad++;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  /* Every 1-4 byte sequence of lead bytes C0..FF with continuation-range
+   * bytes, exhaustively for the second byte. */
+  for (unsigned lead = 0x80; lead <= 0xFF; lead++) {
+    for (unsigned second = 0; second <= 0xFF; second++) {
+      unsigned char b[4] = {(unsigned char)lead, (unsigned char)second, 0x80, 0xBF};
+      for (size_t n = 1; n <= 4; n++)
+        if (csv_utf8_len((const char *)b, n) != ref_utf8_len(b, n)) bad++;
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void test_quote_raw(void) {
+  char out[64];
+  size_t n = csv_quote_raw(out, S("536365,\"A, B\",x"));
+  CU_ASSERT(n == strlen("\"536365,\"\"A, B\"\",x\"") && memcmp(out, "\"536365,\"\"A, B\"\",x\"", n) == 0);
+  n = csv_quote_raw(out, "a\0b\xC3\xA9\xFF", 6);
+  CU_ASSERT(n == strlen("\"a\\x00b\xC3\xA9\\xFF\"") && memcmp(out, "\"a\\x00b\xC3\xA9\\xFF\"", n) == 0);
+  n = csv_quote_raw(out, S("\xE0\x80\xAF|\xE2\x82x|\xF0\x9F\x98"));
+  const char *want = "\"\\xE0\\x80\\xAF|\\xE2\\x82x|\\xF0\\x9F\\x98\"";
+  CU_ASSERT(n == strlen(want) && memcmp(out, want, n) == 0);
+  n = csv_quote_raw(out, "", 0);
+  CU_ASSERT(n == 2 && memcmp(out, "\"\"", 2) == 0);
+  /* Worst case fits the stated capacity. */
+  char big[CSV_QUOTE_RAW_MAX(8)];
+  CU_ASSERT_EQUAL(csv_quote_raw(big, "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 8), CSV_QUOTE_RAW_MAX(8));
+  CU_ASSERT_EQUAL(csv_quote_raw(big, "\"\"\"\"\"\"\"\"", 8), 18);
+}
+
+/* ---- integers and ids ---- */
+
+static void test_parse_i64(void) {
+  int64_t v = 0;
+  CU_ASSERT(i64("0", &v) == CSV_OK && v == 0);
+  CU_ASSERT(i64("-0", &v) == CSV_OK && v == 0);
+  CU_ASSERT(i64("6", &v) == CSV_OK && v == 6);
+  CU_ASSERT(i64("-80995", &v) == CSV_OK && v == -80995);
+  CU_ASSERT(i64("007", &v) == CSV_OK && v == 7);
+  CU_ASSERT(i64("9223372036854775807", &v) == CSV_OK && v == INT64_MAX);
+  CU_ASSERT(i64("-9223372036854775808", &v) == CSV_OK && v == INT64_MIN);
+  v = 12345;
+  CU_ASSERT_EQUAL(i64("9223372036854775808", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("-9223372036854775809", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("99999999999999999999999", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(v, 12345); /* untouched on error */
+  CU_ASSERT_EQUAL(i64("+5", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64(" 5", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("5 ", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("1e5", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("1.0", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("0x10", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("-", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("--1", &v), CSV_E_INTEGER);
+  CU_ASSERT_EQUAL(i64("", &v), CSV_E_EMPTY);
+  CU_ASSERT_EQUAL(parse_i64("12\0", 3, &v), CSV_E_INTEGER);
+  /* Every value around powers of ten round-trips through printf. */
+  rng r = {5};
+  int bad = 0;
+  for (int k = 0; k < 100000; k++) {
+    int64_t want = (int64_t)rng_next(&r) >> rng_below(&r, 63);
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)want);
+    if (i64(s, &v) != CSV_OK || v != want) bad++;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void test_parse_id(void) {
+  int64_t v = 0;
+  CU_ASSERT(id("17850", &v) == CSV_OK && v == 17850);
+  CU_ASSERT(id("17850.0", &v) == CSV_OK && v == 17850);
+  CU_ASSERT(id("17850.00", &v) == CSV_OK && v == 17850);
+  CU_ASSERT(id("00001", &v) == CSV_OK && v == 1); /* CDNOW keeps leading zeros */
+  CU_ASSERT(id("9223372036854775807", &v) == CSV_OK && v == INT64_MAX);
+  v = 42;
+  CU_ASSERT_EQUAL(id("17850.", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("17850.5", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("17850.01", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("17850.0 ", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id(" 17850", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("+17850", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("-17850", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("0", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("0.0", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("000", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id(".0", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("1e3", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("9223372036854775808", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("17850..0", &v), CSV_E_ID);
+  CU_ASSERT_EQUAL(id("", &v), CSV_E_EMPTY);
+  CU_ASSERT_EQUAL(v, 42);
+}
+
+/* ---- decimals ---- */
+
+static void dec_ok(const char *s, double want) {
+  double v = 12345.0;
+  csv_code c = dec(s, &v);
+  CU_ASSERT_EQUAL(c, CSV_OK);
+  if (c != CSV_OK || !same_bits(v, want)) {
+    fprintf(stderr, "\nparse_decimal(\"%.60s\") = %.17g (code %d), want %.17g\n", s, v, c, want);
+    CU_FAIL("decimal value");
+  }
+}
+
+static void test_decimal_cases(void) {
+  dec_ok("17850.0", 17850.0);
+  dec_ok("2.55", 2.55);
+  dec_ok(".5", 0.5);
+  dec_ok("5.", 5.0);
+  dec_ok("-.5", -0.5);
+  dec_ok("-11062.06", -11062.06);
+  dec_ok("0", 0.0);
+  dec_ok("-0", -0.0);
+  dec_ok("-0.000", -0.0);
+  dec_ok("000123.4500", 123.45);
+  dec_ok("0.1", 0.1);
+  dec_ok("0.1000000000000000055511151231257827021181583404541015625", 0.1);
+  dec_ok("9007199254740992", 9007199254740992.0);
+  dec_ok("9007199254740993", 9007199254740992.0); /* halfway: to even */
+  dec_ok("9007199254740993.0000000000000000000001", 9007199254740994.0);
+  dec_ok("9007199254740995", 9007199254740996.0);
+  dec_ok("123456789012345678901234567890", 1.2345678901234568e29);
+  dec_ok("1000000000000000000000000000000000000", 1e36);
+  dec_ok("0.0000000000000000000000000000000000001", 1e-37);
+  /* 309 and 310 integer digits: DBL_MAX written out, and 10^309 (too large). */
+  char big[400];
+  memset(big, '0', sizeof big);
+  memcpy(big, "17976931348623157", 17);
+  big[309] = '\0';
+  dec_ok(big, 1.7976931348623157e308);
+  double v;
+  big[0] = '1';
+  memset(big + 1, '0', 16);
+  big[309] = '0';
+  big[310] = '\0';
+  CU_ASSERT_EQUAL(dec(big, &v), CSV_E_DECIMAL);
+  big[309] = '\0';
+  dec_ok(big, 1e308);
+  CU_ASSERT_EQUAL(dec("17850.", &v), CSV_OK);
+  CU_ASSERT_EQUAL(dec("1e5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("1E5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("+5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec(" 5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("5 ", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("-", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec(".", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("-.", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("1.2.3", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("--1", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("1,5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("inf", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("nan", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("0x1p3", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("\xC2\xA3" "5", &v), CSV_E_DECIMAL);
+  CU_ASSERT_EQUAL(dec("", &v), CSV_E_EMPTY);
+  CU_ASSERT_EQUAL(parse_decimal("1.5\0", 4, &v), CSV_E_DECIMAL);
+  /* Not NUL-terminated: the parser must not read past n. */
+  char buf[4] = {'1', '2', '3', '4'};
+  CU_ASSERT(parse_decimal(buf, 2, &v) == CSV_OK && v == 12.0);
+}
+
+/// Compares parse_decimal with strtod on the same string, bit for bit.
+static int dec_matches_strtod(const char *s) {
+  double v, want = strtod(s, NULL);
+  if (dec(s, &v) != CSV_OK) return 0;
+  return same_bits(v, want);
+}
+
+static void test_decimal_random(void) {
+  rng r = {9};
+  int bad = 0;
+  char s[128];
+  /* Short shapes: prices, quantities, long fractions, leading zeros. */
+  for (int k = 0; k < 300000; k++) {
+    size_t n = 0;
+    if (rng_below(&r, 3) == 0) s[n++] = '-';
+    unsigned ni = rng_below(&r, 24), nf = rng_below(&r, 26);
+    int point = nf > 0 || rng_below(&r, 4) == 0;
+    if (ni == 0 && !point) ni = 1;
+    if (ni == 0 && nf == 0) nf = 1;
+    unsigned zeros = rng_below(&r, 4) == 0 ? rng_below(&r, 20) : 0;
+    for (unsigned j = 0; j < ni; j++) s[n++] = (char)('0' + (j < zeros ? 0 : rng_below(&r, 10)));
+    if (point) s[n++] = '.';
+    for (unsigned j = 0; j < nf; j++) s[n++] = (char)('0' + rng_below(&r, 10));
+    s[n] = '\0';
+    if (!dec_matches_strtod(s)) {
+      if (bad++ < 5) fprintf(stderr, "\nmismatch on %s\n", s);
+    }
+  }
+  /* Random doubles printed at 15..17 significant digits, in %f and %e-free form. */
+  for (int k = 0; k < 100000; k++) {
+    uint64_t bits = rng_next(&r) & 0x7FFFFFFFFFFFFFFFull;
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    if (!isfinite(x) || fabs(x) > 1e30 || fabs(x) < 1e-30) continue;
+    snprintf(s, sizeof s, "%.*f", 15 + (int)rng_below(&r, 3) + 30, x);
+    if (!dec_matches_strtod(s)) {
+      if (bad++ < 10) fprintf(stderr, "\nmismatch on %s\n", s);
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+/// Exact halfway points between adjacent doubles, then nudged by a digit
+/// far beyond the 780 kept: rounding must follow the full string.
+static void test_decimal_halfway(void) {
+  rng r = {13};
+  int bad = 0;
+  enum { CAP = 4000 };
+  char *s = malloc(CAP);
+  for (int k = 0; k < 400; k++) {
+    /* x in [1, 2^60): the midpoint with its neighbour is exact in long double. */
+    double x = ldexp(1.0 + (double)(rng_next(&r) >> 12) / 4503599627370496.0, (int)rng_below(&r, 60));
+    double y = nextafter(x, INFINITY);
+    long double mid = ((long double)x + (long double)y) / 2;
+    int len = snprintf(s, CAP, "%.80Lf", mid); /* glibc prints the exact value */
+    CU_ASSERT_FATAL(len > 0 && len < 200);
+    while (s[len - 1] == '0') s[--len] = '\0';
+    if (!dec_matches_strtod(s)) bad++;
+    /* Pad with zeros past the cut, then with and without a final 1. */
+    int pad = len;
+    while (pad < 1500) s[pad++] = '0';
+    s[pad] = '\0';
+    if (!dec_matches_strtod(s)) bad++;
+    s[pad] = '1';
+    s[pad + 1] = '\0';
+    if (!dec_matches_strtod(s)) bad++;
+    double v;
+    if (dec(s, &v) != CSV_OK || !same_bits(v, y)) bad++; /* above halfway: up */
+  }
+  /* Tiny and subnormal values written out in full. */
+  static const double tiny[] = {4.9406564584124654e-324, 2.2250738585072014e-308,
+                                2.2250738585072011e-308, 1e-320, 7e-310};
+  for (size_t k = 0; k < sizeof tiny / sizeof tiny[0]; k++) {
+    snprintf(s, CAP, "%.1100f", tiny[k]);
+    if (!dec_matches_strtod(s)) bad++;
+  }
+  snprintf(s, CAP, "0.%0500d1", 0); /* 10^-502: rounds to zero */
+  if (!dec_matches_strtod(s)) bad++;
+  free(s);
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* ---- dates ---- */
+
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static void test_days_civil(void) {
+  /* Against glibc's timegm for every day from 1700 to 2300. */
+  int bad = 0;
+  int64_t want = -1;
+  for (int y = 1700; y <= 2300; y++) {
+    for (int m = 1; m <= 12; m++) {
+      static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      int dim = mdays[m - 1] + (m == 2 && is_leap(y));
+      for (int d = 1; d <= dim; d++) {
+        struct tm tm = {0};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = m - 1;
+        tm.tm_mday = d;
+        int64_t t = (int64_t)timegm(&tm);
+        int64_t days = t / 86400 - (t % 86400 < 0);
+        if (want != -1 && days != want + 1) bad++; /* consecutive */
+        want = days;
+        if (days_from_civil(y, m, d) != days) bad++;
+        int yy, mm, dd;
+        civil_from_days((int32_t)days, &yy, &mm, &dd);
+        if (yy != y || mm != m || dd != d) bad++;
+      }
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  CU_ASSERT_EQUAL(days_from_civil(1970, 1, 1), 0);
+  CU_ASSERT_EQUAL(days_from_civil(2000, 3, 1), 11017);
+  CU_ASSERT_EQUAL(days_from_civil(1969, 12, 31), -1);
+  CU_ASSERT_EQUAL(days_from_civil(0, 3, 1), -719468);
+  CU_ASSERT_EQUAL(days_from_civil(-1, 12, 31), -719529);
+  /* Round trip over a wide range, far years and negative ones included. */
+  for (int32_t z = -3000000; z <= 3000000; z += 997) {
+    int y, m, d;
+    civil_from_days(z, &y, &m, &d);
+    if (days_from_civil(y, m, d) != z || m < 1 || m > 12 || d < 1 || d > 31) bad++;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+static int32_t ymd(int y, int m, int d) {
+  struct tm tm = {0};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d;
+  return (int32_t)(timegm(&tm) / 86400);
+}
+
+static void test_parse_date(void) {
+  int32_t day = 7, sec = 7;
+  CU_ASSERT(parse_date(S("2023-02-28"), &day) == CSV_OK && day == ymd(2023, 2, 28));
+  CU_ASSERT(parse_date(S("2024-02-29"), &day) == CSV_OK && day == ymd(2024, 2, 29));
+  CU_ASSERT(parse_date(S("2000-02-29"), &day) == CSV_OK && day == ymd(2000, 2, 29));
+  CU_ASSERT(parse_date(S("1970-01-01"), &day) == CSV_OK && day == 0);
+  CU_ASSERT(parse_date(S("1969-12-31"), &day) == CSV_OK && day == -1);
+  CU_ASSERT(parse_date(S("2011-12-31"), &day) == CSV_OK && day == ymd(2011, 12, 31));
+  day = 7;
+  CU_ASSERT_EQUAL(parse_date(S("2023-02-29"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("1900-02-29"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-02-30"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-04-31"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-13-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-00-10"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-01-00"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-01-32"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-1-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("23-01-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("02023-01-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023/01/01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-01-01 "), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S(" 2023-01-1"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("+023-01-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("2023-0a-01"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S("20230101"), &day), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_date(S(""), &day), CSV_E_EMPTY);
+  CU_ASSERT_EQUAL(day, 7);
+
+  CU_ASSERT(parse_datetime(S("2023-01-01 00:00:00"), &day, &sec) == CSV_OK && day == ymd(2023, 1, 1) &&
+            sec == 0);
+  CU_ASSERT(parse_datetime(S("2011-12-09 23:59:59"), &day, &sec) == CSV_OK && day == ymd(2011, 12, 9) &&
+            sec == 86399);
+  CU_ASSERT(parse_datetime(S("2010-12-01 08:26:07"), &day, &sec) == CSV_OK && sec == 8 * 3600 + 26 * 60 + 7);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-02-30 10:00:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01 24:00:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01 12:60:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01 12:00:60"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01T12:00:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01 12:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01 12-00-00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01  2:00:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S("2023-01-01"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_datetime(S(""), &day, &sec), CSV_E_EMPTY);
+}
+
+static void test_parse_retail_datetime(void) {
+  int32_t day = 0, sec = 0;
+  CU_ASSERT(parse_retail_datetime(S("12/1/2010 8:26"), &day, &sec) == CSV_OK && day == ymd(2010, 12, 1) &&
+            sec == 8 * 3600 + 26 * 60);
+  CU_ASSERT(parse_retail_datetime(S("1/12/2011 17:05"), &day, &sec) == CSV_OK && day == ymd(2011, 1, 12) &&
+            sec == 17 * 3600 + 5 * 60);
+  CU_ASSERT(parse_retail_datetime(S("12/09/2011 08:06"), &day, &sec) == CSV_OK && day == ymd(2011, 12, 9) &&
+            sec == 8 * 3600 + 6 * 60);
+  CU_ASSERT(parse_retail_datetime(S("2/29/2012 0:00"), &day, &sec) == CSV_OK && day == ymd(2012, 2, 29) &&
+            sec == 0);
+  CU_ASSERT(parse_retail_datetime(S("2010-12-01 08:26:02"), &day, &sec) == CSV_OK &&
+            day == ymd(2010, 12, 1) && sec == 8 * 3600 + 26 * 60 + 2);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("2/29/2011 1:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("13/1/2010 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("0/1/2010 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/10 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010 8:6"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010 24:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010 8:60"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010 8:26:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("123/1/2010 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010  8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010 8:26 "), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12-1-2010 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/2010"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/20100 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("12/1/"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("2010-12-01 8:26"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S("2010-02-30 08:26:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_retail_datetime(S(""), &day, &sec), CSV_E_EMPTY);
+  /* Every prefix of a valid value is rejected without reading past n. */
+  const char *full = "12/31/2010 23:59";
+  for (size_t n = 1; n < strlen(full); n++)
+    CU_ASSERT_EQUAL(parse_retail_datetime(full, n, &day, &sec), CSV_E_DATE);
+}
+
+static void test_parse_any_date(void) {
+  int32_t day = 0, sec = -1;
+  CU_ASSERT(parse_any_date(S("19970101"), &day, &sec) == CSV_OK && day == ymd(1997, 1, 1) && sec == 0);
+  CU_ASSERT(parse_any_date(S("1998-06-30"), &day, &sec) == CSV_OK && day == ymd(1998, 6, 30) && sec == 0);
+  CU_ASSERT(parse_any_date(S("1998-06-30 12:34:56"), &day, &sec) == CSV_OK && day == ymd(1998, 6, 30) &&
+            sec == 45296);
+  CU_ASSERT_EQUAL(parse_any_date(S("19970230"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S("1997011"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S("1997-01-1"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S("1997010a"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S("1/1/1997"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S("1997-01-01 25:00:00"), &day, &sec), CSV_E_DATE);
+  CU_ASSERT_EQUAL(parse_any_date(S(""), &day, &sec), CSV_E_EMPTY);
+}
+
+void register_tests(void) {
+  CU_pSuite s = CU_add_suite("csv", NULL, NULL);
+  CU_add_test(s, "error words", test_error_text);
+  CU_add_test(s, "csv_count", test_count);
+  CU_add_test(s, "csv_next_record cases", test_next_record_cases);
+  CU_add_test(s, "csv_record_end cases", test_record_end_cases);
+  CU_add_test(s, "boundaries at every split offset", test_split_at_every_offset);
+  CU_add_test(s, "multi-megabyte quoted field", test_boundaries_long_field);
+  CU_add_test(s, "csv_split cases", test_split_cases);
+  CU_add_test(s, "csv_split random round trip", test_split_random);
+  CU_add_test(s, "UTF-8 cases", test_utf8_cases);
+  CU_add_test(s, "UTF-8 positions and reference", test_utf8_positions);
+  CU_add_test(s, "csv_quote_raw", test_quote_raw);
+  CU_add_test(s, "parse_i64", test_parse_i64);
+  CU_add_test(s, "parse_id", test_parse_id);
+  CU_add_test(s, "parse_decimal cases", test_decimal_cases);
+  CU_add_test(s, "parse_decimal vs strtod", test_decimal_random);
+  CU_add_test(s, "parse_decimal halfway and long", test_decimal_halfway);
+  CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
+  CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
+  CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
+  CU_add_test(s, "parse_any_date", test_parse_any_date);
+}
