@@ -229,7 +229,7 @@ static void config_value_text(const sc_config *c, const kdesc *k, char *buf, siz
     case K_STR:
     case K_ENUM: snprintf(buf, cap, "%s", field); break;
     case K_INT: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)field); break;
-    case K_DBL: snprintf(buf, cap, "%.17g", *(const double *)field); break;
+    case K_DBL: snprintf(buf, cap, "%.15g", *(const double *)field); break;
     case K_BOOL: snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false"); break;
   }
 }

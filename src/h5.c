@@ -137,7 +137,8 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
     }
     hid_t dxpl = (hid_t)comm_h5_dxpl();
     static const char dummy[8];
-    if (H5Dwrite(ds, type, ms, fs, dxpl, n > 0 ? data : dummy) < 0) s = h5_err(f, "write", path);
+    /* an empty dataset has no storage to write (total is the same on every rank) */
+    if (total > 0 && H5Dwrite(ds, type, ms, fs, dxpl, n > 0 ? data : dummy) < 0) s = h5_err(f, "write", path);
     H5Pclose(dxpl);
     H5Sclose(ms);
     H5Sclose(fs);
@@ -166,7 +167,9 @@ static sc_status h5_read_rows(sc_h5 *f, const char *path, hid_t type, size_t esi
   }
   hid_t dxpl = (hid_t)comm_h5_dxpl();
   char dummy[16];
-  if (H5Dread(ds, type, ms, fs, dxpl, (n > 0 && !s) ? *data : dummy) < 0 && !s) s = h5_err(f, "read", path);
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(fs, dims, NULL);
+  if (dims[0] > 0 && H5Dread(ds, type, ms, fs, dxpl, (n > 0 && !s) ? *data : dummy) < 0 && !s) s = h5_err(f, "read", path);
   H5Pclose(dxpl);
   H5Sclose(ms);
   H5Sclose(fs);

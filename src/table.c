@@ -228,3 +228,27 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
   free(perm);
   return s;
 }
+
+sc_status table_allgather(sc_table *t) {
+  sc_status s = SC_OK;
+  int64_t total = 0;
+  for (int c = 0; !s && c < t->ncols; c++) {
+    size_t es = coltype_size(t->cols[c].type), got = 0;
+    void *all = NULL;
+    s = comm_allgatherv(t->cols[c].data, (size_t)t->n * es, &all, &got, NULL);
+    if (!s) {
+      free(t->cols[c].data);
+      t->cols[c].data = all;
+      total = (int64_t)(got / es);
+    }
+  }
+  if (!s) t->n = t->cap = total;
+  return comm_agree(s);
+}
+
+void table_drop_last(sc_table *t) {
+  if (t->ncols == 0) return;
+  t->ncols--;
+  free(t->cols[t->ncols].data);
+  t->cols[t->ncols].data = NULL;
+}

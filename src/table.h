@@ -67,6 +67,12 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
 /// holds the rows sent to it, in source-rank order, then source order.
 sc_status table_exchange(sc_table *t, const int32_t *dest);
 
+/// Collective: every rank ends up with all rows of every rank, in rank
+/// order (for small replicated tables such as the DC network).
+sc_status table_allgather(sc_table *t);
+/// Removes the last column (a working column added for ingest only).
+void table_drop_last(sc_table *t);
+
 /* ---- the named tables of the store ----------------------------------- */
 
 /// Flags of a line (column "flags" of the lines table).

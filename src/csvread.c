@@ -1,0 +1,413 @@
+/* csvread.c: the parallel CSV reader (see csvread.h for the method).
+ *
+ * Rules chosen where DATA.md is silent: a UTF-8 byte-order mark at the
+ * start of the file is skipped; the header must fit in the first 8 MiB;
+ * header names are matched exactly (case-sensitive, no trimming); a CR
+ * before LF belongs to the line ending; a record of zero bytes is a blank
+ * line (not a row); a lone CR is data.
+ */
+#include "csvread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "comm.h"
+
+#define BLOCK ((int64_t)8 << 20)
+
+static sc_status pread_all(int fd, char *buf, int64_t n, int64_t off, const char *label) {
+  while (n > 0) {
+    ssize_t r = pread(fd, buf, (size_t)(n > (1 << 30) ? (1 << 30) : n), (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return sc_fail(SC_EIO, "%s: read failed at byte %lld: %s", label, (long long)off, r ? strerror(errno) : "file shrank");
+    buf += r;
+    n -= r;
+    off += r;
+  }
+  return SC_OK;
+}
+
+char *csvr_format_reject(const char *reason, const char *raw, size_t len) {
+  size_t cap = strlen(reason) * 2 + 8 + len * 4 + 4;
+  char *s = malloc(cap), *o = s;
+  if (!s) return NULL;
+  /* reason: plain words, but quote it when it holds a comma or quote */
+  int q = strpbrk(reason, ",\"\n") != NULL;
+  if (q) *o++ = '"';
+  for (const char *p = reason; *p; p++) {
+    if (*p == '"') *o++ = '"';
+    *o++ = *p;
+  }
+  if (q) *o++ = '"';
+  *o++ = ',';
+  *o++ = '"';
+  const unsigned char *u = (const unsigned char *)raw;
+  size_t i = 0;
+  static const char hx[] = "0123456789ABCDEF";
+  while (i < len) {
+    unsigned char c = u[i];
+    size_t k = 1;
+    if (c >= 0x80 || c == 0) {
+      /* length of a valid UTF-8 sequence starting here, else escape */
+      k = 0;
+      if (c != 0) {
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (need && i + need <= len && csv_check_text(raw + i, need) == CSV_OK) k = need;
+      }
+      if (!k) {
+        *o++ = '\\';
+        *o++ = 'x';
+        *o++ = hx[c >> 4];
+        *o++ = hx[c & 15];
+        i++;
+        continue;
+      }
+      memcpy(o, raw + i, k);
+      o += k;
+      i += k;
+      continue;
+    }
+    if (c == '"') *o++ = '"';
+    *o++ = (char)c;
+    i++;
+  }
+  *o++ = '"';
+  *o = 0;
+  return s;
+}
+
+sc_status csvr_add_reject(csvr_result *res, int64_t line, const char *reason, const char *raw, size_t len) {
+  if (res->n_rejects == res->cap_rejects) {
+    int64_t cap = res->cap_rejects ? 2 * res->cap_rejects : 64;
+    SC_TRY(sc_realloc(&res->rejects, (size_t)cap * sizeof *res->rejects));
+    res->cap_rejects = cap;
+  }
+  char *t = csvr_format_reject(reason, raw, len);
+  if (!t) return sc_fail(SC_ENOMEM, "out of memory formatting a reject");
+  res->rejects[res->n_rejects].line = line;
+  res->rejects[res->n_rejects].text = t;
+  res->n_rejects++;
+  res->rejected++;
+  return SC_OK;
+}
+
+void csvr_free(csvr_result *res) {
+  for (int64_t i = 0; i < res->n_rejects; i++) free(res->rejects[i].text);
+  free(res->rejects);
+  res->rejects = NULL;
+  res->n_rejects = res->cap_rejects = 0;
+}
+
+sc_status csvr_reject_at(csvr_result *res, const char *path, int64_t line, int64_t offset, const char *reason) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return sc_fail(SC_EIO, "cannot reopen %s: %s", path, strerror(errno));
+  struct stat st;
+  fstat(fd, &st);
+  int64_t n = SC_MIN((int64_t)st.st_size - offset, (int64_t)1 << 20);
+  char *buf = NULL;
+  sc_status s = sc_alloc(&buf, (size_t)n + 1);
+  if (!s) s = pread_all(fd, buf, n, offset, path);
+  close(fd);
+  if (!s) {
+    uint32_t nl;
+    int open_q;
+    size_t e = csv_record_end(buf, (size_t)n, &nl, &open_q);
+    if (e > 0 && buf[e - 1] == '\r') e--;
+    s = csvr_add_reject(res, line, reason, buf, e);
+    res->loaded--;
+  }
+  free(buf);
+  return s;
+}
+
+/* One thread's output of parsing. */
+typedef struct {
+  int64_t read, rejected;
+  csvr_result rej;
+  sc_status s;
+} thread_out;
+
+/* Finds the first record start at or after buf[0] given the parity and
+ * whether the byte before it ended a line outside quotes. */
+static int64_t first_start(const char *buf, int64_t n, int parity, int prev_is_boundary) {
+  if (prev_is_boundary) return 0;
+  return (int64_t)csv_next_record(buf, (size_t)n, parity);
+}
+
+sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn, void *ctx,
+                    int need_rows, csvr_result *res) {
+  memset(res, 0, sizeof *res);
+  int rank = comm_rank(), size = comm_size();
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  sc_status s = SC_OK;
+  if (fd < 0 || fstat(fd, &st) != 0)
+    s = sc_fail(SC_EINPUT, "%s: cannot open (%s): check input.path", label, strerror(errno));
+  else if (st.st_size == 0)
+    s = sc_fail(SC_EINPUT, "%s: the file is empty; expected a header line and data rows", label);
+  SC_TRY(comm_agree(s));
+  int64_t fsize = (int64_t)st.st_size, nb = (fsize + BLOCK - 1) / BLOCK;
+  /* ceil so that rank 0, which reads the header, always has the first block */
+  int64_t lo = SC_MIN(fsize, ((nb * rank + size - 1) / size) * BLOCK),
+          hi = SC_MIN(fsize, ((nb * (rank + 1) + size - 1) / size) * BLOCK);
+  res->bytes = fsize;
+
+  /* 1. read the rank's blocks, hash them, count quotes and newlines */
+  char *buf = NULL;
+  int64_t cap = hi - lo + 1;
+  s = sc_alloc(&buf, (size_t)cap);
+  if (!s) s = pread_all(fd, buf, hi - lo, lo, label);
+  int64_t my_nb = (hi - lo + BLOCK - 1) / BLOCK;
+  uint64_t *bh = NULL;
+  if (!s) s = sc_alloc(&bh, (size_t)(my_nb + 1) * sizeof *bh);
+  uint64_t quotes = 0, nls = 0;
+  if (!s) {
+#pragma omp parallel for reduction(+ : quotes, nls) schedule(dynamic, 1)
+    for (int64_t b = 0; b < my_nb; b++) {
+      int64_t a = b * BLOCK, e = SC_MIN(hi - lo, a + BLOCK);
+      uint64_t q, n;
+      bh[b] = XXH3_64bits(buf + a, (size_t)(e - a));
+      csv_count(buf + a, (size_t)(e - a), &q, &n);
+      quotes += q;
+      nls += n;
+    }
+  }
+  SC_TRY(comm_agree(s));
+  /* checksum: xxh3 over all blocks' hashes in file order */
+  uint64_t *allh = NULL;
+  size_t allh_bytes = 0;
+  SC_TRY(comm_allgatherv(bh, (size_t)my_nb * sizeof *bh, (void **)&allh, &allh_bytes, NULL));
+  res->checksum = XXH3_64bits(allh, allh_bytes);
+  free(allh);
+  free(bh);
+  int64_t q_before = comm_exscan_i64((int64_t)quotes), nl_before = comm_exscan_i64((int64_t)nls);
+
+  /* 2. header: rank 0 finds it and tells everyone */
+  char header[1 << 16];
+  int64_t hlen = 0, hskip = 0;
+  uint32_t hnl = 0;
+  if (rank == 0) {
+    int64_t bom = (hi - lo >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) ? 3 : 0;
+    int open_q = 0;
+    int64_t e = bom + (int64_t)csv_record_end(buf + bom, (size_t)(hi - lo - bom), &hnl, &open_q);
+    hskip = e < hi - lo ? e + 1 : e;
+    int64_t l = e - bom;
+    if (l > 0 && buf[bom + l - 1] == '\r') l--;
+    if (open_q || (e >= hi - lo && fsize > hi - lo)) s = sc_fail(SC_EINPUT, "%s line 1: the header line is not complete: check the file", label);
+    else if (l >= (int64_t)sizeof header) s = sc_fail(SC_EINPUT, "%s line 1: the header line is longer than 64 KiB", label);
+    else {
+      memcpy(header, buf + bom, (size_t)l);
+      hlen = l;
+    }
+  }
+  SC_TRY(comm_agree(s));
+  comm_bcast(&hlen, sizeof hlen, 0);
+  comm_bcast(&hnl, sizeof hnl, 0);
+  comm_bcast(header, (size_t)hlen, 0);
+  csv_field hf[256];
+  int nh = 0;
+  char hscratch[1 << 16];
+  csv_code hc = csv_check_text(header, (size_t)hlen);
+  if (hc == CSV_OK) hc = csv_split(header, (size_t)hlen, hf, 256, &nh, hscratch);
+  if (hc != CSV_OK || nh > 256 || hlen == 0) {
+    free(buf);
+    close(fd);
+    return comm_agree(sc_fail(SC_EINPUT, "%s line 1: the header cannot be read (%s): check the file", label,
+                              hlen == 0 ? "empty header" : csv_error_text(hc != CSV_OK ? hc : CSV_E_FIELD_COUNT)));
+  }
+  int idx[CSVR_MAXCOLS];
+  for (int c = 0; c < ncols; c++) {
+    idx[c] = -1;
+    for (int a = 0; a < 3 && cols[c].names[a] && idx[c] < 0; a++)
+      for (int i = 0; i < nh; i++)
+        if (hf[i].len == strlen(cols[c].names[a]) && !memcmp(hf[i].p, cols[c].names[a], hf[i].len)) {
+          idx[c] = i;
+          snprintf(res->header_names[c], sizeof res->header_names[c], "%s", cols[c].names[a]);
+          break;
+        }
+    res->present[c] = idx[c] >= 0;
+    if (idx[c] < 0) snprintf(res->header_names[c], sizeof res->header_names[c], "%s", cols[c].names[0]);
+    if (idx[c] < 0 && cols[c].required && !s)
+      s = sc_fail(SC_EINPUT, "%s line 1: missing required column %s: the header must name it", label, cols[c].names[0]);
+  }
+  if (s) {
+    free(buf);
+    close(fd);
+    return comm_agree(s);
+  }
+
+  /* 3. this rank's first record start, then every rank's */
+  int64_t start = hi, line0 = 0;
+  int found = 0;
+  if (rank == 0) {
+    start = hskip;
+    found = 1;
+    line0 = 2 + hnl;
+  } else if (hi > lo) {
+    char prev = 0;
+    s = pread_all(fd, &prev, 1, lo - 1, label);
+    int parity = (int)(q_before & 1);
+    int64_t off = first_start(buf, hi - lo, parity, prev == '\n' && parity == 0);
+    if (off < hi - lo) {
+      found = 1;
+      start = lo + off;
+      uint64_t q, n;
+      csv_count(buf, (size_t)off, &q, &n);
+      line0 = 1 + nl_before + (int64_t)n;
+    }
+  }
+  SC_TRY(comm_agree(s));
+  int64_t mine[3] = {start, found, line0}, *all = NULL;
+  SC_TRY(sc_alloc(&all, sizeof mine * (size_t)size));
+  comm_allgather(mine, sizeof mine, all);
+  int64_t end = fsize;
+  for (int r = rank + 1; r < size; r++)
+    if (all[3 * r + 1]) {
+      end = all[3 * r];
+      break;
+    }
+  free(all);
+  if (!found) end = start;
+
+  /* 4. finish the last record past our blocks */
+  if (found && end > hi) {
+    s = sc_realloc(&buf, (size_t)(end - lo + 1));
+    if (!s) s = pread_all(fd, buf + (hi - lo), end - hi, hi, label);
+  }
+  close(fd);
+  SC_TRY(comm_agree(s));
+
+  /* 5. threads: cut [start, end) at record boundaries */
+  int T = omp_get_max_threads();
+  const char *data = buf + (start - lo);
+  int64_t dn = found ? end - start : 0;
+  int64_t *tq = NULL, *tn = NULL, *ts = NULL, *tl = NULL;
+  thread_out *to = NULL;
+  s = sc_calloc(&tq, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&tn, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&ts, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&tl, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&to, (size_t)T, sizeof *to);
+  if (!s) {
+#pragma omp parallel num_threads(T)
+    {
+      int t = omp_get_thread_num();
+      int64_t a = dn * t / T, b = dn * (t + 1) / T;
+      uint64_t q, n;
+      csv_count(data + a, (size_t)(b - a), &q, &n);
+      tq[t] = (int64_t)q;
+      tn[t] = (int64_t)n;
+#pragma omp barrier
+#pragma omp single
+      {
+        /* each thread's first record: exclusive prefix of quotes and newlines */
+        int64_t qa = 0, na = 0;
+        for (int k = 0; k < T; k++) {
+          int64_t ca = dn * k / T, cb = dn * (k + 1) / T;
+          int parity = (int)(qa & 1);
+          int64_t off = k == 0 ? 0 : first_start(data + ca, cb - ca, parity, ca > 0 && data[ca - 1] == '\n' && parity == 0);
+          /* no boundary inside the chunk: mark it, it yields to the next */
+          ts[k] = (k == 0 || off < cb - ca) ? ca + off : -1;
+          uint64_t q2, n2;
+          csv_count(data + ca, (size_t)off, &q2, &n2);
+          tl[k] = line0 + na + (int64_t)n2;
+          qa += tq[k];
+          na += tn[k];
+        }
+        ts[T] = dn;
+        /* a thread whose chunk holds no boundary yields to the next */
+        for (int k = T - 1; k >= 0; k--)
+          if (ts[k] < 0) ts[k] = ts[k + 1];
+      }
+      thread_out *me = &to[t];
+      int64_t pos = ts[t], stop = ts[t + 1], line = tl[t];
+      size_t scap = 4096;
+      char *scratch = malloc(scap);
+      int fcap = nh + 2;
+      csv_field *fld = malloc(sizeof(csv_field) * (size_t)fcap);
+      if (!scratch || !fld) me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+      while (pos < stop && !me->s) {
+        uint32_t rnl = 0;
+        int open_q = 0;
+        int64_t e = (int64_t)csv_record_end(data + pos, (size_t)(dn - pos), &rnl, &open_q);
+        const char *rec = data + pos;
+        int64_t len = e;
+        if (len > 0 && rec[len - 1] == '\r') len--;
+        int64_t rline = line;
+        line += rnl + 1;
+        int64_t roff = start + pos;
+        pos += e + 1;
+        if (len == 0) continue; /* blank line */
+        me->read++;
+        csv_code c = csv_check_text(rec, (size_t)len);
+        int bad = -1, nf = 0;
+        if (c == CSV_OK && open_q) c = CSV_E_UNCLOSED_QUOTE;
+        if (c == CSV_OK) {
+          if ((size_t)len > scap) {
+            scap = (size_t)len;
+            char *ns = realloc(scratch, scap);
+            if (!ns) {
+              me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+              break;
+            }
+            scratch = ns;
+          }
+          c = csv_split(rec, (size_t)len, fld, fcap, &nf, scratch);
+        }
+        if (c == CSV_OK && nf != nh) c = CSV_E_FIELD_COUNT;
+        if (c == CSV_OK) {
+          csvr_row row = {fld, idx, rline, roff, t};
+          c = fn(ctx, &row, &bad);
+        }
+        if (c != CSV_OK) {
+          char reason[160];
+          if (c == CSV_E_FIELD_COUNT)
+            snprintf(reason, sizeof reason, "%s (%d, header has %d)", csv_error_text(c), nf, nh);
+          else if (bad >= 0)
+            snprintf(reason, sizeof reason, "%s in %s", csv_error_text(c), res->header_names[bad]);
+          else
+            snprintf(reason, sizeof reason, "%s", csv_error_text(c));
+          me->s = csvr_add_reject(&me->rej, rline, reason, rec, (size_t)len);
+        }
+      }
+      free(scratch);
+      free(fld);
+    }
+  }
+  /* 6. merge thread results in thread (= line) order */
+  for (int t = 0; !s && t < T; t++) {
+    if (to[t].s) s = to[t].s;
+    res->read += to[t].read;
+    for (int64_t i = 0; !s && i < to[t].rej.n_rejects; i++) {
+      if (res->n_rejects == res->cap_rejects) {
+        int64_t c2 = res->cap_rejects ? 2 * res->cap_rejects : 64;
+        s = sc_realloc(&res->rejects, (size_t)c2 * sizeof *res->rejects);
+        res->cap_rejects = c2;
+      }
+      if (!s) {
+        res->rejects[res->n_rejects++] = to[t].rej.rejects[i];
+        to[t].rej.rejects[i].text = NULL;
+        res->rejected++;
+      }
+    }
+  }
+  for (int t = 0; to && t < T; t++) csvr_free(&to[t].rej);
+  res->loaded = res->read - res->rejected;
+  free(tq);
+  free(tn);
+  free(ts);
+  free(tl);
+  free(to);
+  free(buf);
+  s = comm_agree(s);
+  if (!s && need_rows && comm_sum1_i64(res->read) == 0)
+    s = comm_agree(sc_fail(SC_EINPUT, "%s: the file has a header but no data rows", label));
+  return s;
+}

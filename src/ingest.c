@@ -1,0 +1,962 @@
+/* ingest.c: the first stage: CSV -> cleaned, partitioned tables -> store.
+ *
+ * For each layout (DATA.md 1) this file names the columns each file needs
+ * and converts one record into table rows (the converters below); the
+ * parallel reading itself is csvread.c. After reading:
+ *   - network.csv is replicated on every rank (a later duplicate dc_id is
+ *     rejected); orders get their region from it;
+ *   - delivery.csv joins orders by order_id (both exchanged by a hash of
+ *     order_id; the first delivery row with an arr_time wins);
+ *   - lines, users and clicks move to the rank of their user (hash of the
+ *     user id) and are sorted by (user_id, row); a later duplicate user_id
+ *     is rejected; inventory moves to the rank of its (sku, region) series
+ *     and is summed to available DCs per day;
+ *   - text ids (stock codes, countries, regions) get global dictionary ids
+ *     that do not depend on the rank count (dict.c).
+ * Malformed rows go to rejects.csv; a file whose rejected share exceeds
+ * input.max_reject_fraction stops the run, naming its first bad rows.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "csvread.h"
+#include "dict.h"
+#include "stages.h"
+#include "store.h"
+
+/* ---- converter helpers ---------------------------------------------- */
+
+typedef struct ingest_ctx ingest_ctx;
+typedef csv_code (*row_fn)(ingest_ctx *x, const csvr_row *r, int *bad);
+
+struct ingest_ctx {
+  const sc_config *cfg;
+  int file_index;
+  int T;
+  sc_table *out;        /* one output table per thread */
+  sc_dict *dict_sku;    /* per thread (text ids) */
+  sc_dict *dict_region; /* per thread */
+  const int64_t *dc_ids; /* sorted network dc ids and their regions */
+  const int32_t *dc_regions;
+  int64_t n_dc;
+  int has_amount, has_quantity, has_unit_price, has_order, has_sku, has_region;
+  row_fn fn;
+};
+
+static csv_code ingest_convert(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
+  return x->fn(x, r, bad);
+}
+
+/* The field of wanted column c (NULL when the header lacks it). */
+static inline const csv_field *fld(const csvr_row *r, int c) { return r->idx[c] >= 0 ? &r->f[r->idx[c]] : NULL; }
+
+#define NEED(c, code_expr)                       \
+  do {                                           \
+    csv_code e_ = (code_expr);                   \
+    if (e_ != CSV_OK) {                          \
+      *bad = (c);                                \
+      return e_;                                 \
+    }                                            \
+  } while (0)
+
+/* Required value: empty is CSV_E_EMPTY. */
+static inline csv_code req(const csv_field *f) { return (!f || f->len == 0) ? CSV_E_EMPTY : CSV_OK; }
+
+static inline int64_t rowkey(const ingest_ctx *x, const csvr_row *r) {
+  return ((int64_t)x->file_index << 40) | r->line;
+}
+
+static int32_t dc_region(const ingest_ctx *x, int64_t dc) {
+  int64_t lo = 0, hi = x->n_dc;
+  while (lo < hi) {
+    int64_t m = (lo + hi) / 2;
+    if (x->dc_ids[m] < dc) lo = m + 1;
+    else hi = m;
+  }
+  return lo < x->n_dc && x->dc_ids[lo] == dc ? x->dc_regions[lo] : -1;
+}
+
+/* Appends one row to the thread's table; returns its index or -1. */
+static int64_t add_row(ingest_ctx *x, int tid) {
+  sc_table *t = &x->out[tid];
+  if (t->n == t->cap && table_reserve(t, t->n + 1)) return -1;
+  return t->n++;
+}
+
+#define COL(t, name, type) ((type *)table_col(t, name))
+
+/* ---- marketplace ------------------------------------------------------ */
+
+enum { U_ID, U_CREATED, U_AGE, U_GENDER, U_CITY };
+static const csvr_col users_cols[] = {{{"user_id"}, 1}, {{"created_at"}, 0}, {{"age"}, 0}, {{"gender"}, 0}, {{"city_level"}, 0}};
+
+static csv_code users_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t uid, v;
+  int32_t created = SC_NO_DAY, age = SC_NO_I32, city = SC_NO_I32;
+  uint8_t gender = 0;
+  const csv_field *f;
+  NEED(U_ID, req(fld(r, U_ID)));
+  NEED(U_ID, parse_id(fld(r, U_ID)->p, fld(r, U_ID)->len, &uid));
+  if ((f = fld(r, U_CREATED)) && f->len) NEED(U_CREATED, parse_date(f->p, f->len, &created));
+  if ((f = fld(r, U_AGE)) && f->len) {
+    NEED(U_AGE, parse_i64(f->p, f->len, &v));
+    NEED(U_AGE, v < 0 || v > 120 ? CSV_E_RANGE : CSV_OK);
+    age = (int32_t)v;
+  }
+  if ((f = fld(r, U_GENDER)) && f->len) {
+    NEED(U_GENDER, f->len != 1 || (f->p[0] != 'M' && f->p[0] != 'F' && f->p[0] != 'U') ? CSV_E_RANGE : CSV_OK);
+    gender = (uint8_t)f->p[0];
+  }
+  if ((f = fld(r, U_CITY)) && f->len) {
+    NEED(U_CITY, parse_i64(f->p, f->len, &v));
+    NEED(U_CITY, v < 1 || v > 5 ? CSV_E_RANGE : CSV_OK);
+    city = (int32_t)v;
+  }
+  sc_table *t = &x->out[r->tid];
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  COL(t, "row", int64_t)[i] = rowkey(x, r);
+  COL(t, "user_id", int64_t)[i] = uid;
+  COL(t, "created_day", int32_t)[i] = created;
+  COL(t, "age", int32_t)[i] = age;
+  COL(t, "gender", uint8_t)[i] = gender;
+  COL(t, "city_level", int32_t)[i] = city;
+  COL(t, "off", int64_t)[i] = r->offset;
+  return CSV_OK;
+}
+
+enum { O_ORDER, O_USER, O_SKU, O_TIME, O_QTY, O_ORIG, O_FINAL, O_DC };
+static const csvr_col orders_cols[] = {{{"order_id"}, 1},           {{"user_id"}, 1},
+                                       {{"sku_id"}, 1},             {{"order_time"}, 1},
+                                       {{"quantity"}, 1},           {{"original_unit_price"}, 1},
+                                       {{"final_unit_price"}, 1},   {{"dc_ori"}, 1}};
+
+static csv_code int32_field(const csv_field *f, int32_t *out) {
+  int64_t v;
+  csv_code c = parse_i64(f->p, f->len, &v);
+  if (c != CSV_OK) return c;
+  if (v < INT32_MIN + 1 || v > INT32_MAX) return CSV_E_RANGE;
+  *out = (int32_t)v;
+  return CSV_OK;
+}
+
+static void put_line(sc_table *t, int64_t i, int64_t row, int64_t user, int64_t order, int64_t sku, int32_t region,
+                     int32_t day, int32_t sec, int32_t qty, double amount, double orig, uint8_t flags) {
+  COL(t, "row", int64_t)[i] = row;
+  COL(t, "user_id", int64_t)[i] = user;
+  COL(t, "order_id", int64_t)[i] = order;
+  COL(t, "sku", int64_t)[i] = sku;
+  COL(t, "region", int32_t)[i] = region;
+  COL(t, "day", int32_t)[i] = day;
+  COL(t, "sec", int32_t)[i] = sec;
+  COL(t, "quantity", int32_t)[i] = qty;
+  COL(t, "amount", double)[i] = amount;
+  COL(t, "orig_amount", double)[i] = orig;
+  COL(t, "arr_ts", int64_t)[i] = SC_NO_TS;
+  COL(t, "flags", uint8_t)[i] = flags;
+}
+
+static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t order, user, sku, dc;
+  int32_t day, sec, qty;
+  double orig, fin;
+  for (int c = O_ORDER; c <= O_DC; c++) NEED(c, req(fld(r, c)));
+  NEED(O_ORDER, parse_id(fld(r, O_ORDER)->p, fld(r, O_ORDER)->len, &order));
+  NEED(O_USER, parse_id(fld(r, O_USER)->p, fld(r, O_USER)->len, &user));
+  NEED(O_SKU, parse_id(fld(r, O_SKU)->p, fld(r, O_SKU)->len, &sku));
+  NEED(O_TIME, parse_datetime(fld(r, O_TIME)->p, fld(r, O_TIME)->len, &day, &sec));
+  NEED(O_QTY, int32_field(fld(r, O_QTY), &qty));
+  NEED(O_ORIG, parse_decimal(fld(r, O_ORIG)->p, fld(r, O_ORIG)->len, &orig));
+  NEED(O_FINAL, parse_decimal(fld(r, O_FINAL)->p, fld(r, O_FINAL)->len, &fin));
+  NEED(O_DC, parse_id(fld(r, O_DC)->p, fld(r, O_DC)->len, &dc));
+  uint8_t flags = (qty > 0 && fin > 0 ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0);
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, dc_region(x, dc), day, sec, qty, (double)qty * fin,
+           (double)qty * orig, flags);
+  return CSV_OK;
+}
+
+enum { C_USER, C_SKU, C_TS, C_PLATFORM };
+static const csvr_col clicks_cols[] = {{{"user_id"}, 1}, {{"sku_id"}, 1}, {{"ts"}, 1}, {{"platform"}, 0}};
+
+static csv_code clicks_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t user, sku;
+  int32_t day, sec;
+  for (int c = C_USER; c <= C_TS; c++) NEED(c, req(fld(r, c)));
+  NEED(C_USER, parse_id(fld(r, C_USER)->p, fld(r, C_USER)->len, &user));
+  NEED(C_SKU, parse_id(fld(r, C_SKU)->p, fld(r, C_SKU)->len, &sku));
+  NEED(C_TS, parse_datetime(fld(r, C_TS)->p, fld(r, C_TS)->len, &day, &sec));
+  sc_table *t = &x->out[r->tid];
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  COL(t, "row", int64_t)[i] = rowkey(x, r);
+  COL(t, "user_id", int64_t)[i] = user;
+  COL(t, "sku", int64_t)[i] = sku;
+  COL(t, "day", int32_t)[i] = day;
+  return CSV_OK;
+}
+
+enum { D_ORDER, D_SHIP, D_ARR };
+static const csvr_col delivery_cols[] = {{{"order_id"}, 1}, {{"ship_time"}, 0}, {{"arr_time"}, 1}};
+#define DELIVERY_SPEC "order_id:i64,row:i64,arr_ts:i64"
+
+static csv_code delivery_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t order;
+  int32_t day, sec;
+  const csv_field *f;
+  NEED(D_ORDER, req(fld(r, D_ORDER)));
+  NEED(D_ORDER, parse_id(fld(r, D_ORDER)->p, fld(r, D_ORDER)->len, &order));
+  if ((f = fld(r, D_SHIP)) && f->len) NEED(D_SHIP, parse_datetime(f->p, f->len, &day, &sec));
+  int64_t arr = SC_NO_TS;
+  if ((f = fld(r, D_ARR)) && f->len) {
+    NEED(D_ARR, parse_datetime(f->p, f->len, &day, &sec));
+    arr = (int64_t)day * 86400 + sec;
+  }
+  sc_table *t = &x->out[r->tid];
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  COL(t, "order_id", int64_t)[i] = order;
+  COL(t, "row", int64_t)[i] = rowkey(x, r);
+  COL(t, "arr_ts", int64_t)[i] = arr;
+  return CSV_OK;
+}
+
+enum { I_DATE, I_DC, I_SKU, I_FLAG };
+static const csvr_col inventory_cols[] = {{{"date"}, 1}, {{"dc_id"}, 1}, {{"sku_id"}, 1}, {{"available_flag"}, 1}};
+#define INVRAW_SPEC "sku:i64,region:i32,day:i32,flag:i32"
+
+static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t dc, sku, flag;
+  int32_t day;
+  for (int c = I_DATE; c <= I_FLAG; c++) NEED(c, req(fld(r, c)));
+  NEED(I_DATE, parse_date(fld(r, I_DATE)->p, fld(r, I_DATE)->len, &day));
+  NEED(I_DC, parse_id(fld(r, I_DC)->p, fld(r, I_DC)->len, &dc));
+  NEED(I_SKU, parse_id(fld(r, I_SKU)->p, fld(r, I_SKU)->len, &sku));
+  NEED(I_FLAG, parse_i64(fld(r, I_FLAG)->p, fld(r, I_FLAG)->len, &flag));
+  NEED(I_FLAG, flag != 0 && flag != 1 ? CSV_E_RANGE : CSV_OK);
+  int32_t region = dc_region(x, dc);
+  if (region < 0) return CSV_OK; /* loaded, but no region to count it in */
+  sc_table *t = &x->out[r->tid];
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  COL(t, "sku", int64_t)[i] = sku;
+  COL(t, "region", int32_t)[i] = region;
+  COL(t, "day", int32_t)[i] = day;
+  COL(t, "flag", int32_t)[i] = (int32_t)flag;
+  return CSV_OK;
+}
+
+enum { N_DC, N_REGION };
+static const csvr_col network_cols[] = {{{"dc_id"}, 1}, {{"region_id"}, 1}};
+
+static csv_code network_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t dc;
+  int32_t region;
+  for (int c = N_DC; c <= N_REGION; c++) NEED(c, req(fld(r, c)));
+  NEED(N_DC, parse_id(fld(r, N_DC)->p, fld(r, N_DC)->len, &dc));
+  NEED(N_REGION, int32_field(fld(r, N_REGION), &region));
+  NEED(N_REGION, region < 0 ? CSV_E_RANGE : CSV_OK);
+  sc_table *t = &x->out[r->tid];
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  COL(t, "dc_id", int64_t)[i] = dc;
+  COL(t, "region_id", int32_t)[i] = region;
+  COL(t, "row", int64_t)[i] = r->line;
+  COL(t, "off", int64_t)[i] = r->offset;
+  return CSV_OK;
+}
+
+enum { K_SKU, K_CATEGORY, K_BRAND };
+static const csvr_col skus_cols[] = {{{"sku_id"}, 1}, {{"category"}, 0}, {{"brand_id"}, 0}};
+
+static csv_code skus_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  (void)x;
+  int64_t sku, brand;
+  const csv_field *f;
+  NEED(K_SKU, req(fld(r, K_SKU)));
+  NEED(K_SKU, parse_id(fld(r, K_SKU)->p, fld(r, K_SKU)->len, &sku));
+  if ((f = fld(r, K_BRAND)) && f->len) NEED(K_BRAND, parse_i64(f->p, f->len, &brand));
+  return CSV_OK;
+}
+
+/* ---- online-retail ---------------------------------------------------- */
+
+/* Text ids are thread-local until globalize_column: the thread number
+ * rides in the high bits (int32 columns: 24 bits of id, 7 of thread). */
+#define TAG64(tid, id) (((int64_t)(tid) << 32) | (id))
+#define TAG32(tid, id) ((int64_t)(((int32_t)(tid) << 24) | (int32_t)(id)))
+#define UNTAG_T(v, is64) ((is64) ? (int)((v) >> 32) : (int)((v) >> 24))
+#define UNTAG_ID(v, is64) ((is64) ? ((v) & 0xffffffffLL) : ((v) & 0xffffffLL))
+
+enum { R_INVOICE, R_CODE, R_DESC, R_QTY, R_DATE, R_PRICE, R_CUSTOMER, R_COUNTRY };
+static const csvr_col retail_cols[] = {
+    {{"InvoiceNo", "Invoice"}, 1}, {{"StockCode"}, 1}, {{"Description"}, 0},         {{"Quantity"}, 1},
+    {{"InvoiceDate"}, 1},          {{"UnitPrice", "Price"}, 1}, {{"CustomerID", "Customer ID"}, 1}, {{"Country"}, 1}};
+
+/* Invoice: an optional letter then digits; the letter goes to bits 40+. */
+static csv_code parse_invoice(const csv_field *f, int64_t *order, int *cancelled) {
+  const char *p = f->p;
+  size_t n = f->len;
+  int64_t letter = 0;
+  *cancelled = 0;
+  if (n && p[0] >= 'A' && p[0] <= 'Z') {
+    letter = p[0] - 'A' + 1;
+    *cancelled = p[0] == 'C';
+    p++;
+    n--;
+  }
+  int64_t v;
+  if (!n || parse_i64(p, n, &v) != CSV_OK || v < 0 || v >= ((int64_t)1 << 40)) return CSV_E_ID;
+  *order = (letter << 40) | v;
+  return CSV_OK;
+}
+
+static int is_product_code(const csv_field *f) {
+  if (f->len < 5) return 0;
+  for (int i = 0; i < 5; i++)
+    if (f->p[i] < '0' || f->p[i] > '9') return 0;
+  return 1;
+}
+
+static csv_code retail_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t order, user = 0, sku, region;
+  int cancelled;
+  int32_t day, sec, qty;
+  double price;
+  const csv_field *f;
+  NEED(R_INVOICE, req(fld(r, R_INVOICE)));
+  NEED(R_INVOICE, parse_invoice(fld(r, R_INVOICE), &order, &cancelled));
+  NEED(R_CODE, req(fld(r, R_CODE)));
+  NEED(R_QTY, req(fld(r, R_QTY)));
+  NEED(R_QTY, int32_field(fld(r, R_QTY), &qty));
+  NEED(R_DATE, req(fld(r, R_DATE)));
+  NEED(R_DATE, parse_retail_datetime(fld(r, R_DATE)->p, fld(r, R_DATE)->len, &day, &sec));
+  NEED(R_PRICE, req(fld(r, R_PRICE)));
+  NEED(R_PRICE, parse_decimal(fld(r, R_PRICE)->p, fld(r, R_PRICE)->len, &price));
+  if ((f = fld(r, R_CUSTOMER)) && f->len) NEED(R_CUSTOMER, parse_id(f->p, f->len, &user));
+  f = fld(r, R_CODE);
+  if (dict_intern(&x->dict_sku[r->tid], f->p, f->len, &sku)) return CSV_E_RANGE;
+  sku = TAG64(r->tid, sku);
+  int product = is_product_code(f);
+  f = fld(r, R_COUNTRY);
+  if (dict_intern(&x->dict_region[r->tid], f->p, f->len, &region)) return CSV_E_RANGE;
+  region = TAG32(r->tid, region);
+  uint8_t flags = (qty > 0 && price > 0 && !cancelled && product ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0) |
+                  (cancelled ? SC_LINE_CANCELLED : 0) | (product ? 0 : SC_LINE_NONPRODUCT);
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  double amount = (double)qty * price;
+  put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, (int32_t)region, day, sec, qty, amount, amount, flags);
+  return CSV_OK;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+enum { T_USER, T_DATE, T_AMOUNT, T_QTY, T_PRICE, T_ORDER, T_SKU, T_REGION, T_NCOLS };
+
+static csv_code transactions_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+  int64_t user, order, sku = -1, region = 0;
+  int32_t day, sec, qty = 1;
+  double amount = 0, price = 0;
+  const csv_field *f;
+  NEED(T_USER, req(fld(r, T_USER)));
+  NEED(T_USER, parse_id(fld(r, T_USER)->p, fld(r, T_USER)->len, &user));
+  NEED(T_DATE, req(fld(r, T_DATE)));
+  NEED(T_DATE, parse_any_date(fld(r, T_DATE)->p, fld(r, T_DATE)->len, &day, &sec));
+  if (x->has_quantity) {
+    NEED(T_QTY, req(fld(r, T_QTY)));
+    NEED(T_QTY, int32_field(fld(r, T_QTY), &qty));
+  }
+  if (x->has_unit_price) {
+    NEED(T_PRICE, req(fld(r, T_PRICE)));
+    NEED(T_PRICE, parse_decimal(fld(r, T_PRICE)->p, fld(r, T_PRICE)->len, &price));
+  }
+  if (x->has_amount) {
+    NEED(T_AMOUNT, req(fld(r, T_AMOUNT)));
+    NEED(T_AMOUNT, parse_decimal(fld(r, T_AMOUNT)->p, fld(r, T_AMOUNT)->len, &amount));
+  } else {
+    amount = (double)qty * price;
+  }
+  order = rowkey(x, r);
+  if (x->has_order) {
+    NEED(T_ORDER, req(fld(r, T_ORDER)));
+    NEED(T_ORDER, parse_id(fld(r, T_ORDER)->p, fld(r, T_ORDER)->len, &order));
+  }
+  if (x->has_sku) {
+    NEED(T_SKU, req(fld(r, T_SKU)));
+    NEED(T_SKU, parse_id(fld(r, T_SKU)->p, fld(r, T_SKU)->len, &sku));
+  }
+  f = x->has_region ? fld(r, T_REGION) : NULL;
+  if (dict_intern(&x->dict_region[r->tid], f ? f->p : "all", f ? f->len : 3, &region)) return CSV_E_RANGE;
+  region = TAG32(r->tid, region);
+  int sale = x->has_amount ? amount > 0 : (qty > 0 && price > 0);
+  if (x->has_quantity && qty <= 0) sale = 0;
+  uint8_t flags = (sale ? SC_LINE_VALID : 0) | ((amount < 0 || qty < 0) ? SC_LINE_RETURN : 0);
+  int64_t i = add_row(x, r->tid);
+  if (i < 0) return CSV_E_RANGE;
+  put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, (int32_t)region, day, sec, qty, amount, amount, flags);
+  return CSV_OK;
+}
+
+/* ---- reading one file ------------------------------------------------- */
+
+typedef struct {
+  char label[64];
+  char path[SC_PATH_MAX + 64];
+  csvr_result res;
+  int read_done;
+} file_state;
+
+#define MAX_FILES 8
+
+typedef struct {
+  file_state f[MAX_FILES];
+  int n;
+} ingest_files;
+
+/* Reads one file into `out` (rows of every thread concatenated in order). */
+static sc_status read_file(sc_run *run, ingest_files *files, const char *label, const char *path,
+                           const csvr_col *cols, int ncols, row_fn fn, ingest_ctx *proto, const char *spec,
+                           sc_table *out, int need_rows) {
+  (void)run;
+  file_state *fs = &files->f[files->n];
+  proto->file_index = files->n;
+  files->n++;
+  snprintf(fs->label, sizeof fs->label, "%s", label);
+  snprintf(fs->path, sizeof fs->path, "%s", path);
+  int T = omp_get_max_threads();
+  ingest_ctx x = *proto;
+  x.T = T;
+  x.fn = fn;
+  sc_status s = sc_calloc(&x.out, (size_t)T, sizeof *x.out);
+  for (int t = 0; !s && t < T; t++) s = table_init(&x.out[t], out->name, spec);
+  for (int t = 0; !s && t < T; t++) s = table_reserve(&x.out[t], 4096);
+  SC_TRY(comm_agree(s));
+  double t0 = sc_now();
+  s = csvr_read(path, label, cols, ncols, ingest_convert, &x, need_rows, &fs->res);
+  fs->read_done = 1;
+  if (!s) {
+    s = table_init(out, out->name, spec);
+    int64_t total = 0;
+    for (int t = 0; t < T; t++) total += x.out[t].n;
+    if (!s) s = table_reserve(out, total + 1);
+    for (int t = 0; !s && t < T; t++) s = table_append(out, &x.out[t]);
+  }
+  for (int t = 0; t < T; t++) table_free(&x.out[t]);
+  free(x.out);
+  s = comm_agree(s);
+  if (!s) {
+    int64_t g[2] = {fs->res.read, fs->res.bytes};
+    comm_sum_i64(g, 1);
+    double dt = sc_now() - t0;
+    sc_say("ingest: %s: %lld rows, %.1f MB in %.2f s (%.0f MB/s)", label, (long long)g[0], fs->res.bytes / 1e6, dt,
+           dt > 0 ? fs->res.bytes / 1e6 / dt : 0);
+  }
+  return s;
+}
+
+/* Stops the run when a file's rejected share is above the limit, naming
+ * its first malformed rows. */
+static sc_status check_rejects(sc_run *run, file_state *fs) {
+  int64_t c[2] = {fs->res.read, fs->res.rejected};
+  comm_sum_i64(c, 2);
+  if (c[1] == 0 || (double)c[1] <= run->cfg.max_reject_fraction * (double)c[0]) return SC_OK;
+  /* first three bad lines over all ranks (ranks hold ascending lines) */
+  int64_t mine[3] = {INT64_MAX, INT64_MAX, INT64_MAX};
+  for (int i = 0; i < 3 && i < fs->res.n_rejects; i++) mine[i] = fs->res.rejects[i].line;
+  int64_t *all = NULL;
+  SC_TRY(sc_alloc(&all, sizeof mine * (size_t)run->size));
+  comm_allgather(mine, sizeof mine, all);
+  int64_t first[3] = {INT64_MAX, INT64_MAX, INT64_MAX};
+  for (int i = 0; i < 3 * run->size; i++) {
+    int64_t v = all[i];
+    for (int k = 0; k < 3; k++)
+      if (v < first[k]) {
+        for (int m = 2; m > k; m--) first[m] = first[m - 1];
+        first[k] = v;
+        break;
+      }
+  }
+  free(all);
+  char lines[96] = "";
+  for (int k = 0; k < 3 && first[k] != INT64_MAX; k++)
+    snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%lld", k ? ", " : "", (long long)first[k]);
+  return sc_fail(SC_EINPUT,
+                 "%s: %lld of %lld rows (%.2f%%) are malformed, above input.max_reject_fraction = %g; first bad "
+                 "lines: %s. Fix the file or raise the limit",
+                 fs->label, (long long)c[1], (long long)c[0], 100.0 * (double)c[1] / (double)c[0],
+                 run->cfg.max_reject_fraction, lines);
+}
+
+/* ---- after reading: joins, partitioning, dictionaries ----------------- */
+
+static int32_t *dest_alloc(int64_t n) { return malloc(sizeof(int32_t) * (size_t)(n + 1)); }
+
+/* Moves rows to the rank of their user; rows without a user spread by row. */
+static sc_status partition_by_user(sc_table *t, int size) {
+  const int64_t *u = table_i64(t, "user_id"), *row = table_i64(t, "row");
+  if (!u || !row) return SC_EINTERNAL;
+  int32_t *d = dest_alloc(t->n);
+  if (!d) return sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name);
+  for (int64_t i = 0; i < t->n; i++) d[i] = u[i] ? part_user(u[i], size) : part_user(row[i], size);
+  sc_status s = table_exchange(t, d);
+  free(d);
+  if (!s) s = table_sort(t, "user_id", "row", NULL);
+  return comm_agree(s);
+}
+
+/* Partitions a table by a hash of its order_id column. */
+static sc_status partition_by_order(sc_table *t, int size) {
+  const int64_t *o = table_i64(t, "order_id");
+  int32_t *d = dest_alloc(t->n);
+  if (!o || !d) {
+    free(d);
+    return comm_agree(sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name));
+  }
+  for (int64_t i = 0; i < t->n; i++) d[i] = (int32_t)(sc_mix64((uint64_t)o[i] ^ 0x5bd1e995ULL) % (uint64_t)size);
+  sc_status s = table_exchange(t, d);
+  free(d);
+  return s;
+}
+
+/* The first delivery row (by line) with an arrival gives each order its
+ * arrival time; orders and deliveries meet on the rank of the order id. */
+static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
+  SC_TRY(partition_by_order(deliv, size));
+  SC_TRY(comm_agree(table_sort(deliv, "order_id", "row", NULL)));
+  SC_TRY(partition_by_order(lines, size));
+  const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
+  const int64_t *lord = table_i64(lines, "order_id");
+  int64_t *larr = table_i64(lines, "arr_ts");
+  /* keep, per order, the first row that has an arrival */
+  int64_t m = 0;
+  int64_t *ko = NULL, *ka = NULL;
+  sc_status s = sc_alloc(&ko, sizeof(int64_t) * (size_t)(deliv->n + 1));
+  if (!s) s = sc_alloc(&ka, sizeof(int64_t) * (size_t)(deliv->n + 1));
+  for (int64_t i = 0; !s && i < deliv->n; i++) {
+    if (darr[i] == SC_NO_TS) continue;
+    if (m && ko[m - 1] == dord[i]) continue;
+    ko[m] = dord[i];
+    ka[m] = darr[i];
+    m++;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < (s ? 0 : lines->n); i++) {
+    int64_t lo = 0, hi = m;
+    while (lo < hi) {
+      int64_t mid = (lo + hi) / 2;
+      if (ko[mid] < lord[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    larr[i] = lo < m && ko[lo] == lord[i] ? ka[lo] : SC_NO_TS;
+  }
+  free(ko);
+  free(ka);
+  return comm_agree(s);
+}
+
+/* Rejects later rows with the same key in a table sorted by (key, row);
+ * rows with `off` are re-read from the file for the reject text. */
+static sc_status reject_duplicates(sc_table *t, const char *key, file_state *fs, const char *reason, int writer) {
+  const int64_t *k = table_i64(t, key), *row = table_i64(t, "row"), *off = table_i64(t, "off");
+  int64_t *keep = NULL, m = 0;
+  sc_status s = sc_alloc(&keep, sizeof(int64_t) * (size_t)(t->n + 1));
+  for (int64_t i = 0; !s && i < t->n; i++) {
+    if (i > 0 && k[i] == k[i - 1]) {
+      if (writer) s = csvr_reject_at(&fs->res, fs->path, row[i] & (((int64_t)1 << 40) - 1), off[i], reason);
+      continue;
+    }
+    keep[m++] = i;
+  }
+  if (!s) s = table_permute(t, keep, m);
+  free(keep);
+  return comm_agree(s);
+}
+
+/* Sums inventory flags per (sku, region, day) on the series' rank. */
+static sc_status aggregate_inventory(sc_table *raw, sc_table *inv, int size) {
+  const int64_t *sku = table_i64(raw, "sku");
+  const int32_t *reg = table_i32(raw, "region");
+  int32_t *d = dest_alloc(raw->n);
+  if (!d) return comm_agree(sc_fail(SC_ENOMEM, "out of memory partitioning inventory"));
+  for (int64_t i = 0; i < raw->n; i++) d[i] = part_series(sku[i], reg[i], size);
+  sc_status s = table_exchange(raw, d);
+  free(d);
+  SC_TRY(s);
+  /* a sort key (region, day) in one int64 */
+  sc_table keyed;
+  SC_TRY(table_init(&keyed, "inventory_raw", INVRAW_SPEC ",k2:i64"));
+  s = table_resize(&keyed, raw->n);
+  for (int c = 0; !s && c < raw->ncols; c++)
+    memcpy(keyed.cols[c].data, raw->cols[c].data, (size_t)raw->n * coltype_size(raw->cols[c].type));
+  if (!s) {
+    int64_t *k2 = table_i64(&keyed, "k2");
+    const int32_t *r2 = table_i32(&keyed, "region"), *dy = table_i32(&keyed, "day");
+    for (int64_t i = 0; i < keyed.n; i++) k2[i] = ((int64_t)r2[i] << 32) | (uint32_t)dy[i];
+    s = table_sort(&keyed, "sku", "k2", NULL);
+  }
+  if (!s) s = table_init(inv, "inventory", SC_INVENTORY_SPEC);
+  if (!s) s = table_reserve(inv, keyed.n / 4 + 1);
+  const int64_t *ks = table_i64(&keyed, "sku"), *k2 = table_i64(&keyed, "k2");
+  const int32_t *kf = table_i32(&keyed, "flag");
+  for (int64_t i = 0; !s && i < keyed.n;) {
+    int64_t j = i;
+    int32_t sum = 0;
+    while (j < keyed.n && ks[j] == ks[i] && k2[j] == k2[i]) sum += kf[j++];
+    int64_t o = inv->n;
+    s = table_resize(inv, o + 1);
+    if (s) break;
+    table_i64(inv, "sku")[o] = ks[i];
+    table_i32(inv, "region")[o] = (int32_t)(k2[i] >> 32);
+    table_i32(inv, "day")[o] = (int32_t)(uint32_t)k2[i];
+    table_i32(inv, "available_dcs")[o] = sum;
+    i = j;
+  }
+  table_free(&keyed);
+  table_free(raw);
+  return comm_agree(s);
+}
+
+/* Gives text-id columns their global dictionary ids. The converters stored
+ * (thread << 32 | thread-local id); merge thread dictionaries, then
+ * globalize across ranks. */
+static sc_status globalize_column(sc_dict *per_thread, int T, int64_t *col64, int32_t *col32, int64_t n, char ***names,
+                                  int64_t *n_names) {
+  sc_dict rank;
+  dict_init(&rank);
+  int64_t **tmap = calloc((size_t)T, sizeof *tmap);
+  sc_status s = tmap ? SC_OK : sc_fail(SC_ENOMEM, "out of memory merging dictionaries");
+  for (int t = 0; !s && t < T; t++) {
+    s = sc_alloc(&tmap[t], sizeof(int64_t) * (size_t)(per_thread[t].n + 1));
+    for (int64_t i = 0; !s && i < per_thread[t].n; i++)
+      s = dict_intern(&rank, per_thread[t].str[i], per_thread[t].len[i], &tmap[t][i]);
+  }
+  int64_t *g = NULL;
+  s = comm_agree(s);
+  if (!s) s = dict_globalize(&rank, &g);
+  if (!s) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      int64_t v = col64 ? col64[i] : col32[i];
+      int64_t gid = g[tmap[UNTAG_T(v, col64 != NULL)][UNTAG_ID(v, col64 != NULL)]];
+      if (col64) col64[i] = gid;
+      else col32[i] = (int32_t)gid;
+    }
+    dict_release(&rank, names, n_names);
+  } else {
+    dict_free(&rank);
+  }
+  for (int t = 0; tmap && t < T; t++) free(tmap[t]);
+  free(tmap);
+  free(g);
+  return s;
+}
+
+/* ---- rejects.csv and the summary ------------------------------------- */
+
+static int cmp_reject(const void *a, const void *b) {
+  const csvr_reject *x = a, *y = b;
+  return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Rank 0 receives each rank's rejects in turn and writes rejects.csv. */
+static sc_status write_rejects(sc_run *run, ingest_files *files) {
+  FILE *f = NULL;
+  sc_status s = SC_OK;
+  if (run->rank == 0) {
+    s = out_open(run, "rejects.csv", &f);
+    if (!s) fputs("file,line,reason,raw\n", f);
+  }
+  SC_TRY(comm_agree(s));
+  for (int i = 0; i < files->n; i++) {
+    file_state *fs = &files->f[i];
+    /* serialize: line (8 bytes) + NUL-terminated text */
+    size_t bytes = 0;
+    for (int64_t k = 0; k < fs->res.n_rejects; k++) bytes += 8 + strlen(fs->res.rejects[k].text) + 1;
+    char *blob = malloc(bytes + 1), *o = blob;
+    for (int64_t k = 0; blob && k < fs->res.n_rejects; k++) {
+      memcpy(o, &fs->res.rejects[k].line, 8);
+      o += 8;
+      size_t l = strlen(fs->res.rejects[k].text) + 1;
+      memcpy(o, fs->res.rejects[k].text, l);
+      o += l;
+    }
+    if (!blob) s = sc_fail(SC_ENOMEM, "out of memory collecting rejects");
+    SC_TRY(comm_agree(s));
+    if (run->rank == 0) {
+      /* collect all ranks' entries of this file, then sort by line */
+      csvr_reject *all = NULL;
+      int64_t n = 0, cap = 0;
+      char **bufs = calloc((size_t)run->size, sizeof *bufs);
+      for (int r = 0; r < run->size && !s; r++) {
+        char *b = NULL;
+        size_t len = 0;
+        if (r == 0) {
+          b = blob;
+          len = bytes;
+          blob = NULL;
+        } else {
+          s = comm_recv_bytes(r, 77, (void **)&b, &len);
+        }
+        bufs[r] = b;
+        for (size_t p = 0; !s && p < len;) {
+          if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            s = sc_realloc(&all, (size_t)cap * sizeof *all);
+            if (s) break;
+          }
+          memcpy(&all[n].line, b + p, 8);
+          all[n].text = b + p + 8;
+          p += 8 + strlen(b + p + 8) + 1;
+          n++;
+        }
+      }
+      if (!s) {
+        qsort(all, (size_t)n, sizeof *all, cmp_reject); /* equal lines cannot occur within one file */
+        for (int64_t k = 0; k < n; k++) fprintf(f, "%s,%lld,%s\n", fs->label, (long long)all[k].line, all[k].text);
+      }
+      for (int r = 0; r < run->size; r++) free(bufs[r]);
+      free(bufs);
+      free(all);
+    } else {
+      s = comm_send_bytes(0, 77, blob, bytes);
+    }
+    free(blob);
+    SC_TRY(comm_agree(s));
+  }
+  if (run->rank == 0) s = out_commit(run, "rejects.csv", f);
+  return comm_agree(s);
+}
+
+/* Fills summary.input from the per-file counts (global sums). */
+static void summarize_input(sc_run *run, ingest_files *files) {
+  json_t *input = json_object(), *fj = json_object();
+  json_object_set_new(input, "layout", json_string(run->cfg.layout));
+  for (int i = 0; i < files->n; i++) {
+    file_state *fs = &files->f[i];
+    int64_t c[3] = {fs->res.read, fs->res.loaded, fs->res.rejected};
+    comm_sum_i64(c, 3);
+    json_t *o = json_object();
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)fs->res.checksum);
+    json_object_set_new(o, "read", json_integer(c[0]));
+    json_object_set_new(o, "loaded", json_integer(c[1]));
+    json_object_set_new(o, "rejected", json_integer(c[2]));
+    json_object_set_new(o, "bytes", json_integer(fs->res.bytes));
+    json_object_set_new(o, "xxh3", json_string(hex));
+    json_object_set_new(fj, fs->label, o);
+  }
+  json_object_set_new(input, "files", fj);
+  json_object_set_new(run->summary, "input", input);
+}
+
+/* ---- the stage ------------------------------------------------------- */
+
+static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *files, ingest_ctx *proto) {
+  const char *dir = run->cfg.path;
+  char p[SC_PATH_MAX + 64];
+  FILE *probe;
+#define PATH(name) (snprintf(p, sizeof p, "%s/%s", dir, name), p)
+#define EXISTS(name) ((probe = fopen(PATH(name), "rb")) ? (fclose(probe), 1) : 0)
+  int has[4];
+  if (run->rank == 0) {
+    has[0] = EXISTS("network.csv");
+    has[1] = EXISTS("clicks.csv");
+    has[2] = EXISTS("delivery.csv");
+    has[3] = EXISTS("inventory.csv");
+  }
+  comm_bcast(has, sizeof has, 0);
+  ds->has_network = has[0];
+  ds->has_clicks = has[1];
+  ds->has_delivery = has[2] && has[0];
+  ds->has_inventory = has[3] && has[0];
+  ds->has_users = 1;
+  ds->has_sku = 1;
+
+  /* network first: orders and inventory need the dc -> region map */
+  sc_table net;
+  table_init(&net, "network", SC_NETWORK_SPEC ",row:i64,off:i64");
+  int64_t *dc_ids = NULL;
+  int32_t *dc_reg = NULL;
+  if (ds->has_network) {
+    SC_TRY(read_file(run, files, "network.csv", PATH("network.csv"), network_cols, 2, network_row, proto,
+                     SC_NETWORK_SPEC ",row:i64,off:i64", &net, 0));
+    SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    SC_TRY(table_allgather(&net));
+    SC_TRY(table_sort(&net, "dc_id", "row", NULL));
+    SC_TRY(reject_duplicates(&net, "dc_id", &files->f[files->n - 1], "duplicate dc_id", run->rank == 0));
+    table_drop_last(&net);
+    table_drop_last(&net);
+  }
+  table_init(&ds->network, "network", SC_NETWORK_SPEC);
+  SC_TRY(table_append(&ds->network, &net));
+  table_free(&net);
+  dc_ids = table_i64(&ds->network, "dc_id");
+  dc_reg = table_i32(&ds->network, "region_id");
+  proto->dc_ids = dc_ids;
+  proto->dc_regions = dc_reg;
+  proto->n_dc = ds->network.n;
+
+  /* users */
+  sc_table users;
+  users.name[0] = 0;
+  snprintf(users.name, sizeof users.name, "users");
+  SC_TRY(read_file(run, files, "users.csv", PATH("users.csv"), users_cols, 5, users_row, proto,
+                   SC_USERS_SPEC ",off:i64", &users, 0));
+  file_state *ufs = &files->f[files->n - 1];
+  SC_TRY(check_rejects(run, ufs));
+  SC_TRY(partition_by_user(&users, run->size));
+  SC_TRY(reject_duplicates(&users, "user_id", ufs, "duplicate user_id", 1));
+  table_drop_last(&users);
+  ds->users = users;
+
+  /* orders */
+  snprintf(ds->lines.name, sizeof ds->lines.name, "lines");
+  SC_TRY(read_file(run, files, "orders.csv", PATH("orders.csv"), orders_cols, 8, orders_row, proto, SC_LINES_SPEC,
+                   &ds->lines, 1));
+  SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+
+  if (ds->has_delivery) {
+    sc_table deliv;
+    snprintf(deliv.name, sizeof deliv.name, "delivery");
+    SC_TRY(read_file(run, files, "delivery.csv", PATH("delivery.csv"), delivery_cols, 3, delivery_row, proto,
+                     DELIVERY_SPEC, &deliv, 0));
+    SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    SC_TRY(join_delivery(&ds->lines, &deliv, run->size));
+    table_free(&deliv);
+  }
+  SC_TRY(partition_by_user(&ds->lines, run->size));
+
+  if (ds->has_clicks) {
+    snprintf(ds->clicks.name, sizeof ds->clicks.name, "clicks");
+    SC_TRY(read_file(run, files, "clicks.csv", PATH("clicks.csv"), clicks_cols, 4, clicks_row, proto, SC_CLICKS_SPEC,
+                     &ds->clicks, 0));
+    SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    SC_TRY(partition_by_user(&ds->clicks, run->size));
+  } else {
+    table_init(&ds->clicks, "clicks", SC_CLICKS_SPEC);
+  }
+
+  if (ds->has_inventory) {
+    sc_table raw;
+    snprintf(raw.name, sizeof raw.name, "inventory_raw");
+    SC_TRY(read_file(run, files, "inventory.csv", PATH("inventory.csv"), inventory_cols, 4, inventory_row, proto,
+                     INVRAW_SPEC, &raw, 0));
+    SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    SC_TRY(aggregate_inventory(&raw, &ds->inventory, run->size));
+  } else {
+    table_init(&ds->inventory, "inventory", SC_INVENTORY_SPEC);
+  }
+
+  int has_skus = 0;
+  if (run->rank == 0) has_skus = EXISTS("skus.csv");
+  comm_bcast(&has_skus, sizeof has_skus, 0);
+  if (has_skus) {
+    sc_table none;
+    snprintf(none.name, sizeof none.name, "skus");
+    SC_TRY(read_file(run, files, "skus.csv", PATH("skus.csv"), skus_cols, 3, skus_row, proto, "sku:i64", &none, 0));
+    SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    table_free(&none);
+  }
+#undef PATH
+#undef EXISTS
+  return SC_OK;
+}
+
+static sc_status ingest_single(sc_run *run, sc_dataset *ds, ingest_files *files, ingest_ctx *proto) {
+  int retail = !strcmp(run->cfg.layout, "online-retail");
+  int T = omp_get_max_threads();
+  SC_TRY(sc_calloc(&proto->dict_sku, (size_t)T, sizeof(sc_dict)));
+  SC_TRY(sc_calloc(&proto->dict_region, (size_t)T, sizeof(sc_dict)));
+  const char *base = strrchr(run->cfg.path, '/');
+  base = base ? base + 1 : run->cfg.path;
+  snprintf(ds->lines.name, sizeof ds->lines.name, "lines");
+  sc_status s;
+  if (retail) {
+    s = read_file(run, files, base, run->cfg.path, retail_cols, 8, retail_row, proto, SC_LINES_SPEC, &ds->lines, 1);
+  } else {
+    const sc_config *c = &run->cfg;
+    csvr_col cols[T_NCOLS] = {{{c->col_user}, 1},     {{c->col_date}, 1},       {{c->col_amount}, c->col_amount[0] != 0},
+                              {{c->col_quantity}, c->col_quantity[0] != 0}, {{c->col_unit_price}, c->col_unit_price[0] != 0},
+                              {{c->col_order}, c->col_order[0] != 0},        {{c->col_sku}, c->col_sku[0] != 0},
+                              {{c->col_region}, c->col_region[0] != 0}};
+    /* an unset optional column must match no header name */
+    for (int i = 0; i < T_NCOLS; i++)
+      if (!cols[i].names[0][0]) cols[i].names[0] = "\x01unset";
+    proto->has_amount = c->col_amount[0] != 0;
+    proto->has_quantity = c->col_quantity[0] != 0;
+    proto->has_unit_price = c->col_unit_price[0] != 0;
+    proto->has_order = c->col_order[0] != 0;
+    proto->has_sku = c->col_sku[0] != 0;
+    proto->has_region = c->col_region[0] != 0;
+    ds->has_amount_col = proto->has_amount;
+    s = read_file(run, files, base, run->cfg.path, cols, T_NCOLS, transactions_row, proto, SC_LINES_SPEC, &ds->lines, 1);
+  }
+  ds->has_sku = retail || proto->has_sku;
+  if (!s) s = check_rejects(run, &files->f[files->n - 1]);
+  /* text ids -> global ids (before partitioning: thread tags are local) */
+  if (!s && retail)
+    s = globalize_column(proto->dict_sku, T, table_i64(&ds->lines, "sku"), NULL, ds->lines.n, &ds->sku_names,
+                         &ds->n_sku_names);
+  if (!s)
+    s = globalize_column(proto->dict_region, T, NULL, table_i32(&ds->lines, "region"), ds->lines.n, &ds->region_names,
+                         &ds->n_region_names);
+  for (int t = 0; t < T; t++) {
+    dict_free(&proto->dict_sku[t]);
+    dict_free(&proto->dict_region[t]);
+  }
+  free(proto->dict_sku);
+  free(proto->dict_region);
+  SC_TRY(s);
+  SC_TRY(partition_by_user(&ds->lines, run->size));
+  table_init(&ds->users, "users", SC_USERS_SPEC);
+  table_init(&ds->clicks, "clicks", SC_CLICKS_SPEC);
+  table_init(&ds->inventory, "inventory", SC_INVENTORY_SPEC);
+  table_init(&ds->network, "network", SC_NETWORK_SPEC);
+  return SC_OK;
+}
+
+sc_status stage_ingest(sc_run *run, sc_dataset *ds) {
+  memset(ds, 0, sizeof *ds);
+  snprintf(ds->layout, sizeof ds->layout, "%s", run->cfg.layout);
+  if (!run->cfg.path[0])
+    return comm_agree(sc_fail(SC_EUSAGE, "input.path is not set: name the data folder or CSV file in the configuration"));
+  ingest_files *files = calloc(1, sizeof *files);
+  if (!files) return comm_agree(sc_fail(SC_ENOMEM, "out of memory"));
+  ingest_ctx proto;
+  memset(&proto, 0, sizeof proto);
+  proto.cfg = &run->cfg;
+  sc_status s = !strcmp(run->cfg.layout, "marketplace") ? ingest_marketplace(run, ds, files, &proto)
+                                                         : ingest_single(run, ds, files, &proto);
+  if (!s) s = dataset_finish(run, ds);
+  if (!s) s = write_rejects(run, files);
+  if (!s) {
+    summarize_input(run, files);
+    store_summarize_sales(run, ds);
+  }
+  if (!s) {
+    store_source src[MAX_FILES];
+    for (int i = 0; i < files->n; i++) {
+      int64_t c[3] = {files->f[i].res.read, files->f[i].res.loaded, files->f[i].res.rejected};
+      comm_sum_i64(c, 3);
+      snprintf(src[i].name, sizeof src[i].name, "%s", files->f[i].label);
+      src[i].bytes = files->f[i].res.bytes;
+      src[i].checksum = files->f[i].res.checksum;
+      src[i].read = c[0];
+      src[i].loaded = c[1];
+      src[i].rejected = c[2];
+    }
+    double t = sc_now();
+    s = store_write(run, ds, src, files->n);
+    if (!s) sc_say("ingest: store %s written in %.2f s", run->store_path, sc_now() - t);
+  }
+  for (int i = 0; i < files->n; i++) csvr_free(&files->f[i].res);
+  free(files);
+  return s;
+}
