@@ -1,0 +1,10 @@
+# Ingest and store tests (issue 2): real data sets against pandas, rank-count
+# independence of the store, loading at another rank count.
+add_executable(test_store_load ${CMAKE_SOURCE_DIR}/tests/mpi/test_store_load.c)
+target_link_libraries(test_store_load PRIVATE segcast_core)
+
+foreach(n 1 2 4)
+  segcast_script_test(ingest_real_${n}ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_real.sh ${n})
+endforeach()
+segcast_script_test(ingest_store_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_ranks.sh)
+set_property(TEST ingest_store_ranks APPEND PROPERTY ENVIRONMENT "SEGCAST_TEST_STORE_LOAD=$<TARGET_FILE:test_store_load>")
