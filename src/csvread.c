@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -141,8 +142,8 @@ static int64_t first_start(const char *buf, int64_t n, int parity, int prev_is_b
   return (int64_t)csv_next_record(buf, (size_t)n, parity);
 }
 
-sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn, void *ctx,
-                    int need_rows, csvr_result *res) {
+sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn,
+                    csvr_reserve rfn, void *ctx, int need_rows, csvr_result *res) {
   memset(res, 0, sizeof *res);
   int rank = comm_rank(), size = comm_size();
   int fd = open(path, O_RDONLY);
@@ -159,11 +160,12 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
           hi = SC_MIN(fsize, ((nb * (rank + 1) + size - 1) / size) * BLOCK);
   res->bytes = fsize;
 
-  /* 1. read the rank's blocks, hash them, count quotes and newlines */
-  char *buf = NULL;
-  int64_t cap = hi - lo + 1;
-  s = sc_alloc(&buf, (size_t)cap);
-  if (!s) s = pread_all(fd, buf, hi - lo, lo, label);
+  /* 1. map the file (no copy, no page zeroing: the page cache is used as
+   * is), hash the rank's blocks, count quotes and newlines */
+  char *map = mmap(NULL, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED) s = sc_fail(SC_EIO, "%s: cannot map the file: %s", label, strerror(errno));
+  char *buf = s ? NULL : map + lo;
+  if (!s && hi > lo) madvise(map + (lo & ~(int64_t)4095), (size_t)(hi - (lo & ~(int64_t)4095)), MADV_SEQUENTIAL);
   int64_t my_nb = (hi - lo + BLOCK - 1) / BLOCK;
   uint64_t *bh = NULL;
   if (!s) s = sc_alloc(&bh, (size_t)(my_nb + 1) * sizeof *bh);
@@ -217,7 +219,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   csv_code hc = csv_check_text(header, (size_t)hlen);
   if (hc == CSV_OK) hc = csv_split(header, (size_t)hlen, hf, 256, &nh, hscratch);
   if (hc != CSV_OK || nh > 256 || hlen == 0) {
-    free(buf);
+    munmap(map, (size_t)fsize);
     close(fd);
     return comm_agree(sc_fail(SC_EINPUT, "%s line 1: the header cannot be read (%s): check the file", label,
                               hlen == 0 ? "empty header" : csv_error_text(hc != CSV_OK ? hc : CSV_E_FIELD_COUNT)));
@@ -238,7 +240,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       s = sc_fail(SC_EINPUT, "%s line 1: missing required column %s: the header must name it", label, cols[c].names[0]);
   }
   if (s) {
-    free(buf);
+    munmap(map, (size_t)fsize);
     close(fd);
     return comm_agree(s);
   }
@@ -251,8 +253,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     found = 1;
     line0 = 2 + hnl;
   } else if (hi > lo) {
-    char prev = 0;
-    s = pread_all(fd, &prev, 1, lo - 1, label);
+    char prev = map[lo - 1];
     int parity = (int)(q_before & 1);
     int64_t off = first_start(buf, hi - lo, parity, prev == '\n' && parity == 0);
     if (off < hi - lo) {
@@ -276,13 +277,8 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   free(all);
   if (!found) end = start;
 
-  /* 4. finish the last record past our blocks */
-  if (found && end > hi) {
-    s = sc_realloc(&buf, (size_t)(end - lo + 1));
-    if (!s) s = pread_all(fd, buf + (hi - lo), end - hi, hi, label);
-  }
+  /* 4. the last record may run past our blocks: the map holds it */
   close(fd);
-  SC_TRY(comm_agree(s));
 
   /* 5. threads: cut [start, end) at record boundaries */
   int T = omp_get_max_threads();
@@ -328,6 +324,12 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       }
       thread_out *me = &to[t];
       int64_t pos = ts[t], stop = ts[t + 1], line = tl[t];
+      if (rfn && stop > pos) {
+        /* records <= newlines in the range + 1: size the outputs once */
+        uint64_t q3, n3;
+        csv_count(data + pos, (size_t)(stop - pos), &q3, &n3);
+        me->s = rfn(ctx, t, (int64_t)n3 + 1);
+      }
       size_t scap = 4096;
       char *scratch = malloc(scap);
       int fcap = nh + 2;
@@ -405,7 +407,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   free(ts);
   free(tl);
   free(to);
-  free(buf);
+  munmap(map, (size_t)fsize);
   s = comm_agree(s);
   if (!s && need_rows && comm_sum1_i64(res->read) == 0)
     s = comm_agree(sc_fail(SC_EINPUT, "%s: the file has a header but no data rows", label));

@@ -44,6 +44,10 @@ typedef struct {
 /// the wanted column at fault (or -1 for a record-level reason).
 typedef csv_code (*csvr_convert)(void *ctx, const csvr_row *row, int *bad_col);
 
+/// Optional: called by each thread before parsing with an upper bound of
+/// the records it will see, so outputs are allocated once.
+typedef sc_status (*csvr_reserve)(void *ctx, int tid, int64_t rows);
+
 /// A malformed record, kept until rejects.csv is written.
 typedef struct {
   int64_t line;
@@ -64,8 +68,8 @@ typedef struct {
 /// converter is called for each well-formed record by `nthreads` threads.
 /// Fails (every rank) on a missing/empty file, a header without a required
 /// column, or no data rows when `need_rows`.
-sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn, void *ctx,
-                    int need_rows, csvr_result *res);
+sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn,
+                    csvr_reserve rfn, void *ctx, int need_rows, csvr_result *res);
 /// Adds a reject for a record known by its byte offset (e.g. a duplicate
 /// key found after partitioning): re-reads the raw text from the file.
 sc_status csvr_reject_at(csvr_result *res, const char *path, int64_t line, int64_t offset, const char *reason);

@@ -52,6 +52,11 @@ static csv_code ingest_convert(void *ctx, const csvr_row *r, int *bad) {
   return x->fn(x, r, bad);
 }
 
+static sc_status ingest_reserve(void *ctx, int tid, int64_t rows) {
+  ingest_ctx *x = ctx;
+  return table_reserve(&x->out[tid], x->out[tid].n + rows);
+}
+
 /* The field of wanted column c (NULL when the header lacks it). */
 static inline const csv_field *fld(const csvr_row *r, int c) { return r->idx[c] >= 0 ? &r->f[r->idx[c]] : NULL; }
 
@@ -88,7 +93,8 @@ static int64_t add_row(ingest_ctx *x, int tid) {
   return t->n++;
 }
 
-#define COL(t, name, type) ((type *)table_col(t, name))
+/* Column by position in the table's spec (no name lookup per row: hot). */
+#define COL(t, i, type) ((type *)(t)->cols[i].data)
 
 /* ---- marketplace ------------------------------------------------------ */
 
@@ -120,13 +126,13 @@ static csv_code users_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  COL(t, "row", int64_t)[i] = rowkey(x, r);
-  COL(t, "user_id", int64_t)[i] = uid;
-  COL(t, "created_day", int32_t)[i] = created;
-  COL(t, "age", int32_t)[i] = age;
-  COL(t, "gender", uint8_t)[i] = gender;
-  COL(t, "city_level", int32_t)[i] = city;
-  COL(t, "off", int64_t)[i] = r->offset;
+  COL(t, 0, int64_t)[i] = rowkey(x, r);
+  COL(t, 1, int64_t)[i] = uid;
+  COL(t, 2, int32_t)[i] = created;
+  COL(t, 3, int32_t)[i] = age;
+  COL(t, 4, uint8_t)[i] = gender;
+  COL(t, 5, int32_t)[i] = city;
+  COL(t, 6, int64_t)[i] = r->offset;
   return CSV_OK;
 }
 
@@ -147,18 +153,18 @@ static csv_code int32_field(const csv_field *f, int32_t *out) {
 
 static void put_line(sc_table *t, int64_t i, int64_t row, int64_t user, int64_t order, int64_t sku, int32_t region,
                      int32_t day, int32_t sec, int32_t qty, double amount, double orig, uint8_t flags) {
-  COL(t, "row", int64_t)[i] = row;
-  COL(t, "user_id", int64_t)[i] = user;
-  COL(t, "order_id", int64_t)[i] = order;
-  COL(t, "sku", int64_t)[i] = sku;
-  COL(t, "region", int32_t)[i] = region;
-  COL(t, "day", int32_t)[i] = day;
-  COL(t, "sec", int32_t)[i] = sec;
-  COL(t, "quantity", int32_t)[i] = qty;
-  COL(t, "amount", double)[i] = amount;
-  COL(t, "orig_amount", double)[i] = orig;
-  COL(t, "arr_ts", int64_t)[i] = SC_NO_TS;
-  COL(t, "flags", uint8_t)[i] = flags;
+  COL(t, 0, int64_t)[i] = row;
+  COL(t, 1, int64_t)[i] = user;
+  COL(t, 2, int64_t)[i] = order;
+  COL(t, 3, int64_t)[i] = sku;
+  COL(t, 4, int32_t)[i] = region;
+  COL(t, 5, int32_t)[i] = day;
+  COL(t, 6, int32_t)[i] = sec;
+  COL(t, 7, int32_t)[i] = qty;
+  COL(t, 8, double)[i] = amount;
+  COL(t, 9, double)[i] = orig;
+  COL(t, 10, int64_t)[i] = SC_NO_TS;
+  COL(t, 11, uint8_t)[i] = flags;
 }
 
 static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
@@ -195,10 +201,10 @@ static csv_code clicks_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  COL(t, "row", int64_t)[i] = rowkey(x, r);
-  COL(t, "user_id", int64_t)[i] = user;
-  COL(t, "sku", int64_t)[i] = sku;
-  COL(t, "day", int32_t)[i] = day;
+  COL(t, 0, int64_t)[i] = rowkey(x, r);
+  COL(t, 1, int64_t)[i] = user;
+  COL(t, 2, int64_t)[i] = sku;
+  COL(t, 3, int32_t)[i] = day;
   return CSV_OK;
 }
 
@@ -221,9 +227,9 @@ static csv_code delivery_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  COL(t, "order_id", int64_t)[i] = order;
-  COL(t, "row", int64_t)[i] = rowkey(x, r);
-  COL(t, "arr_ts", int64_t)[i] = arr;
+  COL(t, 0, int64_t)[i] = order;
+  COL(t, 1, int64_t)[i] = rowkey(x, r);
+  COL(t, 2, int64_t)[i] = arr;
   return CSV_OK;
 }
 
@@ -245,10 +251,10 @@ static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  COL(t, "sku", int64_t)[i] = sku;
-  COL(t, "region", int32_t)[i] = region;
-  COL(t, "day", int32_t)[i] = day;
-  COL(t, "flag", int32_t)[i] = (int32_t)flag;
+  COL(t, 0, int64_t)[i] = sku;
+  COL(t, 1, int32_t)[i] = region;
+  COL(t, 2, int32_t)[i] = day;
+  COL(t, 3, int32_t)[i] = (int32_t)flag;
   return CSV_OK;
 }
 
@@ -265,10 +271,10 @@ static csv_code network_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  COL(t, "dc_id", int64_t)[i] = dc;
-  COL(t, "region_id", int32_t)[i] = region;
-  COL(t, "row", int64_t)[i] = r->line;
-  COL(t, "off", int64_t)[i] = r->offset;
+  COL(t, 0, int64_t)[i] = dc;
+  COL(t, 1, int32_t)[i] = region;
+  COL(t, 2, int64_t)[i] = r->line;
+  COL(t, 3, int64_t)[i] = r->offset;
   return CSV_OK;
 }
 
@@ -439,7 +445,7 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   for (int t = 0; !s && t < T; t++) s = table_reserve(&x.out[t], 4096);
   SC_TRY(comm_agree(s));
   double t0 = sc_now();
-  s = csvr_read(path, label, cols, ncols, ingest_convert, &x, need_rows, &fs->res);
+  s = csvr_read(path, label, cols, ncols, ingest_convert, ingest_reserve, &x, need_rows, &fs->res);
   fs->read_done = 1;
   if (!s) {
     s = table_init(out, out->name, spec);

@@ -109,12 +109,41 @@ sc_status table_permute(sc_table *t, const int64_t *perm, int64_t n_out) {
   SC_TRY(sc_alloc(&tmp, (size_t)(n ? n : 1) * 8));
   for (int c = 0; c < t->ncols; c++) {
     size_t es = coltype_size(t->cols[c].type);
-    const char *src = t->cols[c].data;
-    char *d = tmp;
+    /* typed gathers: a memcpy call per element would dominate */
+    switch (es) {
+      case 1: {
+        const uint8_t *src = t->cols[c].data;
+        uint8_t *d = tmp;
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n_out; i++) memcpy(d + (size_t)i * es, src + (size_t)perm[i] * es, es);
-    if (n_out) memcpy(t->cols[c].data, tmp, (size_t)n_out * es);
+        for (int64_t i = 0; i < n_out; i++) d[i] = src[perm[i]];
+        break;
+      }
+      case 4: {
+        const uint32_t *src = t->cols[c].data;
+        uint32_t *d = tmp;
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < n_out; i++) d[i] = src[perm[i]];
+        break;
+      }
+      default: {
+        const uint64_t *src = t->cols[c].data;
+        uint64_t *d = tmp;
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < n_out; i++) d[i] = src[perm[i]];
+        break;
+      }
+    }
+    /* swap buffers instead of copying back */
+    void *old = t->cols[c].data;
+    t->cols[c].data = tmp;
+    tmp = old;
+    /* the old buffer held cap * es bytes: grow it for the next column */
+    if (c + 1 < t->ncols && (es < 8 || t->cap < n)) {
+      sc_status s = sc_realloc(&tmp, (size_t)(n ? n : 1) * 8);
+      if (s) return s;
+    }
   }
+  t->cap = n; /* every column now holds at least n rows */
   t->n = n_out;
   free(tmp);
   return SC_OK;
@@ -197,6 +226,7 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
 
 sc_status table_exchange(sc_table *t, const int32_t *dest) {
   int size = comm_size();
+  if (size == 1) return comm_agree(SC_OK); /* every row stays, in order */
   int64_t *counts = NULL, *offs = NULL, *rcounts = NULL, *perm = NULL;
   sc_status s = sc_calloc(&counts, (size_t)size, sizeof *counts);
   if (!s) s = sc_calloc(&offs, (size_t)size, sizeof *offs);

@@ -8,3 +8,11 @@ foreach(n 1 2 4)
 endforeach()
 segcast_script_test(ingest_store_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_ranks.sh)
 set_property(TEST ingest_store_ranks APPEND PROPERTY ENVIRONMENT "SEGCAST_TEST_STORE_LOAD=$<TARGET_FILE:test_store_load>")
+
+segcast_unit_test(unit_core ${CMAKE_SOURCE_DIR}/tests/unit/test_core.c)
+
+add_executable(test_mpi_core ${CMAKE_SOURCE_DIR}/tests/unit/test_mpi_core.c)
+target_link_libraries(test_mpi_core PRIVATE segcast_core)
+foreach(n 1 2 4)
+  segcast_mpi_test(mpi_core_${n}ranks ${n} test_mpi_core ${CMAKE_BINARY_DIR})
+endforeach()

@@ -1,0 +1,194 @@
+/* test_core.c: unit tests of the core modules that need no MPI peers:
+ * tables (init, sort, permute, append), string dictionaries, the
+ * configuration (defaults, INI parsing, --set, unknown keys, bad values)
+ * and the reject formatting of csvread. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "csvread.h"
+#include "dict.h"
+#include "table.h"
+
+static void test_table_sort_permute(void) {
+  sc_table t;
+  CU_ASSERT_EQUAL(table_init(&t, "t", "a:i64,b:i64,v:f64,f:u8,w:i32"), SC_OK);
+  CU_ASSERT_EQUAL(t.ncols, 5);
+  CU_ASSERT_EQUAL(table_resize(&t, 1000), SC_OK);
+  int64_t *a = table_i64(&t, "a"), *b = table_i64(&t, "b");
+  double *v = table_f64(&t, "v");
+  uint8_t *f = table_u8(&t, "f");
+  int32_t *w = table_i32(&t, "w");
+  for (int i = 0; i < 1000; i++) {
+    a[i] = (i * 7919) % 13; /* many ties on a */
+    b[i] = 1000 - i;
+    v[i] = i * 0.5;
+    f[i] = (uint8_t)i;
+    w[i] = -i;
+  }
+  CU_ASSERT_EQUAL(table_sort(&t, "a", "b", NULL), SC_OK);
+  a = table_i64(&t, "a");
+  b = table_i64(&t, "b");
+  v = table_f64(&t, "v");
+  w = table_i32(&t, "w");
+  f = table_u8(&t, "f");
+  int ordered = 1, consistent = 1;
+  for (int i = 0; i < 1000; i++) {
+    if (i && (a[i] < a[i - 1] || (a[i] == a[i - 1] && b[i] <= b[i - 1]))) ordered = 0;
+    int orig = 1000 - (int)b[i]; /* rows keep their columns together */
+    if (v[i] != orig * 0.5 || w[i] != -orig || f[i] != (uint8_t)orig || a[i] != (orig * 7919) % 13) consistent = 0;
+  }
+  CU_ASSERT(ordered);
+  CU_ASSERT(consistent);
+  int64_t sel[3] = {5, 0, 999};
+  int64_t expect_b[3] = {b[5], b[0], b[999]};
+  CU_ASSERT_EQUAL(table_permute(&t, sel, 3), SC_OK);
+  CU_ASSERT_EQUAL(t.n, 3);
+  for (int i = 0; i < 3; i++) CU_ASSERT_EQUAL(table_i64(&t, "b")[i], expect_b[i]);
+  CU_ASSERT_PTR_NULL(table_col(&t, "missing"));
+  CU_ASSERT_PTR_NULL(table_f64(&t, "a")); /* wrong type */
+  sc_clear();
+  table_free(&t);
+}
+
+static void test_table_append(void) {
+  sc_table x, y;
+  table_init(&x, "x", "k:i64,v:i32");
+  table_init(&y, "y", "k:i64,v:i32");
+  table_resize(&x, 2);
+  table_resize(&y, 3);
+  for (int i = 0; i < 2; i++) table_i64(&x, "k")[i] = i, table_i32(&x, "v")[i] = 10 + i;
+  for (int i = 0; i < 3; i++) table_i64(&y, "k")[i] = 100 + i, table_i32(&y, "v")[i] = 20 + i;
+  CU_ASSERT_EQUAL(table_append(&x, &y), SC_OK);
+  CU_ASSERT_EQUAL(x.n, 5);
+  CU_ASSERT_EQUAL(table_i64(&x, "k")[4], 102);
+  CU_ASSERT_EQUAL(table_i32(&x, "v")[2], 20);
+  table_free(&x);
+  table_free(&y);
+}
+
+static void test_dict(void) {
+  sc_dict d;
+  dict_init(&d);
+  int64_t id, id2;
+  char buf[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(buf, sizeof buf, "code%d", i % 1234);
+    CU_ASSERT_EQUAL(dict_intern(&d, buf, strlen(buf), &id), SC_OK);
+    CU_ASSERT_EQUAL(id, i % 1234);
+  }
+  CU_ASSERT_EQUAL(d.n, 1234);
+  CU_ASSERT_EQUAL(dict_intern(&d, "", 0, &id), SC_OK); /* the empty text is a value too */
+  CU_ASSERT_EQUAL(dict_intern(&d, "", 0, &id2), SC_OK);
+  CU_ASSERT_EQUAL(id, id2);
+  CU_ASSERT_STRING_EQUAL(d.str[5], "code5");
+  dict_free(&d);
+}
+
+static void test_config(void) {
+  sc_config c;
+  config_defaults(&c);
+  CU_ASSERT_STRING_EQUAL(c.layout, "marketplace");
+  CU_ASSERT_EQUAL(c.rounds, 300);
+  CU_ASSERT_DOUBLE_EQUAL(c.eta, 0.1, 1e-15);
+  CU_ASSERT_DOUBLE_EQUAL(c.max_reject_fraction, 0.01, 1e-15);
+  CU_ASSERT_STRING_EQUAL(c.k, "auto");
+  CU_ASSERT_EQUAL(config_set(&c, "forecast.rounds=12"), SC_OK);
+  CU_ASSERT_EQUAL(c.rounds, 12);
+  CU_ASSERT_EQUAL(config_set(&c, "input.layout=online-retail"), SC_OK);
+  CU_ASSERT_STRING_EQUAL(c.layout, "online-retail");
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "forecast.roundz=12"), SC_EUSAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "forecast.roundz"));
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "forecast.eta=fast"), SC_EUSAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "forecast.eta"));
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "input.layout=excel"), SC_EUSAGE);
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "segment.k_min=-1"), SC_EUSAGE);
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "forecast.enabled=maybe"), SC_EUSAGE);
+  sc_clear();
+  CU_ASSERT_EQUAL(config_set(&c, "noequals"), SC_EUSAGE);
+  sc_clear();
+  /* INI file: a good key, then an unknown one on line 4 */
+  char path[] = "/tmp/segcast_cfg_XXXXXX";
+  int fd = mkstemp(path);
+  FILE *f = fdopen(fd, "w");
+  fputs("[segment]\nk = 5\n; comment\nbogus = 1\n", f);
+  fclose(f);
+  config_defaults(&c);
+  CU_ASSERT_EQUAL(config_load(&c, path), SC_EUSAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "line 4"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "segment.bogus"));
+  CU_ASSERT_STRING_EQUAL(c.k, "5");
+  sc_clear();
+  f = fopen(path, "w");
+  fputs("[segment]\nk_min = 6\nk_max = 3\n", f);
+  fclose(f);
+  config_defaults(&c);
+  CU_ASSERT_EQUAL(config_load(&c, path), SC_OK);
+  CU_ASSERT_EQUAL(config_validate(&c), SC_EUSAGE);
+  sc_clear();
+  config_defaults(&c);
+  CU_ASSERT_EQUAL(config_set(&c, "input.layout=transactions"), SC_OK);
+  CU_ASSERT_EQUAL(config_validate(&c), SC_EUSAGE); /* transactions need column names */
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "input.user"));
+  sc_clear();
+  unlink(path);
+}
+
+static void count_key(void *ctx, const char *s, const char *k, const char *v, const char *doc) {
+  (void)v;
+  (void)doc;
+  FILE *f = ((void **)ctx)[0];
+  int *missing = ((void **)ctx)[1];
+  char want[128];
+  snprintf(want, sizeof want, "`%s.%s`", s, k);
+  char line[1024];
+  int found = 0;
+  rewind(f);
+  while (fgets(line, sizeof line, f))
+    if (strstr(line, want)) found = 1;
+  if (!found) {
+    printf("docs/config.md does not document %s\n", want);
+    (*missing)++;
+  }
+}
+
+static void test_config_documented(void) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/docs/config.md", getenv("SEGCAST_ROOT") ? getenv("SEGCAST_ROOT") : ".");
+  FILE *f = fopen(p, "r");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  int missing = 0;
+  void *ctx[2] = {f, &missing};
+  sc_config c;
+  config_defaults(&c);
+  config_each(&c, count_key, ctx);
+  fclose(f);
+  CU_ASSERT_EQUAL(missing, 0);
+}
+
+static void test_reject_format(void) {
+  char *s = csvr_format_reject("bad number in Quantity", "a,\"b\",\xff\x00z", 9);
+  CU_ASSERT_STRING_EQUAL(s, "bad number in Quantity,\"a,\"\"b\"\",\\xFF\\x00z\"");
+  free(s);
+  s = csvr_format_reject("wrong field count (7, header has 8)", "caf\xc3\xa9", 5);
+  CU_ASSERT_STRING_EQUAL(s, "\"wrong field count (7, header has 8)\",\"caf\xc3\xa9\"");
+  free(s);
+}
+
+void register_tests(void) {
+  CU_pSuite s = CU_add_suite("core", NULL, NULL);
+  CU_add_test(s, "table sort and permute", test_table_sort_permute);
+  CU_add_test(s, "table append", test_table_append);
+  CU_add_test(s, "dictionary", test_dict);
+  CU_add_test(s, "configuration", test_config);
+  CU_add_test(s, "every key documented", test_config_documented);
+  CU_add_test(s, "reject formatting", test_reject_format);
+}
