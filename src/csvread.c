@@ -324,11 +324,16 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       }
       thread_out *me = &to[t];
       int64_t pos = ts[t], stop = ts[t + 1], line = tl[t];
-      if (rfn && stop > pos) {
-        /* records <= newlines in the range + 1: size the outputs once */
-        uint64_t q3, n3;
-        csv_count(data + pos, (size_t)(stop - pos), &q3, &n3);
-        me->s = rfn(ctx, t, (int64_t)n3 + 1);
+      if (rfn) {
+        /* records <= newlines in the range + 1: the outputs are sized once,
+         * in thread order, before any thread writes */
+        uint64_t q3 = 0, n3 = 0;
+        if (stop > pos) csv_count(data + pos, (size_t)(stop - pos), &q3, &n3);
+        tq[t] = stop > pos ? (int64_t)n3 + 1 : 0;
+#pragma omp barrier
+#pragma omp single
+        for (int k = 0; k < T; k++)
+          if (!to[k].s) to[k].s = rfn(ctx, k, tq[k]);
       }
       size_t scap = 4096;
       char *scratch = malloc(scap);

@@ -44,8 +44,9 @@ typedef struct {
 /// the wanted column at fault (or -1 for a record-level reason).
 typedef csv_code (*csvr_convert)(void *ctx, const csvr_row *row, int *bad_col);
 
-/// Optional: called by each thread before parsing with an upper bound of
-/// the records it will see, so outputs are allocated once.
+/// Optional: called once per thread, for tid = 0..T-1 in order by one
+/// thread, before any record is converted, with an upper bound of the
+/// records thread tid will see, so outputs are allocated once.
 typedef sc_status (*csvr_reserve)(void *ctx, int tid, int64_t rows);
 
 /// A malformed record, kept until rejects.csv is written.

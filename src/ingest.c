@@ -37,7 +37,10 @@ struct ingest_ctx {
   const sc_config *cfg;
   int file_index;
   int T;
-  sc_table *out;        /* one output table per thread */
+  sc_table *out;        /* one output window per thread (views into shared) */
+  sc_table shared;      /* the file's rows */
+  int64_t *base, *bound; /* each thread's window: first row and size */
+  int overflow;         /* a window was too small (a bug) */
   sc_dict *dict_sku;    /* per thread (text ids) */
   sc_dict *dict_region; /* per thread */
   const int64_t *dc_ids; /* sorted network dc ids and their regions */
@@ -52,9 +55,23 @@ static csv_code ingest_convert(void *ctx, const csvr_row *r, int *bad) {
   return x->fn(x, r, bad);
 }
 
+/* All threads write into one table, each in its own window sized by the
+ * reader's upper bound; read_file closes the gaps afterwards. One
+ * allocation, no concatenation copy. */
 static sc_status ingest_reserve(void *ctx, int tid, int64_t rows) {
   ingest_ctx *x = ctx;
-  return table_reserve(&x->out[tid], x->out[tid].n + rows);
+  x->base[tid] = tid ? x->base[tid - 1] + x->bound[tid - 1] : 0;
+  x->bound[tid] = rows;
+  if (tid < x->T - 1) return SC_OK;
+  SC_TRY(table_resize(&x->shared, x->base[tid] + rows));
+  for (int k = 0; k < x->T; k++) {
+    x->out[k] = x->shared;
+    for (int c = 0; c < x->shared.ncols; c++)
+      x->out[k].cols[c].data = (char *)x->shared.cols[c].data + (size_t)x->base[k] * coltype_size(x->shared.cols[c].type);
+    x->out[k].n = 0;
+    x->out[k].cap = x->bound[k];
+  }
+  return SC_OK;
 }
 
 /* The field of wanted column c (NULL when the header lacks it). */
@@ -89,7 +106,10 @@ static int32_t dc_region(const ingest_ctx *x, int64_t dc) {
 /* Appends one row to the thread's table; returns its index or -1. */
 static int64_t add_row(ingest_ctx *x, int tid) {
   sc_table *t = &x->out[tid];
-  if (t->n == t->cap && table_reserve(t, t->n + 1)) return -1;
+  if (t->n == t->cap) {
+    x->overflow = 1;
+    return -1;
+  }
   return t->n++;
 }
 
@@ -440,22 +460,35 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   ingest_ctx x = *proto;
   x.T = T;
   x.fn = fn;
+  x.overflow = 0;
   sc_status s = sc_calloc(&x.out, (size_t)T, sizeof *x.out);
-  for (int t = 0; !s && t < T; t++) s = table_init(&x.out[t], out->name, spec);
-  for (int t = 0; !s && t < T; t++) s = table_reserve(&x.out[t], 4096);
+  if (!s) s = sc_calloc(&x.base, (size_t)T, sizeof *x.base);
+  if (!s) s = sc_calloc(&x.bound, (size_t)T, sizeof *x.bound);
+  if (!s) s = table_init(&x.shared, out->name, spec);
   SC_TRY(comm_agree(s));
   double t0 = sc_now();
   s = csvr_read(path, label, cols, ncols, ingest_convert, ingest_reserve, &x, need_rows, &fs->res);
   fs->read_done = 1;
+  if (!s && x.overflow) s = sc_fail(SC_EINTERNAL, "%s: a thread's output window was too small", label);
   if (!s) {
-    s = table_init(out, out->name, spec);
-    int64_t total = 0;
-    for (int t = 0; t < T; t++) total += x.out[t].n;
-    if (!s) s = table_reserve(out, total + 1);
-    for (int t = 0; !s && t < T; t++) s = table_append(out, &x.out[t]);
+    /* close the gaps between the threads' windows, in thread order */
+    int64_t o = 0;
+    for (int t = 0; t < T; t++) {
+      for (int c = 0; c < x.shared.ncols; c++) {
+        size_t es = coltype_size(x.shared.cols[c].type);
+        char *d = x.shared.cols[c].data;
+        if (o != x.base[t] && x.out[t].n) memmove(d + (size_t)o * es, d + (size_t)x.base[t] * es, (size_t)x.out[t].n * es);
+      }
+      o += x.out[t].n;
+    }
+    x.shared.n = o;
+    *out = x.shared;
+  } else {
+    table_free(&x.shared);
   }
-  for (int t = 0; t < T; t++) table_free(&x.out[t]);
   free(x.out);
+  free(x.base);
+  free(x.bound);
   s = comm_agree(s);
   if (!s) {
     int64_t g[2] = {fs->res.read, fs->res.bytes};
