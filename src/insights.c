@@ -1,0 +1,855 @@
+/* insights.c: the analyst's numbers (stage_insights): KPIs, monthly revenue,
+ * seasonality, cohort retention, revenue concentration, top products and
+ * regions, and the daily sales fact table, as BI-ready CSVs, as tables in
+ * results.h5 (/insights/...) and as numbers under summary.json "insights".
+ *
+ * How it works. Lines arrive partitioned by user and sorted by
+ * (user_id, row), so everything per customer (first month, active months,
+ * monetary, distinct products and regions) is computed where the customer
+ * lives; month and calendar totals are int64 arrays added with one
+ * Allreduce. Keys that span users (orders, products, regions, days) go
+ * through a group-by on records (insights_core.h): each key is merged on
+ * one owner rank. The daily fact table is range-partitioned by date (ranks
+ * own contiguous days, balanced by the global count of rows per day), so
+ * rank r's rows follow rank r-1's in (date, sku, region) order and rank 0
+ * streams the CSV from the ranks one at a time. Revenue concentration uses
+ * the exact distributed top-k sums of insights_core.h: no rank holds more
+ * than its own customers. Money is int64 micro-units throughout, so every
+ * output is the same, byte for byte, at any rank count. The definitions are
+ * in docs/bi.md.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "insights_core.h"
+#include "stages.h"
+
+#define TOP_PRODUCTS 25
+#define TOP_REGIONS 25
+#define MAX_MONTHS 1200           /* 100 years: the cohort matrix is months x months */
+#define SEND_CHUNK (8u << 20)     /* bytes of daily_sales.csv text per message */
+#define TAG_DAILY 6101
+
+static const int concentration_pcts[4] = {1, 5, 10, 20};
+static const int retention_months[3] = {1, 3, 6};
+
+/* What the stage computed, replicated on every rank. */
+typedef struct {
+  int32_t day0, day1;  ///< range of the valid lines' dates
+  int32_t m0;          ///< month index of day0
+  int nm;              ///< months in the range
+  int has_sku;         ///< some valid line has a product
+  /* totals */
+  int64_t revenue, units, valid_lines, return_lines, returned_fx, orders, customers, customer_revenue;
+  /* per month of the range */
+  int64_t *m_rev, *m_units, *m_lines, *m_cust, *m_new, *m_orders;
+  /* calendar */
+  int64_t moy_rev[12], moy_units[12], moy_orders[12], dow_rev[7], dow_units[7], dow_orders[7];
+  int64_t *cohort;  ///< [c * nm + k]: customers of cohort c active k months later
+  /* concentration */
+  int64_t lorenz_k[101], lorenz_fx[101];
+  int64_t top_k[4], top_fx[4];
+  /* top lists */
+  ins_rec *products, *regions;
+  int64_t n_products, n_regions;
+  int64_t daily_rows;
+} insights;
+
+/* Sort keys that make the outputs sorted by the names users see (the
+ * dictionary text for online-retail and transactions, the number for
+ * marketplace ids). */
+typedef struct {
+  int64_t *sku_key, *region_key;
+  int64_t n_sku, n_region;
+} name_keys;
+
+static char *const *sort_names;
+static int name_cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  int c = strcmp(sort_names[x], sort_names[y]);
+  return c ? c : (x < y ? -1 : x > y);
+}
+
+static sc_status name_ranks(char *const *names, int64_t n, int64_t **key) {
+  *key = NULL;
+  if (!names || n <= 0) return SC_OK;
+  int64_t *order = NULL;
+  SC_TRY(sc_alloc(&order, (size_t)n * sizeof *order));
+  sc_status s = sc_alloc(key, (size_t)n * sizeof **key);
+  if (!s) {
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    sort_names = names;
+    qsort(order, (size_t)n, sizeof *order, name_cmp);
+    for (int64_t i = 0; i < n; i++) (*key)[order[i]] = i;
+  }
+  free(order);
+  return s;
+}
+
+static int64_t sku_key(const name_keys *nk, int64_t sku) {
+  return (nk->sku_key && sku >= 0 && sku < nk->n_sku) ? nk->sku_key[sku] : sku;
+}
+static int64_t region_key(const name_keys *nk, int64_t region) {
+  return (nk->region_key && region >= 0 && region < nk->n_region) ? nk->region_key[region] : region;
+}
+
+/* Owners of group-by keys. */
+static int dest_hash_k0(const ins_rec *r, int size, const void *ctx) {
+  (void)ctx;
+  return (int)(sc_mix64((uint64_t)r->k[0]) % (uint64_t)size);
+}
+typedef struct {
+  int32_t day0;
+  const int32_t *owner;  ///< rank of each day of the range
+} day_owner;
+static int dest_day(const ins_rec *r, int size, const void *ctx) {
+  (void)size;
+  const day_owner *o = ctx;
+  return o->owner[r->k[0] - o->day0];
+}
+
+/* Sorted unique values of a small array, in place; returns the count. */
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+static int64_t uniq_i64(int64_t *v, int64_t n) {
+  if (n < 2) return n;
+  qsort(v, (size_t)n, sizeof *v, cmp_i64);
+  int64_t w = 1;
+  for (int64_t i = 1; i < n; i++)
+    if (v[i] != v[w - 1]) v[w++] = v[i];
+  return w;
+}
+
+typedef struct {
+  int64_t *v;
+  int64_t n, cap;
+} i64vec;
+static sc_status vec_push(i64vec *a, int64_t x) {
+  if (a->n == a->cap) {
+    int64_t cap = a->cap ? a->cap * 2 : 64;
+    SC_TRY(sc_realloc(&a->v, (size_t)cap * sizeof *a->v));
+    a->cap = cap;
+  }
+  a->v[a->n++] = x;
+  return SC_OK;
+}
+
+static void insights_free(insights *in) {
+  free(in->m_rev);
+  free(in->m_units);
+  free(in->m_lines);
+  free(in->m_cust);
+  free(in->m_new);
+  free(in->m_orders);
+  free(in->cohort);
+  free(in->products);
+  free(in->regions);
+}
+
+/* ---- pass over the lines -------------------------------------------------- */
+
+typedef struct {
+  const int64_t *user, *order, *sku;
+  const int32_t *region, *day, *qty;
+  const double *amount;
+  const uint8_t *flags;
+  int64_t n;
+} line_cols;
+
+static sc_status lines_columns(const sc_table *t, line_cols *c) {
+  c->n = t->n;
+  if (!(c->user = table_i64(t, "user_id")) || !(c->order = table_i64(t, "order_id")) ||
+      !(c->sku = table_i64(t, "sku")) || !(c->region = table_i32(t, "region")) || !(c->day = table_i32(t, "day")) ||
+      !(c->qty = table_i32(t, "quantity")) || !(c->amount = table_f64(t, "amount")) ||
+      !(c->flags = table_u8(t, "flags")))
+    return SC_EINTERNAL;
+  return SC_OK;
+}
+
+/* Global date range of the valid lines and whether any has a product. */
+static sc_status scan_range(const line_cols *c, insights *in) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN, sku = 0;
+  sc_status s = SC_OK;
+  for (int64_t i = 0; i < c->n; i++) {
+    if (!(c->flags[i] & SC_LINE_VALID)) continue;
+    if (c->day[i] == SC_NO_DAY) {
+      s = sc_fail(SC_EINTERNAL, "insights: a valid line (row %lld) has no date", (long long)i);
+      break;
+    }
+    lo = SC_MIN(lo, c->day[i]);
+    hi = SC_MAX(hi, c->day[i]);
+    sku |= c->sku[i] >= 0;
+  }
+  if (!s)
+    for (int64_t i = 1; i < c->n; i++)
+      if (c->user[i] < c->user[i - 1]) {
+        s = sc_fail(SC_EINTERNAL, "insights: lines are not sorted by user_id (store written by another version?)");
+        break;
+      }
+  SC_TRY(comm_agree(s));
+  int64_t r[3] = {-lo, hi, sku};
+  comm_max_i64(r, 3);
+  in->has_sku = r[2] != 0;
+  if (r[1] == INT64_MIN) {  /* no valid line anywhere */
+    in->day0 = in->day1 = 0;
+    in->nm = 0;
+    return SC_OK;
+  }
+  in->day0 = (int32_t)-r[0];
+  in->day1 = (int32_t)r[1];
+  in->m0 = ins_month_index(in->day0);
+  int64_t nm = (int64_t)ins_month_index(in->day1) - in->m0 + 1;
+  if (nm > MAX_MONTHS)
+    return comm_agree(sc_fail(SC_EINPUT,
+                              "insights: the valid lines span %lld months (more than %d): check the input's dates",
+                              (long long)nm, MAX_MONTHS));
+  in->nm = (int)nm;
+  return SC_OK;
+}
+
+/* One pass: totals, months, calendar, cohorts, monetary per customer, and
+ * the records of the group-bys. */
+static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *in, i64vec *monetary, ins_recs *orders,
+                            ins_recs *products, ins_recs *regions, ins_recs *daily) {
+  int nm = in->nm;
+  sc_status s = SC_OK;
+  i64vec months = {0}, skus = {0}, regs = {0};
+  int64_t i = 0;
+  while (!s && i < c->n) {
+    int64_t u = c->user[i], j = i;
+    int64_t fx_user = 0;
+    months.n = skus.n = regs.n = 0;
+    for (; !s && j < c->n && c->user[j] == u; j++) {
+      uint8_t fl = c->flags[j];
+      int64_t fx = ins_fx(c->amount[j]);
+      if (fl & SC_LINE_RETURN) {
+        in->return_lines++;
+        in->returned_fx -= fx;
+      }
+      if (!(fl & SC_LINE_VALID)) continue;
+      int32_t d = c->day[j], mi = ins_month_index(d);
+      int moy = mi % 12, dow = ins_weekday(d);
+      int64_t q = c->qty[j];
+      in->valid_lines++;
+      in->revenue += fx;
+      in->units += q;
+      in->m_rev[mi - in->m0] += fx;
+      in->m_units[mi - in->m0] += q;
+      in->m_lines[mi - in->m0]++;
+      in->moy_rev[moy] += fx;
+      in->moy_units[moy] += q;
+      in->dow_rev[dow] += fx;
+      in->dow_units[dow] += q;
+      s = ins_recs_push(orders, c->order[j], 0, 0, fx, d, 1, 0);
+      if (!s)
+        s = ins_recs_push(daily, d, sku_key(nk, c->sku[j]), region_key(nk, c->region[j]), q, fx, c->sku[j],
+                          c->region[j]);
+      if (!s && c->sku[j] >= 0) s = ins_recs_push(products, c->sku[j], 0, 0, fx, q, 1, 0);
+      if (!s) s = ins_recs_push(regions, c->region[j], 0, 0, fx, q, 1, 0);
+      if (u != 0 && !s) {
+        fx_user += fx;
+        s = vec_push(&months, mi);
+        if (!s && c->sku[j] >= 0) s = vec_push(&skus, c->sku[j]);
+        if (!s) s = vec_push(&regs, c->region[j]);
+      }
+    }
+    i = j;
+    if (s || u == 0 || months.n == 0) continue;
+    /* a customer: one with at least one valid line */
+    in->customers++;
+    in->customer_revenue += fx_user;
+    s = vec_push(monetary, fx_user);
+    int64_t na = uniq_i64(months.v, months.n);
+    int64_t first = months.v[0] - in->m0;
+    in->m_new[first]++;
+    for (int64_t a = 0; a < na; a++) {
+      int64_t m = months.v[a] - in->m0;
+      in->m_cust[m]++;
+      in->cohort[first * nm + (m - first)]++;
+    }
+    /* distinct customers of each product and region */
+    int64_t ns = uniq_i64(skus.v, skus.n), nr = uniq_i64(regs.v, regs.n);
+    for (int64_t a = 0; !s && a < ns; a++) s = ins_recs_push(products, skus.v[a], 0, 0, 0, 0, 0, 1);
+    for (int64_t a = 0; !s && a < nr; a++) s = ins_recs_push(regions, regs.v[a], 0, 0, 0, 0, 0, 1);
+  }
+  free(months.v);
+  free(skus.v);
+  free(regs.v);
+  return s;
+}
+
+/* Adds the per-rank totals and arrays over all ranks. */
+static sc_status reduce_totals(insights *in) {
+  int nm = in->nm;
+  size_t n = 8 + 6 * (size_t)nm + 12 * 2 + 7 * 2 + (size_t)nm * (size_t)nm, o = 0;
+  int64_t *b = NULL;
+  SC_TRY(comm_agree(sc_alloc(&b, n * sizeof *b)));
+  int64_t *scal[] = {&in->revenue,   &in->units,     &in->valid_lines,     &in->return_lines,
+                     &in->returned_fx, &in->customers, &in->customer_revenue, &in->orders};
+  int64_t *arrs[] = {in->m_rev, in->m_units, in->m_lines, in->m_cust, in->m_new, in->m_orders};
+  for (int k = 0; k < 8; k++) b[o++] = *scal[k];
+  for (int k = 0; k < 6; k++)
+    for (int m = 0; m < nm; m++) b[o++] = arrs[k][m];
+  for (int m = 0; m < 12; m++) b[o++] = in->moy_rev[m];
+  for (int m = 0; m < 12; m++) b[o++] = in->moy_units[m];
+  for (int d = 0; d < 7; d++) b[o++] = in->dow_rev[d];
+  for (int d = 0; d < 7; d++) b[o++] = in->dow_units[d];
+  for (size_t x = 0; x < (size_t)nm * (size_t)nm; x++) b[o++] = in->cohort[x];
+  comm_sum_i64(b, n);
+  o = 0;
+  for (int k = 0; k < 8; k++) *scal[k] = b[o++];
+  for (int k = 0; k < 6; k++)
+    for (int m = 0; m < nm; m++) arrs[k][m] = b[o++];
+  for (int m = 0; m < 12; m++) in->moy_rev[m] = b[o++];
+  for (int m = 0; m < 12; m++) in->moy_units[m] = b[o++];
+  for (int d = 0; d < 7; d++) in->dow_rev[d] = b[o++];
+  for (int d = 0; d < 7; d++) in->dow_units[d] = b[o++];
+  for (size_t x = 0; x < (size_t)nm * (size_t)nm; x++) in->cohort[x] = b[o++];
+  free(b);
+  return SC_OK;
+}
+
+/* Orders: merged on their owner rank; an order is dated by its first valid
+ * line. Counts per month, month of year and weekday. */
+static sc_status count_orders(ins_recs *orders, insights *in) {
+  SC_TRY(ins_recs_exchange_all(orders, dest_hash_k0, NULL));
+  for (int64_t i = 0; i < orders->n; i++) {
+    int32_t d = (int32_t)orders->r[i].v[1], mi = ins_month_index(d);
+    in->m_orders[mi - in->m0]++;
+    in->moy_orders[mi % 12]++;
+    in->dow_orders[ins_weekday(d)]++;
+  }
+  in->orders = (int64_t)orders->n;
+  ins_recs_free(orders);
+  return SC_OK;
+}
+
+/* Exact shares of revenue held by the top customers and the Lorenz curve. */
+static sc_status concentration(i64vec *monetary, insights *in) {
+  qsort(monetary->v, (size_t)monetary->n, sizeof *monetary->v, cmp_i64);
+  int64_t n = comm_sum1_i64(monetary->n), ks[105];
+  /* Lorenz point i: the bottom floor(i n / 100) customers hold total minus
+     the top n - floor(i n / 100) */
+  for (int i = 0; i <= 100; i++) {
+    in->lorenz_k[i] = (int64_t)((__int128)i * n / 100);
+    ks[i] = n - in->lorenz_k[i];
+  }
+  /* top p %: the ceil(p n / 100) customers with the highest monetary */
+  for (int q = 0; q < 4; q++) {
+    in->top_k[q] = (int64_t)(((__int128)concentration_pcts[q] * n + 99) / 100);
+    ks[101 + q] = in->top_k[q];
+  }
+  int64_t sums[105];
+  SC_TRY(ins_topk_sums_all(monetary->v, monetary->n, ks, 105, sums));
+  for (int i = 0; i <= 100; i++) in->lorenz_fx[i] = in->customer_revenue - sums[i];
+  for (int q = 0; q < 4; q++) in->top_fx[q] = sums[101 + q];
+  return SC_OK;
+}
+
+/* Group-by of products or regions, then the global top list. */
+static sc_status top_list(ins_recs *a, int64_t n_top, ins_rec **top, int64_t *n_out) {
+  SC_TRY(ins_recs_exchange_all(a, dest_hash_k0, NULL));
+  sc_status s = ins_recs_top_all(a, n_top, top, n_out);
+  ins_recs_free(a);
+  return s;
+}
+
+/* ---- outputs --------------------------------------------------------------- */
+
+static double share(int64_t part, int64_t whole) { return whole ? (double)part / (double)whole : 0.0; }
+
+/* Fraction of each cohort active k months after its first month, over the
+ * cohorts whose month k lies inside the data (weighted by cohort size). */
+static int retention_at(const insights *in, int k, double *out) {
+  int64_t act = 0, size = 0;
+  for (int c = 0; c + k < in->nm; c++) {
+    act += in->cohort[(int64_t)c * in->nm + k];
+    size += in->cohort[(int64_t)c * in->nm];
+  }
+  *out = share(act, size);
+  return size > 0;
+}
+
+static int argmax(const int64_t *v, int n) {
+  int b = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[b]) b = i;
+  return b;
+}
+
+static void put_real(json_t *o, const char *k, double v) { json_object_set_new(o, k, json_real(v)); }
+static void put_int(json_t *o, const char *k, int64_t v) { json_object_set_new(o, k, json_integer(v)); }
+static void put_str(json_t *o, const char *k, const char *v) { json_object_set_new(o, k, json_string(v)); }
+
+static json_t *top_json(const sc_dataset *ds, const ins_rec *r, int64_t revenue, int is_sku) {
+  char b[256];
+  json_t *o = json_object();
+  put_str(o, is_sku ? "sku_id" : "region_id",
+          is_sku ? dataset_sku_name(ds, r->k[0], b) : dataset_region_name(ds, (int32_t)r->k[0], b));
+  put_real(o, "revenue", ins_fx_value(r->v[0]));
+  put_real(o, "revenue_share", share(r->v[0], revenue));
+  put_int(o, "units", r->v[1]);
+  put_int(o, "customers", r->v[3]);
+  return o;
+}
+
+static void summary_add(sc_run *run, const sc_dataset *ds, const insights *in) {
+  json_t *ins = json_object(), *k = json_object(), *p = json_object(), *se = json_object(), *co = json_object(),
+         *ce = json_object();
+  char b[32];
+  put_real(k, "revenue", ins_fx_value(in->revenue));
+  put_int(k, "orders", in->orders);
+  put_int(k, "customers", in->customers);
+  put_real(k, "avg_order_value", in->orders ? ins_fx_value(in->revenue) / (double)in->orders : 0.0);
+  put_real(k, "return_rate", share(in->return_lines, in->valid_lines));
+  put_int(k, "valid_lines", in->valid_lines);
+  put_int(k, "return_lines", in->return_lines);
+  put_int(k, "units", in->units);
+  put_real(k, "returned_value", ins_fx_value(in->returned_fx));
+  put_real(k, "customer_revenue", ins_fx_value(in->customer_revenue));
+  put_real(k, "revenue_per_customer", in->customers ? ins_fx_value(in->customer_revenue) / (double)in->customers : 0);
+  json_object_set_new(ins, "kpis", k);
+
+  if (in->nm) {
+    put_str(p, "first_day", ins_iso_day(in->day0, b));
+    put_str(p, "last_day", ins_iso_day(in->day1, b));
+  }
+  put_int(p, "months", in->nm);
+  json_object_set_new(ins, "period", p);
+
+  int pm = argmax(in->moy_rev, 12), pw = argmax(in->dow_rev, 7), pc = in->nm ? argmax(in->m_rev, in->nm) : 0;
+  put_int(se, "peak_month", pm + 1);
+  put_str(se, "peak_month_name", ins_month_names[pm]);
+  put_real(se, "peak_month_revenue_share", share(in->moy_rev[pm], in->revenue));
+  put_int(se, "peak_weekday", pw);
+  put_str(se, "peak_weekday_name", ins_weekday_names[pw]);
+  put_real(se, "peak_weekday_revenue_share", share(in->dow_rev[pw], in->revenue));
+  if (in->nm) put_str(se, "peak_calendar_month", ins_iso_month(in->m0 + pc, b));
+  json_object_set_new(ins, "seasonality", se);
+
+  int64_t cohorts = 0;
+  for (int c = 0; c < in->nm; c++) cohorts += in->cohort[(int64_t)c * in->nm] > 0;
+  put_int(co, "cohorts", cohorts);
+  for (int r = 0; r < 3; r++) {
+    double v;
+    char key[32];
+    snprintf(key, sizeof key, "month_%d", retention_months[r]);
+    json_object_set_new(co, key, retention_at(in, retention_months[r], &v) ? json_real(v) : json_null());
+  }
+  json_object_set_new(ins, "cohort_retention", co);
+
+  put_int(ce, "customers", in->customers);
+  for (int q = 0; q < 4; q++) {
+    char key[32];
+    snprintf(key, sizeof key, "top_%d_pct", concentration_pcts[q]);
+    put_real(ce, key, share(in->top_fx[q], in->customer_revenue));
+  }
+  put_real(ce, "bottom_50_pct", share(in->lorenz_fx[50], in->customer_revenue));
+  json_object_set_new(ins, "concentration", ce);
+
+  if (in->n_products) json_object_set_new(ins, "top_product", top_json(ds, &in->products[0], in->revenue, 1));
+  if (in->n_regions) json_object_set_new(ins, "top_region", top_json(ds, &in->regions[0], in->revenue, 0));
+  put_int(ins, "daily_sales_rows", in->daily_rows);
+  json_object_set(run->summary, "insights", ins);
+  json_decref(ins);
+}
+
+/* The small CSVs, written by rank 0. */
+static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const insights *in) {
+  FILE *f;
+  char b[32], c[32], nb[256];
+  int nm = in->nm;
+
+  SC_TRY(out_open(run, "monthly_revenue.csv", &f));
+  fputs("month,revenue,orders,customers,new_customers,units,lines\n", f);
+  for (int m = 0; m < nm; m++)
+    fprintf(f, "%s,%s,%lld,%lld,%lld,%lld,%lld\n", ins_iso_month(in->m0 + m, b), ins_fx_text(in->m_rev[m], c),
+            (long long)in->m_orders[m], (long long)in->m_cust[m], (long long)in->m_new[m], (long long)in->m_units[m],
+            (long long)in->m_lines[m]);
+  SC_TRY(out_commit(run, "monthly_revenue.csv", f));
+
+  SC_TRY(out_open(run, "seasonality_month.csv", &f));
+  fputs("month_of_year,month_name,revenue,revenue_share,orders,units\n", f);
+  for (int m = 0; m < 12; m++)
+    fprintf(f, "%d,%s,%s,%.6f,%lld,%lld\n", m + 1, ins_month_names[m], ins_fx_text(in->moy_rev[m], c),
+            share(in->moy_rev[m], in->revenue), (long long)in->moy_orders[m], (long long)in->moy_units[m]);
+  SC_TRY(out_commit(run, "seasonality_month.csv", f));
+
+  SC_TRY(out_open(run, "seasonality_weekday.csv", &f));
+  fputs("weekday,weekday_name,revenue,revenue_share,orders,units\n", f);
+  for (int d = 0; d < 7; d++)
+    fprintf(f, "%d,%s,%s,%.6f,%lld,%lld\n", d, ins_weekday_names[d], ins_fx_text(in->dow_rev[d], c),
+            share(in->dow_rev[d], in->revenue), (long long)in->dow_orders[d], (long long)in->dow_units[d]);
+  SC_TRY(out_commit(run, "seasonality_weekday.csv", f));
+
+  SC_TRY(out_open(run, "cohort_retention.csv", &f));
+  fputs("cohort_month,months_since,cohort_customers,active_customers,retention\n", f);
+  for (int co = 0; co < nm; co++) {
+    int64_t size = in->cohort[(int64_t)co * nm];
+    if (!size) continue;
+    for (int k = 0; co + k < nm; k++) {
+      int64_t a = in->cohort[(int64_t)co * nm + k];
+      fprintf(f, "%s,%d,%lld,%lld,%.6f\n", ins_iso_month(in->m0 + co, b), k, (long long)size, (long long)a,
+              share(a, size));
+    }
+  }
+  SC_TRY(out_commit(run, "cohort_retention.csv", f));
+
+  SC_TRY(out_open(run, "lorenz.csv", &f));
+  fputs("customer_share,customers,revenue_share\n", f);
+  for (int i = 0; i <= 100; i++)
+    fprintf(f, "%.2f,%lld,%.6f\n", i / 100.0, (long long)in->lorenz_k[i], share(in->lorenz_fx[i], in->customer_revenue));
+  SC_TRY(out_commit(run, "lorenz.csv", f));
+
+  SC_TRY(out_open(run, "revenue_concentration.csv", &f));
+  fputs("top_pct,customers,revenue,revenue_share\n", f);
+  for (int q = 0; q < 4; q++)
+    fprintf(f, "%d,%lld,%s,%.6f\n", concentration_pcts[q], (long long)in->top_k[q], ins_fx_text(in->top_fx[q], c),
+            share(in->top_fx[q], in->customer_revenue));
+  SC_TRY(out_commit(run, "revenue_concentration.csv", f));
+
+  if (in->has_sku) {
+    SC_TRY(out_open(run, "top_products.csv", &f));
+    fputs("rank,sku_id,revenue,revenue_share,units,lines,customers\n", f);
+    for (int64_t i = 0; i < in->n_products; i++) {
+      const ins_rec *r = &in->products[i];
+      fprintf(f, "%lld,", (long long)i + 1);
+      ins_csv_field(f, dataset_sku_name(ds, r->k[0], nb));
+      fprintf(f, ",%s,%.6f,%lld,%lld,%lld\n", ins_fx_text(r->v[0], c), share(r->v[0], in->revenue), (long long)r->v[1],
+              (long long)r->v[2], (long long)r->v[3]);
+    }
+    SC_TRY(out_commit(run, "top_products.csv", f));
+  }
+
+  SC_TRY(out_open(run, "top_regions.csv", &f));
+  fputs("rank,region_id,revenue,revenue_share,units,lines,customers\n", f);
+  for (int64_t i = 0; i < in->n_regions; i++) {
+    const ins_rec *r = &in->regions[i];
+    fprintf(f, "%lld,", (long long)i + 1);
+    ins_csv_field(f, r->k[0] < 0 ? "" : dataset_region_name(ds, (int32_t)r->k[0], nb));
+    fprintf(f, ",%s,%.6f,%lld,%lld,%lld\n", ins_fx_text(r->v[0], c), share(r->v[0], in->revenue), (long long)r->v[1],
+            (long long)r->v[2], (long long)r->v[3]);
+  }
+  return out_commit(run, "top_regions.csv", f);
+}
+
+/* Text of one daily fact row. */
+static size_t daily_row_text(const sc_dataset *ds, const ins_rec *r, char *out, size_t cap) {
+  char d[16], sb[256], rb[256], fx[32];
+  const char *sku = r->v[2] < 0 ? "" : dataset_sku_name(ds, r->v[2], sb);
+  const char *reg = r->v[3] < 0 ? "" : dataset_region_name(ds, (int32_t)r->v[3], rb);
+  /* names from the dictionaries may need CSV quoting */
+  char qs[600], qr[600];
+  const char *fields[2] = {sku, reg};
+  char *q[2] = {qs, qr};
+  for (int k = 0; k < 2; k++) {
+    const char *s = fields[k];
+    if (!strpbrk(s, ",\"\r\n")) {
+      snprintf(q[k], 600, "%s", s);
+      continue;
+    }
+    char *w = q[k];
+    *w++ = '"';
+    for (; *s && w < q[k] + 596; s++) {
+      if (*s == '"') *w++ = '"';
+      *w++ = *s;
+    }
+    *w++ = '"';
+    *w = 0;
+  }
+  int n = snprintf(out, cap, "%s,%s,%s,%lld,%s\n", ins_iso_day((int32_t)r->k[0], d), qs, qr, (long long)r->v[0],
+                   ins_fx_text(r->v[1], fx));
+  return n < 0 ? 0 : (size_t)n;
+}
+
+/* The daily fact table: range-partitioned by date, written to results.h5
+ * collectively and streamed to daily_sales.csv by rank 0, rank by rank. */
+static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res) {
+  int size = comm_size(), rank = comm_rank();
+  int64_t nd = in->nm ? (int64_t)in->day1 - in->day0 + 1 : 1;
+  int64_t *hist = NULL;
+  int32_t *owner = NULL;
+  ins_recs_compact(daily);
+  sc_status s = sc_calloc(&hist, (size_t)nd, sizeof *hist);
+  if (!s) s = sc_alloc(&owner, (size_t)nd * sizeof *owner);
+  s = comm_agree(s);
+  if (s) goto done;
+  for (int64_t i = 0; i < daily->n; i++) hist[daily->r[i].k[0] - in->day0]++;
+  comm_sum_i64(hist, (size_t)nd);
+  int64_t total = 0;
+  for (int64_t d = 0; d < nd; d++) total += hist[d];
+  /* rank of a day: the share of rows before it, so ranks get similar work */
+  for (int64_t d = 0, before = 0; d < nd; d++) {
+    owner[d] = total ? (int32_t)SC_MIN((int64_t)size - 1, (int64_t)((__int128)before * size / total)) : 0;
+    before += hist[d];
+  }
+  day_owner o = {in->day0, owner};
+  s = ins_recs_exchange_all(daily, dest_day, &o);
+  if (s) goto done;
+  in->daily_rows = comm_sum1_i64(daily->n);  /* keys now live on one rank each */
+
+  /* results.h5: ids as the store has them (days since 1970-01-01) */
+  sc_table t;
+  s = table_init(&t, "daily_sales", "day:i32,sku:i64,region:i32,units:i64,revenue:f64");
+  if (!s) s = table_resize(&t, daily->n);
+  if (!s) {
+    int32_t *day = table_col(&t, "day"), *reg = table_col(&t, "region");
+    int64_t *sku = table_col(&t, "sku"), *units = table_col(&t, "units");
+    double *rev = table_col(&t, "revenue");
+    for (int64_t i = 0; i < daily->n; i++) {
+      day[i] = (int32_t)daily->r[i].k[0];
+      sku[i] = daily->r[i].v[2];
+      reg[i] = (int32_t)daily->r[i].v[3];
+      units[i] = daily->r[i].v[0];
+      rev[i] = ins_fx_value(daily->r[i].v[1]);
+    }
+  }
+  s = comm_agree(s);
+  if (!s) s = h5_write_table(res, "/insights/daily_sales", &t);
+  table_free(&t);
+  if (s) goto done;
+
+  /* daily_sales.csv: rank 0 writes its rows, then each rank's in turn; a
+     rank sends chunks of text and an empty message when done. Rank 0 keeps
+     receiving after a local failure so no sender is left waiting. */
+  char *buf = NULL;
+  s = sc_alloc(&buf, SEND_CHUNK + 2048);
+  s = comm_agree(s);
+  if (s) goto done;
+  FILE *f = NULL;
+  if (rank == 0) {
+    s = out_open(run, "daily_sales.csv", &f);
+    if (!s) fputs("date,sku_id,region_id,units,revenue\n", f);
+    size_t used = 0;
+    for (int64_t i = 0; i < daily->n; i++) {
+      used += daily_row_text(ds, &daily->r[i], buf + used, 2048);
+      if (used >= SEND_CHUNK || i + 1 == daily->n) {
+        if (f) fwrite(buf, 1, used, f);
+        used = 0;
+      }
+    }
+    for (int r = 1; r < size; r++) {
+      for (;;) {
+        void *msg = NULL;
+        size_t n = 0;
+        sc_status rs = comm_recv_bytes(r, TAG_DAILY, &msg, &n);
+        if (rs && !s) s = rs;
+        if (!rs && n && f) fwrite(msg, 1, n, f);
+        free(msg);
+        if (rs || n == 0) break;
+      }
+    }
+    if (f && !s) s = out_commit(run, "daily_sales.csv", f);
+    else if (f) fclose(f);
+  } else {
+    size_t used = 0;
+    for (int64_t i = 0; i < daily->n; i++) {
+      used += daily_row_text(ds, &daily->r[i], buf + used, 2048);
+      if (used >= SEND_CHUNK || i + 1 == daily->n) {
+        comm_send_bytes(0, TAG_DAILY, buf, used);
+        used = 0;
+      }
+    }
+    comm_send_bytes(0, TAG_DAILY, buf, 0);
+  }
+  free(buf);
+  s = comm_agree(s);
+done:
+  free(hist);
+  free(owner);
+  ins_recs_free(daily);
+  return s;
+}
+
+/* The small tables in results.h5: rank 0 holds the rows, others none. */
+static sc_status write_h5(sc_h5 *res, const sc_dataset *ds, const insights *in) {
+  int root = comm_rank() == 0, nm = in->nm;
+  sc_table t;
+  sc_status s;
+
+#define H5_TABLE(group, spec, rows, fill)                     \
+  do {                                                        \
+    s = table_init(&t, group, spec);                          \
+    if (!s) s = table_resize(&t, root ? (rows) : 0);          \
+    if (!s && root) { fill; }                                 \
+    s = comm_agree(s);                                        \
+    if (!s) s = h5_write_table(res, "/insights/" group, &t);  \
+    table_free(&t);                                           \
+    if (s) return s;                                          \
+  } while (0)
+
+  H5_TABLE("monthly_revenue", "year:i32,month:i32,revenue:f64,orders:i64,customers:i64,new_customers:i64,units:i64,lines:i64",
+           nm, {
+             for (int m = 0; m < nm; m++) {
+               ((int32_t *)table_col(&t, "year"))[m] = (in->m0 + m) / 12;
+               ((int32_t *)table_col(&t, "month"))[m] = (in->m0 + m) % 12 + 1;
+               ((double *)table_col(&t, "revenue"))[m] = ins_fx_value(in->m_rev[m]);
+               ((int64_t *)table_col(&t, "orders"))[m] = in->m_orders[m];
+               ((int64_t *)table_col(&t, "customers"))[m] = in->m_cust[m];
+               ((int64_t *)table_col(&t, "new_customers"))[m] = in->m_new[m];
+               ((int64_t *)table_col(&t, "units"))[m] = in->m_units[m];
+               ((int64_t *)table_col(&t, "lines"))[m] = in->m_lines[m];
+             }
+           });
+  H5_TABLE("seasonality_month", "month_of_year:i32,revenue:f64,orders:i64,units:i64", 12, {
+    for (int m = 0; m < 12; m++) {
+      ((int32_t *)table_col(&t, "month_of_year"))[m] = m + 1;
+      ((double *)table_col(&t, "revenue"))[m] = ins_fx_value(in->moy_rev[m]);
+      ((int64_t *)table_col(&t, "orders"))[m] = in->moy_orders[m];
+      ((int64_t *)table_col(&t, "units"))[m] = in->moy_units[m];
+    }
+  });
+  H5_TABLE("seasonality_weekday", "weekday:i32,revenue:f64,orders:i64,units:i64", 7, {
+    for (int d = 0; d < 7; d++) {
+      ((int32_t *)table_col(&t, "weekday"))[d] = d;
+      ((double *)table_col(&t, "revenue"))[d] = ins_fx_value(in->dow_rev[d]);
+      ((int64_t *)table_col(&t, "orders"))[d] = in->dow_orders[d];
+      ((int64_t *)table_col(&t, "units"))[d] = in->dow_units[d];
+    }
+  });
+  int64_t nc = 0;
+  for (int c = 0; c < nm; c++)
+    if (in->cohort[(int64_t)c * nm]) nc += nm - c;
+  H5_TABLE("cohort_retention",
+           "cohort_year:i32,cohort_month:i32,months_since:i32,cohort_customers:i64,active_customers:i64,retention:f64", nc,
+           {
+             int64_t r = 0;
+             for (int c = 0; c < nm; c++) {
+               int64_t size = in->cohort[(int64_t)c * nm];
+               if (!size) continue;
+               for (int k = 0; c + k < nm; k++, r++) {
+                 ((int32_t *)table_col(&t, "cohort_year"))[r] = (in->m0 + c) / 12;
+                 ((int32_t *)table_col(&t, "cohort_month"))[r] = (in->m0 + c) % 12 + 1;
+                 ((int32_t *)table_col(&t, "months_since"))[r] = k;
+                 ((int64_t *)table_col(&t, "cohort_customers"))[r] = size;
+                 ((int64_t *)table_col(&t, "active_customers"))[r] = in->cohort[(int64_t)c * nm + k];
+                 ((double *)table_col(&t, "retention"))[r] = share(in->cohort[(int64_t)c * nm + k], size);
+               }
+             }
+           });
+  H5_TABLE("lorenz", "customer_share:f64,customers:i64,revenue_share:f64", 101, {
+    for (int i = 0; i <= 100; i++) {
+      ((double *)table_col(&t, "customer_share"))[i] = i / 100.0;
+      ((int64_t *)table_col(&t, "customers"))[i] = in->lorenz_k[i];
+      ((double *)table_col(&t, "revenue_share"))[i] = share(in->lorenz_fx[i], in->customer_revenue);
+    }
+  });
+  H5_TABLE("revenue_concentration", "top_pct:i32,customers:i64,revenue:f64,revenue_share:f64", 4, {
+    for (int q = 0; q < 4; q++) {
+      ((int32_t *)table_col(&t, "top_pct"))[q] = concentration_pcts[q];
+      ((int64_t *)table_col(&t, "customers"))[q] = in->top_k[q];
+      ((double *)table_col(&t, "revenue"))[q] = ins_fx_value(in->top_fx[q]);
+      ((double *)table_col(&t, "revenue_share"))[q] = share(in->top_fx[q], in->customer_revenue);
+    }
+  });
+  const char *names[2] = {"top_products", "top_regions"};
+  const ins_rec *lists[2] = {in->products, in->regions};
+  int64_t counts[2] = {in->n_products, in->n_regions};
+  for (int l = 0; l < 2; l++) {
+    char group[64];
+    snprintf(group, sizeof group, "/insights/%s", names[l]);
+    s = table_init(&t, names[l], "rank:i32,id:i64,revenue:f64,revenue_share:f64,units:i64,lines:i64,customers:i64");
+    if (!s) s = table_resize(&t, root ? counts[l] : 0);
+    char **text = NULL;
+    if (!s) s = sc_calloc(&text, (size_t)counts[l] + 1, sizeof *text);
+    /* the table's rows live on rank 0; the names are replicated (every
+       rank passes the same list to h5_write_strings) */
+    for (int64_t i = 0; !s && i < counts[l]; i++) {
+      const ins_rec *r = &lists[l][i];
+      char nb[256];
+      text[i] = strdup(l == 0 ? dataset_sku_name(ds, r->k[0], nb) : dataset_region_name(ds, (int32_t)r->k[0], nb));
+      if (!text[i]) s = sc_fail(SC_ENOMEM, "out of memory");
+      if (!root) continue;
+      ((int32_t *)table_col(&t, "rank"))[i] = (int32_t)i + 1;
+      ((int64_t *)table_col(&t, "id"))[i] = r->k[0];
+      ((double *)table_col(&t, "revenue"))[i] = ins_fx_value(r->v[0]);
+      ((double *)table_col(&t, "revenue_share"))[i] = share(r->v[0], in->revenue);
+      ((int64_t *)table_col(&t, "units"))[i] = r->v[1];
+      ((int64_t *)table_col(&t, "lines"))[i] = r->v[2];
+      ((int64_t *)table_col(&t, "customers"))[i] = r->v[3];
+    }
+    s = comm_agree(s);
+    if (!s) s = h5_write_table(res, group, &t);
+    /* the names users see (StockCode, Country), beside the internal ids */
+    snprintf(group + strlen(group), sizeof group - strlen(group), "/names");
+    if (!s) s = h5_write_strings(res, group, text, counts[l]);
+    for (int64_t i = 0; text && i < counts[l]; i++) free(text[i]);
+    free(text);
+    table_free(&t);
+    if (s) return s;
+  }
+#undef H5_TABLE
+  return SC_OK;
+}
+
+sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
+  insights in;
+  memset(&in, 0, sizeof in);
+  line_cols c;
+  name_keys nk = {0};
+  i64vec monetary = {0};
+  ins_recs orders = {.min_mask = 2}, products = {0}, regions = {0}, daily = {.min_mask = 4 | 8};
+  sc_status s = comm_agree(lines_columns(&ds->lines, &c));
+  if (s) return s;
+  SC_TRY(scan_range(&c, &in));
+  sc_say("insights: %lld months of sales, %s products", (long long)in.nm, in.has_sku ? "with" : "without");
+
+  s = name_ranks(ds->sku_names, ds->n_sku_names, &nk.sku_key);
+  nk.n_sku = ds->n_sku_names;
+  if (!s) s = name_ranks(ds->region_names, ds->n_region_names, &nk.region_key);
+  nk.n_region = ds->n_region_names;
+  size_t nm = (size_t)in.nm;
+  if (!s) s = sc_calloc(&in.m_rev, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.m_units, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.m_lines, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.m_cust, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.m_new, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.m_orders, nm + 1, sizeof(int64_t));
+  if (!s) s = sc_calloc(&in.cohort, nm * nm + 1, sizeof(int64_t));
+  if (!s) s = scan_lines(&c, &nk, &in, &monetary, &orders, &products, &regions, &daily);
+  s = comm_agree(s);
+  if (!s) s = reduce_totals(&in);
+  if (!s) s = count_orders(&orders, &in);
+  if (!s) {
+    /* orders were counted where they live: add them up */
+    int64_t *b = NULL;
+    s = comm_agree(sc_alloc(&b, (nm + 20) * sizeof *b));
+    if (!s) {
+      for (size_t m = 0; m < nm; m++) b[m] = in.m_orders[m];
+      for (int m = 0; m < 12; m++) b[nm + (size_t)m] = in.moy_orders[m];
+      for (int d = 0; d < 7; d++) b[nm + 12 + (size_t)d] = in.dow_orders[d];
+      b[nm + 19] = in.orders;
+      comm_sum_i64(b, nm + 20);
+      for (size_t m = 0; m < nm; m++) in.m_orders[m] = b[m];
+      for (int m = 0; m < 12; m++) in.moy_orders[m] = b[nm + (size_t)m];
+      for (int d = 0; d < 7; d++) in.dow_orders[d] = b[nm + 12 + (size_t)d];
+      in.orders = b[nm + 19];
+      free(b);
+    }
+  }
+  if (!s) s = concentration(&monetary, &in);
+  if (!s && in.has_sku) s = top_list(&products, TOP_PRODUCTS, &in.products, &in.n_products);
+  if (!s) s = top_list(&regions, TOP_REGIONS, &in.regions, &in.n_regions);
+  if (!s) s = daily_sales(run, ds, &daily, &in, results);
+  if (!s) s = write_h5(results, ds, &in);
+  if (!s) s = comm_agree(run->rank == 0 ? write_small_csvs(run, ds, &in) : SC_OK);
+  if (!s) {
+    summary_add(run, ds, &in);
+    sc_say("insights: revenue %.2f, %lld orders, %lld customers; top 10%% of customers bring %.1f%% of revenue",
+           ins_fx_value(in.revenue), (long long)in.orders, (long long)in.customers,
+           100.0 * share(in.top_fx[2], in.customer_revenue));
+  }
+  free(monetary.v);
+  free(nk.sku_key);
+  free(nk.region_key);
+  ins_recs_free(&orders);
+  ins_recs_free(&products);
+  ins_recs_free(&regions);
+  ins_recs_free(&daily);
+  insights_free(&in);
+  return s;
+}
