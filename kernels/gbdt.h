@@ -1,0 +1,140 @@
+/* gbdt.h: the hot loops of histogram gradient-boosted trees (XGBoost's
+ * `hist` algorithm), over plain arrays: no MPI, no files, no globals.
+ *
+ * Data. Every row's features are bin codes (quantile.h), stored row-major
+ * as u8 (at most 256 codes per feature) or u16: code b < nbins[f] is bin b
+ * of feature f, code nbins[f] means missing. A node's histogram has one
+ * slot per code: slot hoff[f] + code, each slot two int64 sums (G, H).
+ *
+ * Order-free sums. Gradients and hessians are quantised to int32 fixed
+ * point (value x 2^k, k chosen from the global max |g| so no sum can
+ * overflow) and summed as int64, as XGBoost's GPU path does, so a
+ * histogram is the same whatever the order of rows, threads or ranks:
+ * that is what makes the trees identical at any rank or thread count.
+ *
+ * Rows of each node are a contiguous range of a position array `pos`
+ * (XGBoost's row sets); a level's splits partition every node's range
+ * stably into left then right rows, so ranges stay sorted and histogram
+ * building streams through the codes in memory order.
+ *
+ * Split finding follows XGBoost 1.7 (src/tree/hist/evaluate_splits.h):
+ * gain G^2/(H+lambda), both children need H >= min_child_weight, a
+ * forward scan with missing values going right, and, when the node has
+ * missing values, a backward scan with them going left.
+ */
+#ifndef SEGCAST_GBDT_H
+#define SEGCAST_GBDT_H
+
+#include <stdint.h>
+
+/// Bin codes of the rows, as the kernels read them.
+typedef struct {
+  int64_t n;               ///< rows
+  int nfeat;               ///< features (columns of the code matrix)
+  const uint8_t *codes8;   ///< n x nfeat codes when every feature fits u8, else NULL
+  const uint16_t *codes16; ///< n x nfeat codes otherwise
+  const int32_t *nbins;    ///< real bins of feature f; the code nbins[f] means missing
+  const int32_t *hoff;     ///< first slot of feature f in a node histogram; hoff[nfeat] = slots
+} gbdt_matrix;
+
+/// Regularisation and the fixed-point scales of one tree.
+typedef struct {
+  double lambda;           ///< L2 penalty on leaf weights
+  double gamma;            ///< minimum loss reduction of a split
+  double min_child_weight; ///< minimum hessian sum in each child
+  double gscale, hscale;   ///< quantised = real x scale (powers of two)
+} gbdt_param;
+
+/// The best split of a node.
+typedef struct {
+  double loss_chg;         ///< gain of the split; 0 when there is none
+  int32_t feat;            ///< split feature, -1 when the node stays a leaf
+  int32_t bin;             ///< rows with code <= bin go left
+  uint8_t default_left;    ///< where missing values go
+  int64_t gl, hl;          ///< left child's quantised sums (right = node - left)
+} gbdt_split;
+
+/// One tree node, with the fields of XGBoost's JSON trees.
+typedef struct {
+  int32_t left, right;     ///< children; -1 for a leaf
+  int32_t parent;          ///< -1 for the root
+  int32_t feat, bin;       ///< split: code <= bin (float x < cond) goes left
+  uint8_t default_left;    ///< missing values go left
+  float cond;              ///< split condition (a cut value), or the leaf value
+  float loss_chg;          ///< gain of the split (0 for a leaf)
+  float sum_hess;          ///< hessian sum of the node's rows
+  float base_weight;       ///< the node's weight (leaves: the leaf value)
+} gbdt_node;
+
+/// A tree: nodes in creation order (breadth-first, root 0).
+typedef struct {
+  int32_t n, cap;
+  gbdt_node *nodes;
+} gbdt_tree;
+
+/// Objectives.
+enum { GBDT_SQUARED = 0, GBDT_POISSON = 1 };
+/// XGBoost's max_delta_step for count:poisson (the hessian is exp(m + 0.7)).
+#define GBDT_POISSON_MAX_DELTA 0.7
+
+/// XGBoost's leaf weight -G/(H+lambda) (0 when H < min_child_weight or H <= 0).
+double gbdt_weight(double G, double H, const gbdt_param *p);
+/// XGBoost's node gain G^2/(H+lambda) (0 when H < min_child_weight).
+double gbdt_gain(double G, double H, const gbdt_param *p);
+
+/// A power of two s such that max_abs * s <= 2^30 (1 when max_abs is 0).
+double gbdt_scale_for(double max_abs);
+
+/// Gradient and hessian of rows[0..n) from margins and labels:
+/// squared error g = m - y, h = 1; Poisson g = e^m - y, h = e^(m + 0.7).
+/// g and h are indexed by row. Returns max |g| and max h in *gmax, *hmax.
+void gbdt_gradients(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
+                    double *g, double *h, double *gmax, double *hmax);
+
+/// Quantises v[rows[i]] to round(v x scale) into q[rows[i]].
+void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale, int32_t *q);
+
+/// Builds the histograms of nn nodes: node k's rows are pos[begin[k]..end[k]);
+/// hist receives nn x slots x 2 int64 (overwritten). hq NULL means every
+/// row's quantised hessian is hconst. OpenMP over rows, balanced.
+void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
+                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist);
+
+/// child := parent - sibling over one node's slots x 2 sums.
+void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *child, int64_t slots);
+
+/// Best split of one node from its histogram and totals (G, H); features
+/// with use_feat[f] == 0 are skipped (use_feat may be NULL: all).
+void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64_t H, const uint8_t *use_feat,
+                     const gbdt_param *p, gbdt_split *best);
+
+/// Partitions the rows of nn nodes in place, stably: node k's range
+/// pos[begin[k]..end[k]) becomes its left rows then its right rows, and
+/// nleft[k] their split point. A row goes left when its code of feat[k] is
+/// <= bin[k], or is the missing code and dleft[k]. tmp (int32) and dec
+/// (bytes) are scratch as long as pos.
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tmp, uint8_t *dec, const int64_t *begin,
+                    const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
+                    int64_t *nleft);
+
+/// margin[pos[i]] += v for i in [a, b): a leaf's rows take its value.
+void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin);
+
+/// The last split level without partitioning: rows pos[a..b) of a node
+/// split at (feat, bin, dleft) add vl or vr to their margin.
+void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int32_t feat, int32_t bin,
+                    uint8_t dleft, float vl, float vr, float *margin);
+
+/// margin[rows[i]] += the leaf value of tree t for that row, found through
+/// the bin codes (rows outside the tree's row sets: held-out, unsampled).
+void gbdt_tree_add_codes(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n, float *margin);
+
+/// Leaf value of tree t for one row of float features x (NaN = missing):
+/// left when x[feat] < cond, as XGBoost predicts.
+float gbdt_tree_leaf_float(const gbdt_tree *t, const float *x);
+
+/// Appends a node (grows the tree); returns its index or -1 on no memory.
+int32_t gbdt_tree_push(gbdt_tree *t, const gbdt_node *nd);
+void gbdt_tree_free(gbdt_tree *t);
+
+#endif

@@ -1,0 +1,114 @@
+/* quantile.c: distinct-value sets, float radix sort and cut points (see
+ * quantile.h for the bin rule and why the cuts do not depend on ranks).
+ *
+ * quantile_distinct keeps a small open-addressing hash set of float bits
+ * and gives up as soon as a feature has more values than it may have bins,
+ * so continuous features cost a few hundred rows, not a pass.
+ */
+#include "quantile.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Orders float bit patterns like the floats: flip all bits of negatives,
+ * the sign bit of positives. */
+static inline uint32_t float_key(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+static int float_cmp(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+int quantile_distinct(const double *x, const int32_t *rows, int64_t n, int limit, float *out) {
+  enum { CAP = 8192 }; /* power of two, > 2 * 4096 */
+  uint32_t table[CAP];
+  uint8_t used[CAP];
+  memset(used, 0, sizeof used);
+  int count = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double v = rows ? x[rows[i]] : x[i];
+    if (v != v) continue;
+    float f = (float)v + 0.0f; /* -0 -> +0 */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    uint32_t h = (u * 0x9E3779B1u) >> 19; /* 13 bits */
+    while (used[h] && table[h] != u) h = (h + 1) & (CAP - 1);
+    if (used[h]) continue;
+    if (count == limit) return -1;
+    used[h] = 1;
+    table[h] = u;
+    memcpy(&out[count++], &u, 4);
+  }
+  qsort(out, (size_t)count, sizeof *out, float_cmp);
+  return count;
+}
+
+int quantile_union(const float *a, int na, const float *b, int nb, int limit, float *out) {
+  int i = 0, j = 0, k = 0;
+  while (i < na || j < nb) {
+    float v;
+    if (j >= nb || (i < na && a[i] < b[j])) v = a[i++];
+    else if (i >= na || b[j] < a[i]) v = b[j++];
+    else {
+      v = a[i++];
+      j++;
+    }
+    if (k == limit) return -1;
+    out[k++] = v;
+  }
+  return k;
+}
+
+void quantile_sort(float *v, int64_t n, float *tmp) {
+  if (n < 64) {
+    qsort(v, (size_t)n, sizeof *v, float_cmp);
+    return;
+  }
+  /* LSD radix sort, 4 passes of 8 bits over the order-preserving keys. */
+  float *src = v, *dst = tmp;
+  for (int pass = 0; pass < 4; pass++) {
+    int64_t cnt[256] = {0};
+    int shift = pass * 8;
+    for (int64_t i = 0; i < n; i++) cnt[(float_key(src[i]) >> shift) & 255]++;
+    int64_t off = 0;
+    for (int b = 0; b < 256; b++) {
+      int64_t c = cnt[b];
+      cnt[b] = off;
+      off += c;
+    }
+    for (int64_t i = 0; i < n; i++) dst[cnt[(float_key(src[i]) >> shift) & 255]++] = src[i];
+    float *t = src;
+    src = dst;
+    dst = t;
+  }
+  /* four passes: the result is back in v */
+}
+
+int quantile_cuts_distinct(const float *d, int k, float *cuts) {
+  if (k <= 0) {
+    cuts[0] = FLT_MAX;
+    return 1;
+  }
+  for (int j = 1; j < k; j++) cuts[j - 1] = d[j];
+  cuts[k - 1] = quantile_last_cut(d[k - 1]);
+  return k;
+}
+
+int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float vmax, float *cuts) {
+  int k = 0;
+  for (int j = 1; j < nbins && m > 0; j++) {
+    float v = s[(int64_t)((double)j * (double)m / nbins)];
+    if (v <= vmin || (k > 0 && v <= cuts[k - 1])) continue;
+    if (v > vmax) break;
+    cuts[k++] = v;
+  }
+  float last = quantile_last_cut(vmax);
+  while (k > 0 && cuts[k - 1] >= last) k--;
+  cuts[k++] = last;
+  return k;
+}

@@ -1,0 +1,655 @@
+/* forecast_gbdt.c: the distributed boosting driver (see forecast_gbdt.h).
+ *
+ * Round by round: sample rows by key, gradients, one max-Allreduce for the
+ * fixed-point scales, then grow one tree depth-wise. Per level: find every
+ * open node's best split (identical on all ranks, since the histograms
+ * are), partition the rows, build the smaller child's histogram of each
+ * split on every rank, sum them with one comm_sum_i64, and derive each
+ * sibling as parent - child. The last split level neither partitions nor
+ * builds histograms: its rows take their leaf values directly. Rows a tree
+ * did not train on (held-out, unsampled) walk it through their bin codes.
+ */
+#include "forecast_gbdt.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "quantile.h"
+#include "run.h"
+
+/* Salts of the keyed random choices, so they are independent. */
+#define SALT_SKETCH 0x51A7C4E5D00DULL
+#define SALT_ROWS 0x5B5A4D71E0ULL
+#define SALT_COLS 0xC0150A3B1EULL
+
+double fc_sum_exact(const double *v, int64_t n) {
+  double m = 0.0;
+  for (int64_t i = 0; i < n; i++) m = fmax(m, fabs(v[i]));
+  m = comm_max1_double(m);
+  int64_t ng = comm_sum1_i64(n);
+  if (!(m > 0.0) || ng == 0) {
+    comm_sum1_i64(0); /* keep the collective sequence the same on every rank */
+    return 0.0;
+  }
+  /* each |v| x s <= 2^62 / ng, so no partial sum can overflow */
+  double bound = ldexp(1.0, 62) / (double)ng / m;
+  int k = (int)floor(log2(bound));
+  if (k > 900) k = 900;
+  double s = ldexp(1.0, k);
+  int64_t acc = 0;
+  for (int64_t i = 0; i < n; i++) acc += (int64_t)llrint(v[i] * s);
+  acc = comm_sum1_i64(acc);
+  return (double)acc / s;
+}
+
+void fc_booster_free(fc_booster *b) {
+  for (int i = 0; i < b->rounds_done; i++) gbdt_tree_free(&b->trees[i]);
+  free(b->trees);
+  free(b->nbins);
+  free(b->has_missing);
+  free(b->cut_off);
+  free(b->cuts);
+  free(b->valid_rmse);
+  free(b->tree_gain);
+  memset(b, 0, sizeof *b);
+}
+
+void fc_importance(const fc_booster *b, double *out) {
+  for (int f = 0; f < b->nfeat; f++) out[f] = 0.0;
+  for (int t = 0; t < b->ntrees; t++)
+    for (int f = 0; f < b->nfeat; f++) out[f] += b->tree_gain[(size_t)t * (size_t)b->nfeat + (size_t)f];
+}
+
+float fc_base_margin(const fc_booster *b) {
+  return b->objective == GBDT_POISSON ? logf(b->base_score) : b->base_score;
+}
+
+float fc_predict(const fc_booster *b, const float *x) {
+  float m = fc_base_margin(b);
+  for (int t = 0; t < b->ntrees; t++) m += gbdt_tree_leaf_float(&b->trees[t], x);
+  return b->objective == GBDT_POISSON ? expf(m) : m;
+}
+
+/* ---- bin cuts ---------------------------------------------------------- */
+
+/* Cuts of every feature from the training rows of all ranks. */
+static sc_status bins_build(const fc_data *d, const fc_params *p, const int32_t *train, int64_t ntrain,
+                            int64_t ntrain_global, fc_booster *b) {
+  const int F = d->nfeat;
+  int64_t miss[64];
+  double vmin[64], vmax[64];
+  for (int f = 0; f < F; f++) {
+    const double *x = d->x[f];
+    int64_t any = 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t r = 0; r < d->n; r++)
+      if (x[r] != x[r]) any = 1;
+    for (int64_t i = 0; i < ntrain; i++) {
+      double v = x[train[i]];
+      if (v != v) continue;
+      float fv = (float)v;
+      lo = fmin(lo, fv);
+      hi = fmax(hi, fv);
+    }
+    miss[f] = any;
+    vmin[f] = lo;
+    vmax[f] = hi;
+  }
+  comm_max_i64(miss, (size_t)F);
+  comm_min_double(vmin, (size_t)F);
+  comm_max_double(vmax, (size_t)F);
+
+  sc_status s = SC_OK;
+  int allow[64];
+  int64_t total_allow = 0;
+  for (int f = 0; f < F; f++) {
+    allow[f] = p->max_bin - (int)miss[f];
+    if (allow[f] < 1) allow[f] = 1;
+    total_allow += allow[f];
+  }
+  /* exact distinct values when few: [F counts as float bits][values] per rank */
+  int dlimit[64];
+  for (int f = 0; f < F; f++) dlimit[f] = allow[f] < 4096 ? allow[f] : 4096;
+  float *loc = NULL;
+  s = sc_alloc(&loc, (size_t)(F + total_allow + 1) * sizeof *loc);
+  int32_t cnt[64];
+  float *vals = loc + F;
+  if (!s) {
+    int64_t off[65];
+    off[0] = 0;
+    for (int f = 0; f < F; f++) off[f + 1] = off[f] + allow[f];
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int f = 0; f < F; f++)
+      cnt[f] = quantile_distinct(d->x[f], train, ntrain, dlimit[f], vals + off[f]);
+    /* compact: counts, then each feature's values */
+    int64_t w = 0;
+    for (int f = 0; f < F; f++) {
+      if (cnt[f] > 0) memmove(vals + w, vals + off[f], (size_t)cnt[f] * sizeof *vals);
+      if (cnt[f] > 0) w += cnt[f];
+      memcpy(&loc[f], &cnt[f], sizeof cnt[f]);
+    }
+    total_allow = w;
+  }
+  s = comm_agree(s);
+  if (s) {
+    free(loc);
+    return s;
+  }
+  void *all = NULL;
+  size_t all_bytes = 0;
+  size_t *counts = NULL;
+  int size = comm_size();
+  s = sc_alloc(&counts, (size_t)size * sizeof *counts);
+  if (!s) s = comm_allgatherv(loc, (size_t)(F + total_allow) * sizeof(float), &all, &all_bytes, counts);
+  free(loc);
+  s = comm_agree(s);
+  /* union per feature; -1 = too many values, use the sample */
+  float *uni = NULL, *tmpu = NULL;
+  int32_t ucount[64];
+  int64_t ucap = 0;
+  for (int f = 0; f < F; f++) ucap += dlimit[f];
+  if (!s) s = sc_alloc(&uni, (size_t)(ucap + 1) * sizeof *uni);
+  if (!s) s = sc_alloc(&tmpu, (size_t)(4097) * sizeof *tmpu);
+  int64_t uoff[65];
+  uoff[0] = 0;
+  for (int f = 0; f < F; f++) uoff[f + 1] = uoff[f] + dlimit[f];
+  if (!s) {
+    for (int f = 0; f < F; f++) ucount[f] = 0;
+    const char *base = all;
+    for (int r = 0; r < size; r++) {
+      const float *blk = (const float *)base;
+      int32_t c[64];
+      memcpy(c, blk, (size_t)F * sizeof *c);
+      const float *v = blk + F;
+      for (int f = 0; f < F; f++) {
+        if (c[f] < 0) ucount[f] = -1;
+        if (ucount[f] >= 0 && c[f] > 0) {
+          int k = quantile_union(uni + uoff[f], ucount[f], v, c[f], dlimit[f], tmpu);
+          if (k >= 0) memcpy(uni + uoff[f], tmpu, (size_t)k * sizeof *tmpu);
+          ucount[f] = k;
+        }
+        if (c[f] > 0) v += c[f];
+      }
+      base += counts[r];
+    }
+  }
+  free(all);
+  free(counts);
+  free(tmpu);
+  s = comm_agree(s);
+  if (s) {
+    free(uni);
+    return s;
+  }
+
+  /* the sample, for features with more values than bins */
+  int need[64], nneed = 0;
+  for (int f = 0; f < F; f++)
+    if (ucount[f] < 0) need[nneed++] = f;
+  float *sample = NULL;
+  int64_t sample_rows = 0;
+  if (nneed > 0) {
+    double target = fmin(fmax(262144.0, 32.0 * p->max_bin), 4194304.0);
+    double prob = ntrain_global > 0 ? target / (double)ntrain_global : 1.0;
+    int64_t m = 0;
+    for (int64_t i = 0; i < ntrain; i++)
+      if (prob >= 1.0 || sc_unit(d->key[train[i]] ^ SALT_SKETCH) < prob) m++;
+    float *mine = NULL;
+    s = sc_alloc(&mine, (size_t)(m * nneed + 1) * sizeof *mine);
+    if (!s) {
+      int64_t w = 0;
+      for (int64_t i = 0; i < ntrain; i++) {
+        int32_t r = train[i];
+        if (!(prob >= 1.0 || sc_unit(d->key[r] ^ SALT_SKETCH) < prob)) continue;
+        for (int j = 0; j < nneed; j++) mine[w++] = (float)d->x[need[j]][r];
+      }
+    }
+    s = comm_agree(s);
+    void *got = NULL;
+    size_t got_bytes = 0;
+    if (!s) s = comm_agree(comm_allgatherv(mine, (size_t)(m * nneed) * sizeof(float), &got, &got_bytes, NULL));
+    free(mine);
+    if (s) {
+      free(uni);
+      return s;
+    }
+    sample = got;
+    sample_rows = (int64_t)(got_bytes / sizeof(float)) / nneed;
+  }
+
+  /* cuts: exact values or sample quantiles */
+  s = sc_calloc(&b->nbins, (size_t)F, sizeof *b->nbins);
+  if (!s) s = sc_calloc(&b->has_missing, (size_t)F, sizeof *b->has_missing);
+  if (!s) s = sc_calloc(&b->cut_off, (size_t)F + 1, sizeof *b->cut_off);
+  if (!s) s = sc_alloc(&b->cuts, (size_t)(total_allow + (int64_t)F * p->max_bin + 1) * sizeof *b->cuts);
+  float *col = NULL, *tmp = NULL;
+  if (!s && nneed > 0) s = sc_alloc(&col, (size_t)(sample_rows + 1) * sizeof *col);
+  if (!s && nneed > 0) s = sc_alloc(&tmp, (size_t)(sample_rows + 1) * sizeof *tmp);
+  if (!s) {
+    int32_t o = 0;
+    for (int f = 0; f < F; f++) {
+      b->has_missing[f] = (uint8_t)miss[f];
+      b->cut_off[f] = o;
+      float *c = b->cuts + o;
+      int k;
+      if (ucount[f] >= 0) {
+        k = quantile_cuts_distinct(uni + uoff[f], ucount[f], c);
+      } else {
+        int j = 0;
+        while (need[j] != f) j++;
+        int64_t mm = 0;
+        for (int64_t i = 0; i < sample_rows; i++) {
+          float v = sample[i * nneed + j];
+          if (v == v) col[mm++] = v + 0.0f;
+        }
+        quantile_sort(col, mm, tmp);
+        k = quantile_cuts_sample(col, mm, allow[f], (float)vmin[f], (float)vmax[f], c);
+      }
+      b->nbins[f] = k;
+      o += k;
+    }
+    b->cut_off[F] = o;
+  }
+  free(col);
+  free(tmp);
+  free(sample);
+  free(uni);
+  return comm_agree(s);
+}
+
+/* Bin codes of every local row, row-major. */
+static void codes_build(const fc_data *d, const fc_booster *b, uint8_t *c8, uint16_t *c16) {
+  const int F = d->nfeat;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < d->n; r++) {
+    for (int f = 0; f < F; f++) {
+      double v = d->x[f][r];
+      int code = v != v ? b->nbins[f] : quantile_bin(b->cuts + b->cut_off[f], b->nbins[f], (float)v);
+      if (c8) c8[r * F + f] = (uint8_t)code;
+      else c16[r * F + f] = (uint16_t)code;
+    }
+  }
+}
+
+/* ---- growing one tree ------------------------------------------------ */
+
+typedef struct {
+  int32_t id;
+  int64_t begin, end, G, H;
+  int64_t *hist;
+} open_node;
+
+typedef struct {
+  const gbdt_matrix *m;
+  const fc_params *p;
+  gbdt_param gp;
+  int32_t *pos, *tmp;
+  uint8_t *dec;
+  const int32_t *gq, *hq;
+  int32_t hconst;
+  const uint8_t *use_feat;
+  const float *cuts;
+  const int32_t *cut_off;
+  float *margin;
+  double *gain_total;
+} grow_ctx;
+
+static float leaf_value(const grow_ctx *c, int64_t G, int64_t H) {
+  return (float)(c->p->eta * gbdt_weight((double)G / c->gp.gscale, (double)H / c->gp.hscale, &c->gp));
+}
+
+static sc_status node_push(gbdt_tree *t, int32_t parent, int64_t H, const grow_ctx *c, int32_t *id) {
+  gbdt_node nd = {-1, -1, parent, 0, 0, 0, 0.0f, 0.0f, (float)((double)H / c->gp.hscale), 0.0f};
+  *id = gbdt_tree_push(t, &nd);
+  return *id < 0 ? sc_fail(SC_ENOMEM, "out of memory growing a tree: use fewer rounds or a smaller max_depth")
+                 : SC_OK;
+}
+
+static void node_leaf(gbdt_tree *t, int32_t id, float v) {
+  t->nodes[id].left = t->nodes[id].right = -1;
+  t->nodes[id].cond = v;
+  t->nodes[id].base_weight = v;
+}
+
+static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
+  const gbdt_matrix *m = c->m;
+  const size_t width = 2 * (size_t)m->hoff[m->nfeat];
+  const int max_depth = c->p->max_depth;
+  sc_status s = SC_OK;
+  memset(t, 0, sizeof *t);
+  int64_t *buf = NULL;
+  open_node *cur = NULL, *next = NULL;
+  gbdt_split *sp = NULL;
+  int64_t *arr = NULL;
+  SC_TRY(sc_alloc(&buf, width * sizeof *buf));
+  int64_t b0 = 0, e0 = nrows;
+  gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf);
+  comm_sum_i64(buf, width);
+  int64_t G = 0, H = 0;
+  for (int32_t k = 0; k < m->hoff[1]; k++) {
+    G += buf[2 * k];
+    H += buf[2 * k + 1];
+  }
+  int32_t root;
+  s = node_push(t, -1, H, c, &root);
+  if (!s) s = sc_alloc(&cur, sizeof *cur);
+  if (s) {
+    free(buf);
+    return s;
+  }
+  cur[0] = (open_node){root, 0, nrows, G, H, buf};
+  int ncur = 1;
+  int64_t *cur_bufs[2] = {buf, NULL}; /* the level's histogram blocks, freed when done */
+  for (int depth = 0; ncur > 0 && !s; depth++) {
+    if (depth == max_depth) {
+      for (int k = 0; k < ncur; k++) {
+        float v = leaf_value(c, cur[k].G, cur[k].H);
+        node_leaf(t, cur[k].id, v);
+        gbdt_add_leaf(c->pos, cur[k].begin, cur[k].end, v, c->margin);
+      }
+      break;
+    }
+    s = sc_alloc(&sp, (size_t)ncur * sizeof *sp);
+    if (s) break;
+#pragma omp parallel for schedule(dynamic, 1) if (ncur > 1)
+    for (int k = 0; k < ncur; k++) gbdt_split_find(m, cur[k].hist, cur[k].G, cur[k].H, c->use_feat, &c->gp, &sp[k]);
+    int nsplit = 0;
+    for (int k = 0; k < ncur; k++) nsplit += sp[k].feat >= 0;
+    /* arrays for the split nodes: begin, end, feat, bin, dleft, nleft */
+    s = sc_alloc(&arr, (size_t)(nsplit + 1) * 6 * sizeof *arr);
+    if (!s && nsplit > 0) s = sc_alloc(&next, (size_t)nsplit * 2 * sizeof *next);
+    if (s) break;
+    int64_t *sb = arr, *se = arr + nsplit, *snl = arr + 2 * nsplit;
+    int32_t *sf = (int32_t *)(arr + 3 * nsplit), *sbin = sf + nsplit;
+    uint8_t *sdl = (uint8_t *)(arr + 5 * nsplit);
+    int j = 0;
+    for (int k = 0; k < ncur && !s; k++) {
+      open_node *o = &cur[k];
+      if (sp[k].feat < 0) {
+        float v = leaf_value(c, o->G, o->H);
+        node_leaf(t, o->id, v);
+        gbdt_add_leaf(c->pos, o->begin, o->end, v, c->margin);
+        continue;
+      }
+      int32_t f = sp[k].feat, l, r;
+      int64_t gl = sp[k].gl, hl = sp[k].hl;
+      s = node_push(t, o->id, hl, c, &l);
+      if (!s) s = node_push(t, o->id, o->H - hl, c, &r);
+      if (s) break;
+      gbdt_node *nd = &t->nodes[o->id];
+      nd->left = l;
+      nd->right = r;
+      nd->feat = f;
+      nd->bin = sp[k].bin;
+      nd->default_left = sp[k].default_left;
+      nd->cond = c->cuts[c->cut_off[f] + sp[k].bin];
+      nd->loss_chg = (float)sp[k].loss_chg;
+      nd->base_weight = (float)gbdt_weight((double)o->G / c->gp.gscale, (double)o->H / c->gp.hscale, &c->gp);
+      c->gain_total[f] += sp[k].loss_chg;
+      sb[j] = o->begin;
+      se[j] = o->end;
+      sf[j] = f;
+      sbin[j] = sp[k].bin;
+      sdl[j] = sp[k].default_left;
+      next[2 * j] = (open_node){l, 0, 0, gl, hl, NULL};
+      next[2 * j + 1] = (open_node){r, 0, 0, o->G - gl, o->H - hl, NULL};
+      j++;
+    }
+    if (s) break;
+    if (depth + 1 == max_depth) {
+      /* children are leaves: add their values without moving rows */
+      for (int q = 0; q < nsplit; q++) {
+        float vl = leaf_value(c, next[2 * q].G, next[2 * q].H), vr = leaf_value(c, next[2 * q + 1].G, next[2 * q + 1].H);
+        node_leaf(t, next[2 * q].id, vl);
+        node_leaf(t, next[2 * q + 1].id, vr);
+        gbdt_split_add(m, c->pos, sb[q], se[q], sf[q], sbin[q], sdl[q], vl, vr, c->margin);
+      }
+      break;
+    }
+    if (nsplit > 0) {
+      gbdt_partition(m, c->pos, c->tmp, c->dec, sb, se, sf, sbin, sdl, nsplit, snl);
+      /* the smaller child (by global hessian) is built, the other derived */
+      int64_t *bb = NULL, *be = NULL;
+      s = sc_alloc(&bb, (size_t)nsplit * 2 * sizeof *bb);
+      int64_t *small = NULL, *sib = NULL;
+      if (!s) s = sc_alloc(&small, (size_t)nsplit * width * sizeof *small);
+      if (!s) s = sc_alloc(&sib, (size_t)nsplit * width * sizeof *sib);
+      if (s) {
+        free(bb);
+        free(small);
+        free(sib);
+        break;
+      }
+      be = bb + nsplit;
+      for (int q = 0; q < nsplit; q++) {
+        next[2 * q].begin = sb[q];
+        next[2 * q].end = sb[q] + snl[q];
+        next[2 * q + 1].begin = sb[q] + snl[q];
+        next[2 * q + 1].end = se[q];
+        int right_small = next[2 * q + 1].H < next[2 * q].H;
+        open_node *sm = &next[2 * q + right_small];
+        bb[q] = sm->begin;
+        be[q] = sm->end;
+      }
+      gbdt_hist_build(m, c->pos, bb, be, nsplit, c->gq, c->hq, c->hconst, small);
+      comm_sum_i64(small, (size_t)nsplit * width);
+      int q = 0;
+      for (int k = 0; k < ncur; k++) {
+        if (sp[k].feat < 0) continue;
+        int right_small = next[2 * q + 1].H < next[2 * q].H;
+        open_node *sm = &next[2 * q + right_small], *ot = &next[2 * q + !right_small];
+        sm->hist = small + (size_t)q * width;
+        ot->hist = sib + (size_t)q * width;
+        gbdt_hist_subtract(cur[k].hist, sm->hist, ot->hist, (int64_t)(width / 2));
+        q++;
+      }
+      free(bb);
+      free(cur_bufs[0]);
+      free(cur_bufs[1]);
+      cur_bufs[0] = small;
+      cur_bufs[1] = sib;
+    }
+    free(cur);
+    cur = next;
+    next = NULL;
+    ncur = 2 * nsplit;
+    free(sp);
+    sp = NULL;
+    free(arr);
+    arr = NULL;
+  }
+  free(cur_bufs[0]);
+  free(cur_bufs[1]);
+  free(cur);
+  free(next);
+  free(sp);
+  free(arr);
+  return s;
+}
+
+/* ---- boosting -------------------------------------------------------- */
+
+sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
+  memset(b, 0, sizeof *b);
+  const int F = d->nfeat;
+  if (F > 64) return comm_agree(sc_fail(SC_EINTERNAL, "forecast: at most 64 features"));
+  if (d->n > INT32_MAX) return comm_agree(sc_fail(SC_EINPUT, "forecast: %lld demand rows on one rank, above 2^31: run on more ranks", (long long)d->n));
+  b->nfeat = F;
+  b->objective = p->objective;
+  b->seed = p->seed;
+  b->best_round = -1;
+  b->best_score = INFINITY;
+
+  int32_t *train = NULL, *held = NULL, *valid = NULL;
+  int64_t ntrain = 0, nheld = 0, nvalid = 0;
+  sc_status s = sc_alloc(&train, (size_t)(d->n + 1) * sizeof *train);
+  if (!s) s = sc_alloc(&held, (size_t)(d->n + 1) * sizeof *held);
+  if (!s) s = sc_alloc(&valid, (size_t)(d->n + 1) * sizeof *valid);
+  if (!s) {
+    for (int64_t r = 0; r < d->n; r++) {
+      if (d->set[r] == FC_TRAIN) train[ntrain++] = (int32_t)r;
+      else held[nheld++] = (int32_t)r;
+      if (d->set[r] == FC_VALID) valid[nvalid++] = (int32_t)r;
+    }
+  }
+  s = comm_agree(s);
+  int64_t ntrain_g = comm_sum1_i64(ntrain), nvalid_g = comm_sum1_i64(nvalid);
+  if (!s && ntrain_g == 0)
+    s = sc_fail(SC_EINPUT, "forecast: no training rows: the data's date range is not longer than "
+                           "forecast.test_days + forecast.valid_days; lower them or use more data");
+  /* base score: the training mean, an exact sum (labels are counts) */
+  double *yt = NULL;
+  if (!s) s = sc_alloc(&yt, (size_t)(ntrain + 1) * sizeof *yt);
+  s = comm_agree(s);
+  if (!s) {
+    for (int64_t i = 0; i < ntrain; i++) yt[i] = d->y[train[i]];
+    double mean = fc_sum_exact(yt, ntrain) / (double)ntrain_g;
+    if (p->objective == GBDT_POISSON && !(mean > 1e-6)) mean = 1e-6;
+    b->base_score = (float)mean;
+  }
+  free(yt);
+  if (!s) s = bins_build(d, p, train, ntrain, ntrain_g, b);
+
+  /* codes, margins, labels and scratch */
+  int code_max = 0;
+  int32_t *hoff = NULL;
+  uint8_t *c8 = NULL;
+  uint16_t *c16 = NULL;
+  float *margin = NULL, *label = NULL;
+  double *g = NULL, *h = NULL;
+  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *tmp = NULL, *rest = NULL;
+  uint8_t *dec = NULL;
+  size_t n1 = (size_t)d->n + 1;
+  if (!s) {
+    s = sc_alloc(&hoff, (size_t)(F + 1) * sizeof *hoff);
+    if (!s) {
+      hoff[0] = 0;
+      for (int f = 0; f < F; f++) {
+        int codes = b->nbins[f] + b->has_missing[f];
+        code_max = codes > code_max ? codes : code_max;
+        hoff[f + 1] = hoff[f] + codes;
+      }
+    }
+    if (!s) s = code_max <= 256 ? sc_alloc(&c8, n1 * (size_t)F) : sc_alloc(&c16, n1 * (size_t)F * 2);
+    if (!s) s = sc_alloc(&margin, n1 * sizeof *margin);
+    if (!s) s = sc_alloc(&label, n1 * sizeof *label);
+    if (!s) s = sc_alloc(&g, n1 * sizeof *g);
+    if (!s) s = sc_alloc(&h, n1 * sizeof *h);
+    if (!s) s = sc_alloc(&gq, n1 * sizeof *gq);
+    if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&hq, n1 * sizeof *hq);
+    if (!s) s = sc_alloc(&pos, n1 * sizeof *pos);
+    if (!s) s = sc_alloc(&tmp, n1 * sizeof *tmp);
+    if (!s) s = sc_alloc(&rest, n1 * sizeof *rest);
+    if (!s) s = sc_alloc(&dec, n1);
+    if (!s) s = sc_calloc(&b->trees, (size_t)p->rounds + 1, sizeof *b->trees);
+    if (!s) s = sc_calloc(&b->valid_rmse, (size_t)p->rounds + 1, sizeof *b->valid_rmse);
+    if (!s) s = sc_calloc(&b->tree_gain, ((size_t)p->rounds + 1) * (size_t)F, sizeof *b->tree_gain);
+  }
+  s = comm_agree(s);
+  if (!s) {
+    codes_build(d, b, c8, c16);
+    float m0 = fc_base_margin(b);
+    for (int64_t r = 0; r < d->n; r++) {
+      margin[r] = m0;
+      label[r] = (float)d->y[r];
+    }
+  }
+  gbdt_matrix mat = {d->n, F, c8, c16, b->nbins, hoff};
+  uint8_t use_feat[64];
+  double *verr = NULL;
+  if (!s) s = comm_agree(sc_alloc(&verr, (size_t)(nvalid + 1) * sizeof *verr));
+  sc_progress prog;
+  if (!s) progress_start(&prog, "forecast: boosting", p->rounds, "trees");
+  for (int t = 0; !s && t < p->rounds; t++) {
+    /* rows of this tree, keyed by (seed, round, row key) */
+    int64_t np = 0, nr = 0;
+    uint64_t rkey = sc_mix64(p->seed ^ SALT_ROWS ^ sc_mix64((uint64_t)t));
+    for (int64_t i = 0; i < ntrain; i++) {
+      int32_t r = train[i];
+      if (p->subsample >= 1.0 || sc_unit(d->key[r] ^ rkey) < p->subsample) pos[np++] = r;
+      else rest[nr++] = r;
+    }
+    memcpy(rest + nr, held, (size_t)nheld * sizeof *rest);
+    nr += nheld;
+    /* features of this tree: the k with the smallest keyed hashes */
+    int kf = (int)(p->colsample * F);
+    if (kf < 1) kf = 1;
+    if (kf > F) kf = F;
+    uint64_t fh[64];
+    for (int f = 0; f < F; f++) fh[f] = sc_mix64(p->seed ^ SALT_COLS ^ sc_mix64((uint64_t)t * 64 + (uint64_t)f));
+    for (int f = 0; f < F; f++) {
+      int rank = 0;
+      for (int f2 = 0; f2 < F; f2++) rank += fh[f2] < fh[f] || (fh[f2] == fh[f] && f2 < f);
+      use_feat[f] = rank < kf;
+    }
+    double gmax = 0.0, hmax = 0.0;
+    gbdt_gradients(p->objective, pos, np, margin, label, g, h, &gmax, &hmax);
+    double mx[2] = {gmax, hmax};
+    comm_max_double(mx, 2);
+    grow_ctx c;
+    memset(&c, 0, sizeof c);
+    c.m = &mat;
+    c.p = p;
+    c.gp = (gbdt_param){p->lambda, p->gamma, p->min_child_weight, gbdt_scale_for(mx[0]), gbdt_scale_for(mx[1])};
+    gbdt_quantize(pos, np, g, c.gp.gscale, gq);
+    if (hq) gbdt_quantize(pos, np, h, c.gp.hscale, hq);
+    c.pos = pos;
+    c.tmp = tmp;
+    c.dec = dec;
+    c.gq = gq;
+    c.hq = hq;
+    c.hconst = (int32_t)llrint(c.gp.hscale);
+    c.use_feat = use_feat;
+    c.cuts = b->cuts;
+    c.cut_off = b->cut_off;
+    c.margin = margin;
+    c.gain_total = b->tree_gain + (size_t)t * (size_t)F;
+    s = comm_agree(tree_grow(&c, np, &b->trees[t]));
+    if (s) break;
+    b->rounds_done = t + 1;
+    gbdt_tree_add_codes(&b->trees[t], &mat, rest, nr, margin);
+    /* validation score and early stopping */
+    if (nvalid_g > 0) {
+      for (int64_t i = 0; i < nvalid; i++) {
+        int32_t r = valid[i];
+        double pr = p->objective == GBDT_POISSON ? (double)expf(margin[r]) : (double)margin[r];
+        verr[i] = (pr - d->y[r]) * (pr - d->y[r]);
+      }
+      double rmse = sqrt(fc_sum_exact(verr, nvalid) / (double)nvalid_g);
+      b->valid_rmse[t] = rmse;
+      if (rmse < b->best_score) {
+        b->best_score = rmse;
+        b->best_round = t;
+      } else if (p->early_stopping_rounds > 0 && t - b->best_round >= p->early_stopping_rounds) {
+        break;
+      }
+    }
+    progress_update(&prog, t + 1);
+  }
+  if (!s) {
+    progress_end(&prog, b->rounds_done);
+    b->ntrees = b->rounds_done;
+    if (p->early_stopping_rounds > 0 && b->best_round >= 0) b->ntrees = b->best_round + 1;
+  }
+  free(verr);
+  free(train);
+  free(held);
+  free(valid);
+  free(hoff);
+  free(c8);
+  free(c16);
+  free(margin);
+  free(label);
+  free(g);
+  free(h);
+  free(gq);
+  free(hq);
+  free(pos);
+  free(tmp);
+  free(rest);
+  free(dec);
+  return s;
+}
