@@ -16,3 +16,7 @@ target_link_libraries(test_mpi_core PRIVATE segcast_core)
 foreach(n 1 2 4)
   segcast_mpi_test(mpi_core_${n}ranks ${n} test_mpi_core ${CMAKE_BINARY_DIR})
 endforeach()
+
+foreach(n 1 2 4)
+  segcast_script_test(ingest_marketplace_${n}ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh ${n})
+endforeach()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Marketplace ingest against an independent pandas computation
+# (tests/ref/market_ref.py), at RANKS ranks, on a generated data set with
+# hand-made traps appended: a duplicate user_id (the later row is rejected),
+# an order whose first delivery row has no arrival and whose second has one,
+# a later delivery row for an already delivered order (ignored), and an order
+# line whose dc_ori is not in network.csv (region -1).
+# Usage: test_ingest_market.sh RANKS
+set -euo pipefail
+ranks=${1:-1}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$SEGCAST_BIN" generate --layout marketplace --out "$tmp/d" --users 3000 --seed 11 > /dev/null
+d="$tmp/d"
+first_user=$(sed -n 2p "$d/users.csv")
+echo "${first_user%%,*},2020-01-01,33,F,2" >> "$d/users.csv"             # duplicate user_id
+delivered=$(awk -F, 'NR>1 && $3!="" {print $1; exit}' "$d/delivery.csv")
+echo "$delivered,2023-06-01 10:00:00,2023-06-02 10:00:00" >> "$d/delivery.csv"  # later row: ignored
+u=$(sed -n 2p "$d/users.csv" | cut -d, -f1)
+echo "99000001,$u,1,2023-05-05 12:00:00,2,10.00,8.00,11" >> "$d/orders.csv"
+echo "99000001,2023-05-05 13:00:00," >> "$d/delivery.csv"                # no arrival first
+echo "99000001,2023-05-05 14:00:00,2023-05-07 09:30:00" >> "$d/delivery.csv"
+echo "99000002,$u,2,2023-05-06 12:00:00,1,5.00,5.00,999" >> "$d/orders.csv" # unknown DC
+if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" "$SEGCAST_BIN"); fi
+"${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
+grep -q '^users.csv,[0-9]*,duplicate user_id,' "$tmp/out/rejects.csv" || { echo "duplicate user_id not rejected"; cat "$tmp/out/rejects.csv"; exit 1; }
+/usr/bin/python3 "$SEGCAST_ROOT/tests/ref/market_ref.py" "$d" "$tmp/out/store.h5" "$tmp/out/summary.json"
