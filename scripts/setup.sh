@@ -6,7 +6,8 @@ PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
       libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev
       zlib1g-dev xz-utils python3 python3-numpy python3-pandas python3-sklearn
       python3-xgboost python3-h5py-mpi
-      slurmctld slurmd slurm-client munge"
+      slurmctld slurmd slurm-client munge
+      libjs-chart.js chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
