@@ -218,7 +218,9 @@ sc_status comm_write_ordered(const char *path, const void *buf, size_t n) {
   sc_status s = rc == MPI_SUCCESS ? SC_OK : sc_fail(SC_EIO, "cannot create %s: check the folder exists and is writable", path);
   s = comm_agree(s);
   if (s) return s;
-  if (comm_rank() == 0) MPI_File_set_size(fh, 0);
+  /* Truncates an older, longer file. MPI_File_set_size is collective: every
+   * rank calls it (on rank 0 alone it hangs at 2 or more ranks). */
+  MPI_File_set_size(fh, 0);
   comm_barrier();
   /* Collective writes in rounds: every rank takes part in each round. */
   const size_t piece = (size_t)1 << 30;
