@@ -274,7 +274,10 @@ static void section_model(report *r) {
   section_open(r, "model", "Model selection",
                "k-means on the standardized log1p features, one fit per k; the chosen k is marked.");
   if (r->have[T_MODEL]) {
+    fputs("<div class=\"kpis\">\n", r->f);
     card(r, "segment.k", "Chosen k", F_INT, NULL);
+    card(r, "segment.silhouette", "Silhouette at the chosen k", F_DEC3, "-1 to 1, higher is better");
+    fputs("</div>\n", r->f);
     fputs("<div class=\"grid2\">\n", r->f);
     canvas(r, "c-elbow", "elbow", 0);
     canvas(r, "c-silhouette", "silhouette", 0);
@@ -494,7 +497,8 @@ static int fc_date_cmp(const void *a, const void *b) {
 static json_t *num_or_null(const char *s) { return report_is_number(s) ? json_real(strtod(s, NULL)) : json_null(); }
 
 /* From forecast.csv: the FORECAST_SERIES sku x region series with the most
- * units in the test window, and the daily totals over all series. */
+ * units in the test window (among those with a row on every day of it),
+ * and the daily totals over all series. */
 static sc_status forecast_data(report *r, int *have) {
   char p[SC_PATH_MAX];
   rtable t;
@@ -522,7 +526,40 @@ static sc_status forecast_data(report *r, int *have) {
   fc_sort = &ctx;
   for (int64_t i = 0; i < n; i++) idx[i] = i;
   qsort(idx, (size_t)n, sizeof *idx, fc_series_cmp);
-  /* series runs in idx: keep the top ones by units */
+  /* the window's length in days: a series on sale all along has a row on
+     each of them */
+  int64_t ndates = 0;
+  {
+    int64_t *byd = NULL;
+    s = sc_alloc(&byd, (size_t)n * sizeof *byd);
+    if (s) {
+      free(idx);
+      rtable_free(&t);
+      return s;
+    }
+    memcpy(byd, idx, (size_t)n * sizeof *byd);
+    qsort(byd, (size_t)n, sizeof *byd, fc_date_cmp);
+    for (int64_t i = 0; i < n; i++)
+      ndates += !i || strcmp(rtable_cell(&t, byd[i], c[2]), rtable_cell(&t, byd[i - 1], c[2]));
+    free(byd);
+  }
+  /* series runs in idx: keep the top ones by units among the series with a
+     row on every day of the window (a series that starts on the last day,
+     such as one huge first order, says nothing about the forecast); when
+     no series covers the window, among all */
+  int full_only = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    full_only = pass == 0;
+    int64_t eligible = 0;
+    for (int64_t a = 0, b; a < n; a = b) {
+      for (b = a; b < n && !strcmp(rtable_cell(&t, idx[b], c[0]), rtable_cell(&t, idx[a], c[0])) &&
+                  !strcmp(rtable_cell(&t, idx[b], c[1]), rtable_cell(&t, idx[a], c[1]));
+           b++) {
+      }
+      eligible += b - a == ndates;
+    }
+    if (!full_only || eligible) break;
+  }
   int64_t top_start[FORECAST_SERIES], top_len[FORECAST_SERIES];
   double top_units[FORECAST_SERIES];
   int ntop = 0;
@@ -532,6 +569,10 @@ static sc_status forecast_data(report *r, int *have) {
     while (b < n && !strcmp(rtable_cell(&t, idx[b], c[0]), rtable_cell(&t, idx[a], c[0])) &&
            !strcmp(rtable_cell(&t, idx[b], c[1]), rtable_cell(&t, idx[a], c[1])))
       u += strtod(rtable_cell(&t, idx[b++], c[3]), NULL);
+    if (full_only && b - a != ndates) {
+      a = b;
+      continue;
+    }
     /* insertion into the top list: more units first, earlier series on ties */
     int pos = ntop;
     while (pos > 0 && top_units[pos - 1] < u) pos--;
@@ -592,6 +633,8 @@ static sc_status forecast_data(report *r, int *have) {
   json_object_set_new(fc, "series", series);
   json_object_set_new(fc, "total", tot);
   json_object_set_new(fc, "rows", json_integer(n));
+  json_object_set_new(fc, "days", json_integer(ndates));
+  json_object_set_new(fc, "full_window_only", json_boolean(full_only));
   json_object_set_new(r->data, "forecast", fc);
   free(idx);
   rtable_free(&t);

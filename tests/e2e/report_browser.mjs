@@ -4,12 +4,14 @@
 //
 //   node --experimental-websocket report_browser.mjs REPORT.html
 //        [--expect chart,chart,...] [--screenshot FILE.png] [--width PX]
+//        [--scale S] [--clip Y:H]
 //
 // Fails (exit 1, one line per problem) when the page logs a console error
 // or throws, when it makes any request other than loading its own file,
 // when a canvas has no chart, or when a chart lacks data points, a title,
 // axis titles or tooltips. --expect names charts (data-chart values) that
-// must be present. --screenshot saves the whole page as PNG.
+// must be present. --screenshot saves the whole page as PNG (or the part
+// --clip gives, in CSS pixels), scaled by --scale.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,8 @@ if (!report || !fs.existsSync(report)) {
 const expect = (opt('--expect', '') || '').split(',').filter(Boolean);
 const shot = opt('--screenshot', null);
 const width = Number(opt('--width', '1280'));
+const scale = Number(opt('--scale', '1'));
+const clipArg = opt('--clip', null); // "Y:H" in CSS pixels: a part of the page
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const pageUrl = pathToFileURL(path.resolve(report)).href;
 const problems = [];
@@ -185,8 +189,9 @@ async function main() {
     const m = await s('Page.getLayoutMetrics');
     const h = Math.ceil(m.cssContentSize ? m.cssContentSize.height : m.contentSize.height);
     // a clip beyond the viewport, so the page is not resized (which would redraw every chart)
+    const [cy, ch] = clipArg ? clipArg.split(':').map(Number) : [0, h];
     const img = await s('Page.captureScreenshot', {
-      format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: h, scale: 1 } });
+      format: 'png', captureBeyondViewport: true, clip: { x: 0, y: cy, width, height: Math.min(ch, h - cy), scale } });
     fs.writeFileSync(shot, Buffer.from(img.data, 'base64'));
   }
   console.log(`report_browser: ${info.canvases.length} charts, ${points} data points, kinds: ${[...kinds].join(' ')}`);

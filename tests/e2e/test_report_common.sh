@@ -64,7 +64,7 @@ def fmt_of(key):
     if last in ("orders", "customers", "k", "read", "loaded", "rejected"): return count
     if last == "return_rate": return pct2
     if key.startswith(("insights.concentration", "insights.cohort_retention")) or last == "wape": return pct1
-    if last in ("r2", "rmse"): return dec3
+    if last in ("r2", "rmse", "silhouette"): return dec3
     return None
 
 
@@ -223,7 +223,13 @@ if os.path.exists(fpath):
         for i, d in enumerate(dates):
             for j, k in enumerate(("units", "predicted", "baseline")):
                 check(math.isclose(fc["total"][k][i], tot[d][j], rel_tol=1e-9, abs_tol=1e-9), f"forecast total {k} {d}")
-        top = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+        days = {}
+        for r in fr:
+            days[(r[ix["sku_id"]], r[ix["region_id"]])] = days.get((r[ix["sku_id"]], r[ix["region_id"]]), 0) + 1
+        full = [k for k in per if days[k] == len(dates)]
+        pool = full if full else list(per)
+        check(fc["full_window_only"] == bool(full), "forecast full_window_only")
+        top = sorted(((k, per[k]) for k in pool), key=lambda kv: (-kv[1], kv[0]))[:4]
         got = [(s["sku_id"], s["region_id"]) for s in fc["series"]]
         check(got == [k for k, _ in top], f"forecast top series {got} != {[k for k, _ in top]}")
 
