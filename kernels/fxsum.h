@@ -3,17 +3,22 @@
  * A floating-point sum depends on the order of its additions, so a sum
  * split over ranks and threads changes with their number (scikit-learn
  * #9784). segcast instead turns every term into an integer number of
- * 2^-frac units (truncated toward zero) and adds the integers in a 128-bit
+ * 2^-frac units (rounded to nearest, so the errors do not pile up in one
+ * direction) and adds the integers in a 128-bit
  * accumulator: integer addition is associative, so the result is the same
  * bits whatever the order, the rank count or the thread count.
  *
- * Across ranks an accumulator travels as two int64 limbs (fx_split): the
- * high part floor(a / 2^32) and the low 32 bits. Ranks add limbs with an
- * int64 Allreduce (the low limbs stay far below 2^63 for any realistic
- * rank count) and fx_join puts the 128-bit value back together.
+ * Across ranks an accumulator travels as FX_LIMBS = 3 int64 limbs
+ * (fx_split): floor(a / 2^84) and two 42-bit digits. Ranks add limbs with
+ * an int64 Allreduce (the digits stay below 2^63 up to 2^21 ranks) and
+ * fx_join puts the 128-bit value back together.
  *
- * Units: FX_FRAC (32 fractional bits) for standardized coordinates
- * (|z| < 2^31), FX_FRAC_D2 (24 bits) for squared distances (< 2^39).
+ * Units: 2^-32 (fx_q) for the coordinates the Lloyd loop adds per point
+ * (|z| < 2^31; cheap: one multiply and one conversion), 2^-24 (fx_q_d2)
+ * for squared distances (< 2^39), and 2^-63 (fx_q63) where precision
+ * matters more than speed (means and variances of the transform: values
+ * repeat, e.g. log1p of small integer frequencies, so coarse rounding
+ * errors would not average out).
  */
 #ifndef SEGCAST_FXSUM_H
 #define SEGCAST_FXSUM_H
@@ -26,21 +31,35 @@ __extension__ typedef __int128 fx_acc;
 #define FX_FRAC 32
 #define FX_FRAC_D2 24
 
-/// v in 2^-32 units, truncated toward zero (|v| < 2^31).
-static inline int64_t fx_q(double v) { return (int64_t)(v * 0x1p32); }
+/// v in 2^-32 units, rounded half away from zero (|v| < 2^31).
+static inline int64_t fx_q(double v) { return (int64_t)(v * 0x1p32 + __builtin_copysign(0.5, v)); }
 /// v in 2^-24 units (squared distances, 0 <= v < 2^39).
-static inline int64_t fx_q_d2(double v) { return (int64_t)(v * 0x1p24); }
+static inline int64_t fx_q_d2(double v) { return (int64_t)(v * 0x1p24 + 0.5); }
 /// The value of an accumulator of 2^-32 units.
 static inline double fx_value(fx_acc a) { return (double)a * 0x1p-32; }
 /// The value of an accumulator of 2^-24 units.
 static inline double fx_value_d2(fx_acc a) { return (double)a * 0x1p-24; }
 
-/// Splits a into limbs[0] = floor(a / 2^32) and limbs[1] = a mod 2^32.
+/// v in 2^-63 units, exact for |v| >= 2^-10 (|v| < 2^62): the integer
+/// part and the fraction (both exact in double) are converted apart.
+static inline fx_acc fx_q63(double v) {
+  double ip = __builtin_trunc(v);
+  return (fx_acc)(int64_t)ip * ((fx_acc)1 << 63) + (fx_acc)(int64_t)((v - ip) * 0x1p63);
+}
+/// The value of an accumulator of 2^-63 units (correctly rounded).
+static inline double fx_value63(fx_acc a) { return (double)a * 0x1p-63; }
+
+#define FX_LIMBS 3
+/// Splits a into limbs[0] = floor(a / 2^84) and two 42-bit digits.
 static inline void fx_split(fx_acc a, int64_t *limbs) {
-  limbs[0] = (int64_t)(a >> 32); /* arithmetic shift: floor for negatives */
-  limbs[1] = (int64_t)((uint64_t)a & 0xFFFFFFFFull);
+  const uint64_t m42 = ((uint64_t)1 << 42) - 1;
+  limbs[0] = (int64_t)(a >> 84); /* arithmetic shift: floor for negatives */
+  limbs[1] = (int64_t)((uint64_t)(a >> 42) & m42);
+  limbs[2] = (int64_t)((uint64_t)a & m42);
 }
 /// The inverse of fx_split, also valid for limb-wise sums of split values.
-static inline fx_acc fx_join(const int64_t *limbs) { return (fx_acc)limbs[0] * ((fx_acc)1 << 32) + (fx_acc)limbs[1]; }
+static inline fx_acc fx_join(const int64_t *limbs) {
+  return (fx_acc)limbs[0] * ((fx_acc)1 << 84) + (fx_acc)limbs[1] * ((fx_acc)1 << 42) + (fx_acc)limbs[2];
+}
 
 #endif

@@ -21,6 +21,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 
 /* 2c and ||c||^2 for every centroid, computed the same way everywhere. */
@@ -35,53 +38,54 @@ static void km_prepare(const double *C, int k, int d, double *c2, double *cn) {
   }
 }
 
-/* Nearest centroid of the nb points starting at i0 (scores into best). */
-static void km_block_nearest(const double *X, int64_t n, int d, int64_t i0, int nb, const double *c2,
-                             const double *cn, int k, double *best, int32_t *arg) {
-  if (d == 3) {
-    const double *x0 = X + i0, *x1 = X + n + i0, *x2 = X + 2 * n + i0;
-    for (int c = 0; c < k; c++) {
-      const double a = c2[c * 3], b = c2[c * 3 + 1], e = c2[c * 3 + 2], q = cn[c];
-      if (c == 0) {
-        for (int t = 0; t < nb; t++) {
-          best[t] = q - ((x0[t] * a + x1[t] * b) + x2[t] * e);
-          arg[t] = 0;
-        }
-      } else {
-        for (int t = 0; t < nb; t++) {
-          double s = q - ((x0[t] * a + x1[t] * b) + x2[t] * e);
-          if (s < best[t]) {
-            best[t] = s;
-            arg[t] = c;
-          }
-        }
-      }
-    }
-    return;
+/* best[t], arg[t] = (s[t], c) where s[t] < best[t] (strictly: the lowest
+ * index wins ties). SSE2 where available: minpd is exactly s < b ? s : b
+ * and the label moves under the same compare mask, so both paths give the
+ * same bits; GCC does not if-convert the two selects by itself. */
+static void km_select(const double *s, int nb, int64_t c, double *best, int64_t *arg) {
+  int t = 0;
+#ifdef __SSE2__
+  const __m128i cv = _mm_set1_epi64x(c);
+  for (; t + 2 <= nb; t += 2) {
+    __m128d sv = _mm_loadu_pd(s + t), bv = _mm_loadu_pd(best + t);
+    __m128i m = _mm_castpd_si128(_mm_cmplt_pd(sv, bv)), av = _mm_loadu_si128((const __m128i *)(arg + t));
+    _mm_storeu_pd(best + t, _mm_min_pd(sv, bv));
+    _mm_storeu_si128((__m128i *)(arg + t), _mm_or_si128(_mm_and_si128(m, cv), _mm_andnot_si128(m, av)));
   }
-  double dot[KM_BLOCK];
-  for (int c = 0; c < k; c++) {
-    const double *cc = c2 + (size_t)c * d;
-    const double *x0 = X + i0;
-    for (int t = 0; t < nb; t++) dot[t] = x0[t] * cc[0];
-    for (int j = 1; j < d; j++) {
-      const double *xj = X + (size_t)j * n + i0, a = cc[j];
-      for (int t = 0; t < nb; t++) dot[t] += xj[t] * a;
+#endif
+  for (; t < nb; t++) {
+    if (s[t] < best[t]) {
+      best[t] = s[t];
+      arg[t] = c;
     }
-    const double q = cn[c];
-    if (c == 0) {
-      for (int t = 0; t < nb; t++) {
-        best[t] = q - dot[t];
-        arg[t] = 0;
-      }
+  }
+}
+
+/* Nearest centroid of the nb points starting at i0: the score of centroid
+ * c is ||c||^2 - (2c).x with the dot product added in coordinate order. */
+static void km_block_nearest(const double *X, int64_t n, int d, int64_t i0, int nb, const double *c2,
+                             const double *cn, int k, double *best, int64_t *arg) {
+  double sc[KM_BLOCK];
+  for (int c = 0; c < k; c++) {
+    const double *cc = c2 + (size_t)c * d, q = cn[c];
+    double *out = c == 0 ? best : sc;
+    if (d == 3) {
+      const double *x0 = X + i0, *x1 = X + n + i0, *x2 = X + 2 * n + i0;
+      const double a = cc[0], b = cc[1], e = cc[2];
+      for (int t = 0; t < nb; t++) out[t] = q - ((x0[t] * a + x1[t] * b) + x2[t] * e);
     } else {
-      for (int t = 0; t < nb; t++) {
-        double s = q - dot[t];
-        if (s < best[t]) {
-          best[t] = s;
-          arg[t] = c;
-        }
+      const double *x0 = X + i0, a0 = cc[0];
+      for (int t = 0; t < nb; t++) out[t] = x0[t] * a0;
+      for (int j = 1; j < d; j++) {
+        const double *xj = X + (size_t)j * n + i0, a = cc[j];
+        for (int t = 0; t < nb; t++) out[t] += xj[t] * a;
       }
+      for (int t = 0; t < nb; t++) out[t] = q - out[t];
+    }
+    if (c == 0) {
+      for (int t = 0; t < nb; t++) arg[t] = 0;
+    } else {
+      km_select(sc, nb, c, best, arg);
     }
   }
 }
@@ -123,10 +127,13 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
   {
     int64_t *cnt = p->counts ? calloc((size_t)k, sizeof *cnt) : NULL;
     fx_acc *sum = p->sums ? calloc((size_t)k * (size_t)d, sizeof *sum) : NULL;
+    /* per-block int64 sums, two interleaved sets (even and odd points) so
+     * that consecutive points of one cluster do not wait on each other */
+    int64_t *blk2 = p->sums ? calloc(2 * (size_t)k * (size_t)d, sizeof *blk2) : NULL;
     fx_acc inert = 0;
     double best[KM_BLOCK];
-    int32_t arg[KM_BLOCK];
-    if ((p->counts && !cnt) || (p->sums && !sum)) failed = 1;
+    int64_t arg[KM_BLOCK];
+    if ((p->counts && !cnt) || (p->sums && (!sum || !blk2))) failed = 1;
     int32_t *labels = p->labels;
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < nblocks; blk++) {
@@ -137,15 +144,26 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
       if (labels) {
         for (int t = 0; t < nb; t++) {
           changed += labels[i0 + t] != arg[t];
-          labels[i0 + t] = arg[t];
+          labels[i0 + t] = (int32_t)arg[t];
         }
       }
       if (cnt)
         for (int t = 0; t < nb; t++) cnt[arg[t]]++;
       if (sum) {
+        /* |x| < 2^20 gives |q| < 2^52: a block of 256 cannot overflow */
+        int64_t *e = blk2, *o = blk2 + (size_t)k * d;
         for (int j = 0; j < d; j++) {
           const double *xj = X + (size_t)j * n + i0;
-          for (int t = 0; t < nb; t++) sum[arg[t] * d + j] += fx_q(xj[t]);
+          int t = 0;
+          for (; t + 2 <= nb; t += 2) {
+            e[arg[t] * d + j] += fx_q(xj[t]);
+            o[arg[t + 1] * d + j] += fx_q(xj[t + 1]);
+          }
+          if (t < nb) e[arg[t] * d + j] += fx_q(xj[t]);
+        }
+        for (int c = 0; c < k * d; c++) {
+          sum[c] += (fx_acc)e[c] + (fx_acc)o[c];
+          e[c] = o[c] = 0;
         }
       }
       if (p->want_inertia) {
@@ -170,6 +188,7 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
     }
     free(cnt);
     free(sum);
+    free(blk2);
   }
   p->changed = changed;
   free(c2);
@@ -180,22 +199,34 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
 void km_d2_update(const double *X, int64_t n, int d, const double *C, int64_t m, double *d2, int reset,
                   fx_acc *total) {
   fx_acc tot = 0;
+  int64_t nblocks = (n + KM_BLOCK - 1) / KM_BLOCK;
 #pragma omp parallel
   {
     fx_acc local = 0;
+    double dd[KM_BLOCK];
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-      double best = reset ? INFINITY : d2[i];
+    for (int64_t blk = 0; blk < nblocks; blk++) {
+      int64_t i0 = blk * KM_BLOCK;
+      int nb = (int)(n - i0 < KM_BLOCK ? n - i0 : KM_BLOCK);
+      double *out = d2 + i0;
+      if (reset)
+        for (int t = 0; t < nb; t++) out[t] = INFINITY;
       for (int64_t c = 0; c < m; c++) {
-        double dd = 0;
-        for (int j = 0; j < d; j++) {
-          double diff = X[(size_t)j * n + i] - C[c * d + j];
-          dd += diff * diff;
+        const double *cc = C + c * d;
+        for (int t = 0; t < nb; t++) {
+          double diff = X[i0 + t] - cc[0];
+          dd[t] = diff * diff;
         }
-        best = dd < best ? dd : best;
+        for (int j = 1; j < d; j++) {
+          const double *xj = X + (size_t)j * n + i0, a = cc[j];
+          for (int t = 0; t < nb; t++) {
+            double diff = xj[t] - a;
+            dd[t] += diff * diff;
+          }
+        }
+        for (int t = 0; t < nb; t++) out[t] = dd[t] < out[t] ? dd[t] : out[t];
       }
-      d2[i] = best;
-      local += fx_q_d2(best);
+      for (int t = 0; t < nb; t++) local += fx_q_d2(out[t]);
     }
 #pragma omp critical(km_d2_merge)
     tot += local;
@@ -400,6 +431,65 @@ int km_cluster_spread(const double *X, int64_t n, int d, const int32_t *labels, 
   return failed ? -1 : 0;
 }
 
+/* Sum over j in [j0, j1) of ||S_j - x||, in two lanes (even and odd
+ * offsets from j0, an odd last element into the even lane), added at the
+ * end: a fixed order, whatever the path. */
+static double km_dist_sum(const double *S, int64_t m, int d, const double *x, int64_t j0, int64_t j1) {
+  double l0 = 0, l1 = 0;
+  int64_t j = j0;
+  if (d == 3) {
+    const double *s0 = S, *s1 = S + m, *s2 = S + 2 * m;
+#ifdef __SSE2__
+    __m128d acc = _mm_setzero_pd(), x0 = _mm_set1_pd(x[0]), x1 = _mm_set1_pd(x[1]), x2 = _mm_set1_pd(x[2]);
+    for (; j + 2 <= j1; j += 2) {
+      __m128d a = _mm_sub_pd(_mm_loadu_pd(s0 + j), x0), b = _mm_sub_pd(_mm_loadu_pd(s1 + j), x1),
+              c = _mm_sub_pd(_mm_loadu_pd(s2 + j), x2);
+      __m128d dd = _mm_add_pd(_mm_add_pd(_mm_mul_pd(a, a), _mm_mul_pd(b, b)), _mm_mul_pd(c, c));
+      acc = _mm_add_pd(acc, _mm_sqrt_pd(dd));
+    }
+    double lanes[2];
+    _mm_storeu_pd(lanes, acc);
+    l0 = lanes[0];
+    l1 = lanes[1];
+#else
+    for (; j + 2 <= j1; j += 2) {
+      double a = s0[j] - x[0], b = s1[j] - x[1], c = s2[j] - x[2];
+      double e = s0[j + 1] - x[0], f = s1[j + 1] - x[1], g = s2[j + 1] - x[2];
+      l0 += sqrt((a * a + b * b) + c * c);
+      l1 += sqrt((e * e + f * f) + g * g);
+    }
+#endif
+    if (j < j1) {
+      double a = s0[j] - x[0], b = s1[j] - x[1], c = s2[j] - x[2];
+      l0 += sqrt((a * a + b * b) + c * c);
+    }
+    return l0 + l1;
+  }
+  double dd[KM_BLOCK];
+  for (int64_t b0 = j0; b0 < j1; b0 += KM_BLOCK) {
+    int nb = (int)(j1 - b0 < KM_BLOCK ? j1 - b0 : KM_BLOCK);
+    for (int t = 0; t < nb; t++) {
+      double diff = S[b0 + t] - x[0];
+      dd[t] = diff * diff;
+    }
+    for (int c = 1; c < d; c++) {
+      const double *sc = S + (size_t)c * m + b0, xc = x[c];
+      for (int t = 0; t < nb; t++) {
+        double diff = sc[t] - xc;
+        dd[t] += diff * diff;
+      }
+    }
+    /* blocks hold an even count except the last, so lanes stay aligned */
+    int t = 0;
+    for (; t + 2 <= nb; t += 2) {
+      l0 += sqrt(dd[t]);
+      l1 += sqrt(dd[t + 1]);
+    }
+    if (t < nb) l0 += sqrt(dd[t]);
+  }
+  return l0 + l1;
+}
+
 int km_silhouette_rows(const double *S, int64_t m, int d, const int64_t *start, int k, int64_t lo, int64_t hi,
                        fx_acc *sum) {
   fx_acc total = 0;
@@ -407,7 +497,6 @@ int km_silhouette_rows(const double *S, int64_t m, int d, const int64_t *start, 
 #pragma omp parallel reduction(| : failed)
   {
     double *csum = malloc(sizeof(double) * (size_t)k);
-    double dd[KM_BLOCK];
     fx_acc local = 0;
     if (!csum) failed = 1;
 #pragma omp for schedule(dynamic, 16)
@@ -415,36 +504,9 @@ int km_silhouette_rows(const double *S, int64_t m, int d, const int64_t *start, 
       if (!csum) continue;
       int own = 0;
       while (own < k - 1 && start[own + 1] <= i) own++;
-      for (int c = 0; c < k; c++) {
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (int64_t j0 = start[c]; j0 < start[c + 1]; j0 += KM_BLOCK) {
-          int nb = (int)(start[c + 1] - j0 < KM_BLOCK ? start[c + 1] - j0 : KM_BLOCK);
-          {
-            const double *s0 = S + j0, x = S[i];
-            for (int t = 0; t < nb; t++) {
-              double diff = s0[t] - x;
-              dd[t] = diff * diff;
-            }
-          }
-          for (int j = 1; j < d; j++) {
-            const double *sj = S + (size_t)j * m + j0, x = S[(size_t)j * m + i];
-            for (int t = 0; t < nb; t++) {
-              double diff = sj[t] - x;
-              dd[t] += diff * diff;
-            }
-          }
-          for (int t = 0; t < nb; t++) dd[t] = sqrt(dd[t]);
-          int t = 0;
-          for (; t + 4 <= nb; t += 4) {
-            a0 += dd[t];
-            a1 += dd[t + 1];
-            a2 += dd[t + 2];
-            a3 += dd[t + 3];
-          }
-          for (; t < nb; t++) a0 += dd[t];
-        }
-        csum[c] = (a0 + a1) + (a2 + a3);
-      }
+      double x[KM_MAX_D];
+      for (int j = 0; j < d; j++) x[j] = S[(size_t)j * m + i];
+      for (int c = 0; c < k; c++) csum[c] = km_dist_sum(S, m, d, x, start[c], start[c + 1]);
       int64_t own_n = start[own + 1] - start[own];
       double s = 0;
       if (own_n > 1) {

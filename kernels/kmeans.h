@@ -14,6 +14,9 @@
  * never depends on which thread or rank handles the point, so the labels
  * are the same too, here and in `segcast predict`.
  *
+ * Coordinates must satisfy |x| < 2^20 (standardized features do: |z| is
+ * at most sqrt(n)), which keeps a block's fixed-point sums within int64.
+ *
  * All functions are pure: plain arrays in, arrays out, OpenMP inside, no
  * MPI, no files, no globals. Those that allocate scratch return -1 when
  * memory runs out and 0 otherwise.

@@ -332,14 +332,14 @@ static sc_status seg_log_stats(seg_ctx *cx) {
 #pragma omp parallel for reduction(+ : a) schedule(static)
         for (int64_t i = 0; i < n; i++) {
           double x = seg_value(cx, f, i), v = x > -1 ? log1p(x) : 0;
-          a += pass == 0 ? fx_q(v) : fx_q((v - mu) * (v - mu));
+          a += pass == 0 ? fx_q63(v) : fx_q63((v - mu) * (v - mu));
         }
       }
       acc[f] = a;
     }
     SC_TRY(seg_allreduce_fx(acc, SEG_NFEAT));
     for (int f = 0; f < SEG_NFEAT; f++) {
-      double v = fx_value(acc[f]) / (double)cx->n_total;
+      double v = fx_value63(acc[f]) / (double)cx->n_total;
       if (pass == 0) cx->lmean[f] = v;
       else cx->lstd[f] = sqrt(v);
     }
@@ -466,26 +466,55 @@ static sc_status seg_cluster_sums(seg_ctx *cx, const int32_t *lab, int k, fx_acc
   return seg_allreduce_fx(sums, (size_t)k * W);
 }
 
-/* The naming rule (docs/segmentation.md): v = mean of the frequency and
- * monetary z, r = minus the recency z (recent is positive). */
+/* The naming rule (docs/segmentation.md): each cluster has a recency
+ * score r (minus its mean recency z: recent is positive) and a value score
+ * v (the mean of its frequency and monetary z). Every name is an archetype
+ * at a point (r, v); clusters take names by greedy matching, the closest
+ * (cluster, archetype) pair first, each name once per round; when there
+ * are more clusters than names, a second round hands out "NAME 2" etc. */
 static const struct {
-  const char *name, *action;
-} seg_rules[] = {
-    {"Champions", "Reward them: VIP perks, early access to new products, ask for reviews and referrals."},
-    {"Dormant High-Value", "Win them back now: personal outreach with an offer on what they used to buy."},
-    {"Loyal", "Upsell and cross-sell: recommend higher-value products and enrol them in the loyalty programme."},
-    {"At Risk", "Re-engage before they lapse: reminders with a time-limited incentive."},
-    {"New Customers", "Onboard them: a welcome series and a second-purchase incentive within 30 days."},
-    {"Occasional", "Stay in touch cheaply: seasonal campaigns and product recommendations."},
-    {"Hibernating", "Reactivate at low cost: one win-back campaign, then leave them out of paid channels."},
+  const char *name;
+  double r, v;
+  const char *action;
+} seg_archetypes[SEG_NARCH] = {
+    {"Champions", 1.5, 1.5, "Reward them: VIP perks, early access to new products, ask for reviews and referrals."},
+    {"Loyal", 0.5, 0.8, "Upsell and cross-sell: recommend higher-value products and enrol them in the loyalty programme."},
+    {"Potential Loyalists", 1.5, 0.3, "Build the habit: membership offers and recommendations based on their last orders."},
+    {"New Customers", 1.5, -0.7, "Onboard them: a welcome series and a second-purchase incentive within 30 days."},
+    {"Dormant High-Value", -1.0, 1.0, "Win them back now: personal outreach with an offer on what they used to buy."},
+    {"At Risk", -0.5, 0.2, "Re-engage before they lapse: reminders with a time-limited incentive."},
+    {"Occasional", 0.0, -0.5, "Stay in touch cheaply: seasonal campaigns and product recommendations."},
+    {"Hibernating", -1.0, -0.8, "Reactivate at low cost: one win-back campaign, then leave them out of paid channels."},
 };
 
-int seg_name_rule(double r, double v) {
-  if (v >= 0.5) return r >= 0 ? 0 : 1;
-  if (v >= 0) return r >= 0 ? 2 : 3;
-  if (r >= 0.5) return 4;
-  if (r >= -0.5) return 5;
-  return 6;
+const char *seg_archetype_name(int a) { return seg_archetypes[a].name; }
+
+void seg_name_clusters(const double *r, const double *v, int k, int *arch, int *nth) {
+  for (int c = 0; c < k; c++) arch[c] = -1;
+  int left = k;
+  for (int round = 1; left > 0; round++) {
+    int used[SEG_NARCH] = {0};
+    for (int step = 0; step < SEG_NARCH && left > 0; step++) {
+      int bc = -1, ba = -1;
+      double bd = INFINITY;
+      for (int c = 0; c < k; c++) {
+        if (arch[c] >= 0) continue;
+        for (int a = 0; a < SEG_NARCH; a++) {
+          if (used[a]) continue;
+          double dr = r[c] - seg_archetypes[a].r, dv = v[c] - seg_archetypes[a].v, dd = dr * dr + dv * dv;
+          if (dd < bd) {
+            bd = dd;
+            bc = c;
+            ba = a;
+          }
+        }
+      }
+      arch[bc] = ba;
+      nth[bc] = round;
+      used[ba] = 1;
+      left--;
+    }
+  }
 }
 
 static sc_status seg_profile(seg_ctx *cx) {
@@ -522,7 +551,6 @@ static sc_status seg_profile(seg_ctx *cx) {
   }
   int64_t total_rev_micro = 0;
   for (int c = 0; !s && c < k; c++) total_rev_micro += (int64_t)sums[(size_t)c * W + 1 + SEG_MONETARY];
-  int used[8] = {0};
   for (int c = 0; !s && c < k; c++) {
     const fx_acc *o = sums + (size_t)order[c] * W;
     seg_profile_row *p = &cx->prof[c];
@@ -536,11 +564,21 @@ static sc_status seg_profile(seg_ctx *cx) {
            zm = fx_value(o[1 + SEG_NFEAT + 2]) / nn;
     p->score_r = zr;
     p->score_v = (zf + zm) / 2;
-    int rule = seg_name_rule(zr, p->score_v);
-    used[rule]++;
-    if (used[rule] > 1) snprintf(p->name, sizeof p->name, "%s %d", seg_rules[rule].name, used[rule]);
-    else snprintf(p->name, sizeof p->name, "%s", seg_rules[rule].name);
-    snprintf(p->action, sizeof p->action, "%s", seg_rules[rule].action);
+  }
+  if (!s) {
+    double r[1024], v[1024];
+    int arch[1024], nth[1024];
+    for (int c = 0; c < k; c++) {
+      r[c] = cx->prof[c].score_r;
+      v[c] = cx->prof[c].score_v;
+    }
+    seg_name_clusters(r, v, k, arch, nth);
+    for (int c = 0; c < k; c++) {
+      seg_profile_row *p = &cx->prof[c];
+      if (nth[c] > 1) snprintf(p->name, sizeof p->name, "%s %d", seg_archetypes[arch[c]].name, nth[c]);
+      else snprintf(p->name, sizeof p->name, "%s", seg_archetypes[arch[c]].name);
+      snprintf(p->action, sizeof p->action, "%s", seg_archetypes[arch[c]].action);
+    }
   }
   free(sums);
   free(relabel);

@@ -22,9 +22,14 @@
 extern const char *const seg_rfm_names[SEG_NRFM];
 /// The rule-based segment of an (r_score, f_score) pair: first match wins.
 int seg_rfm_segment(int r, int f);
-/// The naming rule's index for a cluster with recency score r (minus the
-/// mean recency z) and value score v (mean of frequency and monetary z).
-int seg_name_rule(double r, double v);
+#define SEG_NARCH 8
+/// Names k clusters from their recency scores r (minus the mean recency z)
+/// and value scores v (mean of frequency and monetary z): arch[c] gets the
+/// archetype (name and action) and nth[c] the round (1, or 2.. when there
+/// are more clusters than archetypes). See docs/segmentation.md.
+void seg_name_clusters(const double *r, const double *v, int k, int *arch, int *nth);
+/// An archetype's name.
+const char *seg_archetype_name(int a);
 
 /// One cluster's profile row.
 typedef struct {

@@ -40,10 +40,10 @@ static uint64_t seg_key(uint64_t seed, uint64_t tag, uint64_t a, uint64_t b) {
 /* Sums fixed-point accumulators over ranks (two int64 limbs each). */
 sc_status seg_allreduce_fx(fx_acc *v, size_t n) {
   int64_t *l = NULL;
-  SC_TRY(comm_agree(sc_alloc(&l, sizeof(int64_t) * 2 * (n ? n : 1))));
-  for (size_t i = 0; i < n; i++) fx_split(v[i], l + 2 * i);
-  comm_sum_i64(l, 2 * n);
-  for (size_t i = 0; i < n; i++) v[i] = fx_join(l + 2 * i);
+  SC_TRY(comm_agree(sc_alloc(&l, sizeof(int64_t) * FX_LIMBS * (n ? n : 1))));
+  for (size_t i = 0; i < n; i++) fx_split(v[i], l + FX_LIMBS * i);
+  comm_sum_i64(l, FX_LIMBS * n);
+  for (size_t i = 0; i < n; i++) v[i] = fx_join(l + FX_LIMBS * i);
   free(l);
   return SC_OK;
 }
@@ -234,7 +234,7 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   int64_t *red = NULL;
   fx_acc *sums = NULL;
   double *newc = NULL;
-  size_t nred = 1 + (size_t)k + 2 * (size_t)k * d;
+  size_t nred = 1 + (size_t)k + FX_LIMBS * (size_t)k * d;
   sc_status s = sc_alloc(&red, sizeof(int64_t) * nred);
   if (!s) s = sc_alloc(&sums, sizeof(fx_acc) * (size_t)k * d);
   if (!s) s = sc_alloc(&newc, sizeof(double) * (size_t)k * d);
@@ -251,9 +251,9 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
     if (s) break;
     red[0] = p.changed;
     int64_t *limbs = red + 1 + k;
-    for (int c = 0; c < k * d; c++) fx_split(sums[c], limbs + 2 * c);
+    for (int c = 0; c < k * d; c++) fx_split(sums[c], limbs + FX_LIMBS * c);
     comm_sum_i64(red, nred);
-    for (int c = 0; c < k * d; c++) sums[c] = fx_join(limbs + 2 * c);
+    for (int c = 0; c < k * d; c++) sums[c] = fx_join(limbs + FX_LIMBS * c);
     int64_t *counts = red + 1;
     int empty = 0;
     for (int c = 0; c < k; c++) empty |= counts[c] == 0;

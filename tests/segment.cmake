@@ -3,3 +3,13 @@
 # scores against an independent pandas computation, predict.
 add_executable(segment_driver ${CMAKE_SOURCE_DIR}/tests/mpi/segment_driver.c)
 target_link_libraries(segment_driver PRIVATE segcast_core)
+
+# Kernels and rules (CUnit).
+segcast_unit_test(test_kmeans ${CMAKE_SOURCE_DIR}/tests/unit/test_kmeans.c)
+
+# Distributed selection against brute force; k-means on one rank vs spread.
+add_executable(test_segment_select ${CMAKE_SOURCE_DIR}/tests/mpi/test_segment_select.c)
+target_link_libraries(test_segment_select PRIVATE segcast_core)
+foreach(n 1 2 3 4)
+  segcast_mpi_test(segment_select_${n}ranks ${n} test_segment_select)
+endforeach()
