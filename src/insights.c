@@ -573,7 +573,6 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   int64_t nd = in->nm ? (int64_t)in->day1 - in->day0 + 1 : 1;
   int64_t *hist = NULL;
   int32_t *owner = NULL;
-  ins_recs_compact(daily);
   sc_status s = sc_calloc(&hist, (size_t)nd, sizeof *hist);
   if (!s) s = sc_alloc(&owner, (size_t)nd * sizeof *owner);
   s = comm_agree(s);

@@ -97,33 +97,73 @@ void ins_csv_field(FILE *f, const char *s) {
 
 /* ---- aggregation records ------------------------------------------------- */
 
+/* Hash of a record's keys (for the local index). */
+static uint64_t rec_hash(int64_t k0, int64_t k1, int64_t k2) {
+  return sc_mix64((uint64_t)k0 ^ sc_mix64((uint64_t)k1 ^ sc_mix64((uint64_t)k2)));
+}
+
+static void rec_merge(ins_rec *o, const int64_t *v, unsigned min_mask) {
+  for (int j = 0; j < 4; j++) {
+    if (min_mask & (1u << j)) o->v[j] = SC_MIN(o->v[j], v[j]);
+    else o->v[j] += v[j];
+  }
+}
+
+/* (Re)builds the hash index for the records present, with room to grow. */
+static sc_status recs_index(ins_recs *a) {
+  int64_t want = 1024;
+  while (want < 4 * (a->n + 1)) want *= 2;
+  if (want != a->nslot) {
+    free(a->slot);
+    a->slot = NULL;
+    a->nslot = 0;
+    SC_TRY(sc_alloc(&a->slot, (size_t)want * sizeof *a->slot));
+    a->nslot = want;
+  }
+  memset(a->slot, 0xff, (size_t)a->nslot * sizeof *a->slot);
+  for (int64_t i = 0; i < a->n; i++) {
+    uint64_t h = rec_hash(a->r[i].k[0], a->r[i].k[1], a->r[i].k[2]) & (uint64_t)(a->nslot - 1);
+    while (a->slot[h] >= 0) h = (h + 1) & (uint64_t)(a->nslot - 1);
+    a->slot[h] = i;
+  }
+  return SC_OK;
+}
+
 sc_status ins_recs_push(ins_recs *a, int64_t k0, int64_t k1, int64_t k2, int64_t v0, int64_t v1, int64_t v2,
                         int64_t v3) {
-  if (a->n == a->cap) {
-    /* merging equal keys first keeps memory near the number of keys; grow
-       only when that frees less than a quarter */
-    if (a->n >= (1 << 20)) ins_recs_compact(a);
-    if (a->cap == 0 || a->n * 4 > a->cap * 3) {
-      int64_t cap = a->cap ? a->cap * 2 : 1024;
-      SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
-      a->cap = cap;
+  /* keep the index at most half full */
+  if (!a->nslot || 2 * (a->n + 1) > a->nslot) SC_TRY(recs_index(a));
+  int64_t v[4] = {v0, v1, v2, v3};
+  uint64_t h = rec_hash(k0, k1, k2) & (uint64_t)(a->nslot - 1);
+  for (;; h = (h + 1) & (uint64_t)(a->nslot - 1)) {
+    int64_t i = a->slot[h];
+    if (i < 0) break;
+    ins_rec *o = &a->r[i];
+    if (o->k[0] == k0 && o->k[1] == k1 && o->k[2] == k2) {
+      rec_merge(o, v, a->min_mask);
+      return SC_OK;
     }
   }
-  ins_rec *r = &a->r[a->n++];
+  if (a->n == a->cap) {
+    int64_t cap = a->cap ? a->cap * 2 : 1024;
+    SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
+    a->cap = cap;
+  }
+  ins_rec *r = &a->r[a->n];
   r->k[0] = k0;
   r->k[1] = k1;
   r->k[2] = k2;
-  r->v[0] = v0;
-  r->v[1] = v1;
-  r->v[2] = v2;
-  r->v[3] = v3;
+  memcpy(r->v, v, sizeof v);
+  a->slot[h] = a->n++;
   return SC_OK;
 }
 
 void ins_recs_free(ins_recs *a) {
   free(a->r);
+  free(a->slot);
   a->r = NULL;
-  a->n = a->cap = 0;
+  a->slot = NULL;
+  a->n = a->cap = a->nslot = 0;
 }
 
 static int rec_key_cmp(const void *pa, const void *pb) {
@@ -134,27 +174,19 @@ static int rec_key_cmp(const void *pa, const void *pb) {
 }
 
 void ins_recs_compact(ins_recs *a) {
-  unsigned min_mask = a->min_mask;
+  a->nslot = 0; /* records move: the index is rebuilt on the next push */
   if (a->n < 2) return;
   qsort(a->r, (size_t)a->n, sizeof *a->r, rec_key_cmp);
   int64_t w = 0;
   for (int64_t i = 1; i < a->n; i++) {
-    ins_rec *o = &a->r[w], *x = &a->r[i];
-    if (!rec_key_cmp(o, x)) {
-      for (int j = 0; j < 4; j++) {
-        if (min_mask & (1u << j)) o->v[j] = SC_MIN(o->v[j], x->v[j]);
-        else o->v[j] += x->v[j];
-      }
-    } else {
-      a->r[++w] = *x;
-    }
+    if (!rec_key_cmp(&a->r[w], &a->r[i])) rec_merge(&a->r[w], a->r[i].v, a->min_mask);
+    else a->r[++w] = a->r[i];
   }
   a->n = w + 1;
 }
 
 sc_status ins_recs_exchange_all(ins_recs *a, ins_dest_fn dest, const void *ctx) {
   int size = comm_size();
-  ins_recs_compact(a);
   int64_t *counts = NULL, *offs = NULL, *rcounts = NULL;
   int32_t *d = NULL;
   ins_rec *send = NULL;
@@ -179,6 +211,7 @@ sc_status ins_recs_exchange_all(ins_recs *a, ins_dest_fn dest, const void *ctx) 
     free(a->r);
     a->r = recv;
     a->n = a->cap = rn;
+    a->nslot = 0;
     ins_recs_compact(a);
   } else {
     free(recv);

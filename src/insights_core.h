@@ -60,17 +60,19 @@ typedef struct {
   int64_t v[4];
 } ins_rec;
 
-/// A growable array of records. `min_mask` says how equal keys merge:
-/// values are summed, except those whose bit is set (bit j for v[j]),
-/// which keep the minimum.
+/// Records aggregated by key: pushing a key that is already there merges
+/// into its record, so the array holds one record per distinct key (a hash
+/// index finds it). `min_mask` says how values merge: summed, except those
+/// whose bit is set (bit j for v[j]), which keep the minimum.
 typedef struct {
   ins_rec *r;
   int64_t n, cap;
   unsigned min_mask;
+  int64_t *slot;   ///< hash index: record number or -1; rebuilt when needed
+  int64_t nslot;   ///< 0 when the index is not valid
 } ins_recs;
 
-/// Appends a record. A full array of a million records or more is
-/// compacted before it grows, so memory follows the number of keys.
+/// Adds a record, merging it into the record of the same keys.
 sc_status ins_recs_push(ins_recs *a, int64_t k0, int64_t k1, int64_t k2, int64_t v0, int64_t v1, int64_t v2,
                         int64_t v3);
 void ins_recs_free(ins_recs *a);
