@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 #include "stages.h"
 
@@ -160,6 +161,7 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     s = comm_agree(comm_rank() == 0 ? stage_report(&run) : SC_OK);
     run_time(&run, "report", sc_now() - t);
   }
+  if (!s) s = checkpoint_finish(&run); /* the run is whole: a rerun starts afresh */
   if (!s) s = comm_agree(run_write_summary(&run));
   if (!s) sc_say("%s: done in %.2f s; outputs in %s", cmd, sc_now() - run.t_start, cfg.out);
   run_free(&run);
@@ -180,6 +182,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "segcast: %s\n", sc_message());
     return s;
   }
+  checkpoint_install(); /* SIGTERM/SIGUSR1 -> save and exit 75 (checkpoint.h) */
   const char *cmd = argv[1];
   if (!strcmp(cmd, "generate")) s = cmd_generate(argc - 2, argv + 2);
   else if (!strcmp(cmd, "predict")) s = cmd_predict(argc - 2, argv + 2);
@@ -189,7 +192,7 @@ int main(int argc, char **argv) {
   else s = comm_agree(sc_fail(SC_EUSAGE, "unknown command '%s' (see segcast --help)", cmd));
   if (s) {
     out_cleanup();
-    if (comm_rank() == 0) fprintf(stderr, "segcast: error: %s\n", sc_message());
+    if (comm_rank() == 0) fprintf(stderr, s == SC_CHECKPOINTED ? "segcast: %s\n" : "segcast: error: %s\n", sc_message());
   }
   comm_finalize();
   return s;
