@@ -35,6 +35,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 const char *csv_error_text(csv_code c) {
   static const char *const text[CSV_E_COUNT] = {
@@ -102,6 +105,108 @@ static inline size_t find_byte(const char *buf, size_t from, size_t to, char c) 
   return p ? (size_t)(p - buf) : to;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/// 0x80 in each byte of w that is zero, 0 elsewhere (exact: no borrow
+/// crosses bytes, unlike the shorter has-zero test).
+static inline uint64_t zero_bytes(uint64_t w) {
+  uint64_t t = (w & ~HIGHS) + ~HIGHS;
+  return ~(t | w | ~HIGHS);
+}
+
+/// Up to 8 bytes at p (k of them) as a little-endian word, the missing
+/// bytes filled with `pad`.
+static inline uint64_t load_word(const char *p, size_t k, unsigned char pad) {
+  uint64_t w;
+  if (k >= 8) {
+    memcpy(&w, p, 8); /* a fixed-size copy: one unaligned load */
+    return w;
+  }
+  w = ONES * pad;
+  unsigned char *d = (unsigned char *)&w;
+  for (size_t j = 0; j < k; j++) d[j] = (unsigned char)p[j];
+  return w;
+}
+
+/// Bit k set when rec[base + k] is ',' or '"', for k < 64 and
+/// base + k < len: 16 bytes a step with SSE2 (every x86-64 has it), the
+/// rest byte by byte, never reading past len.
+static inline uint64_t sep_mask(const char *rec, size_t base, size_t len) {
+  size_t k = len - base < 64 ? len - base : 64;
+  uint64_t m = 0;
+  size_t j = 0;
+#ifdef __SSE2__
+  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+  for (; j + 16 <= k; j += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(rec + base + j));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote));
+    m |= (uint64_t)(unsigned)_mm_movemask_epi8(hit) << j;
+  }
+  if (j < k && base + k >= 16) {
+    /* The last r < 16 bytes: load the 16 bytes that end at base + k (all
+     * inside the record) and keep the top r bits of their mask. */
+    size_t r = k - j;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(rec + base + k - 16));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote));
+    m |= (uint64_t)((unsigned)_mm_movemask_epi8(hit) >> (16 - r)) << j;
+    return m;
+  }
+#endif
+  for (; j < k; j++) {
+    char c = rec[base + j];
+    m |= (uint64_t)(c == ',' || c == '"') << j;
+  }
+  return m;
+}
+
+/// Index of the lowest set bit of m != 0.
+static inline int lowest_bit(uint64_t m) {
+#if defined(__GNUC__)
+  return __builtin_ctzll(m);
+#else
+  int k = 0;
+  while (!(m & 1)) {
+    m >>= 1;
+    k++;
+  }
+  return k;
+#endif
+}
+
+/// A window of separator bits over a record: bit k of mask is byte
+/// base + k. The record is scanned once, 64 bytes at a time; bits below
+/// the parse position are cleared as fields are consumed, so the next
+/// separator is always the lowest set bit (a short dependency chain).
+typedef struct {
+  size_t base;
+  uint64_t mask;
+} sep_window;
+
+/// Offset of the first ',' or '"' in rec[i..len), or len. Needs the bits
+/// of the window below i cleared (window_consume / window_skip).
+static inline size_t find_sep(const char *rec, size_t i, size_t len, sep_window *w) {
+  if (i >= len) return len;
+  if (i >= w->base + 64) { /* jumped past the window (after a quoted field) */
+    w->base = i;
+    w->mask = sep_mask(rec, i, len);
+  }
+  while (!w->mask) {
+    if (w->base + 64 >= len) return len;
+    w->base += 64;
+    w->mask = sep_mask(rec, w->base, len);
+  }
+  return w->base + (size_t)lowest_bit(w->mask);
+}
+
+/// Clears the lowest set bit: the separator find_sep just returned.
+static inline void window_consume(sep_window *w) { w->mask &= w->mask - 1; }
+
+/// Clears the bits below offset i (parsing continues at i).
+static inline void window_skip(sep_window *w, size_t i) {
+  if (i < w->base + 64) w->mask &= ~0ull << (i - w->base);
+}
+
 size_t csv_next_record(const char *buf, size_t n, int in_quote) {
   size_t i = 0;
   size_t nl = 0;      /* position of the next '\n' at or after i ... */
@@ -161,6 +266,7 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
   size_t i = 0;
   int nf = 0;
   char *s = scratch;
+  sep_window win = {0, sep_mask(rec, 0, len)};
   for (;;) {
     const char *fp;
     size_t flen;
@@ -196,13 +302,14 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
         flen = q - i - 1;
       }
       end = q + 1;
+      window_skip(&win, end + 1); /* the next field starts past the comma */
       if (end < len && rec[end] != ',') {
         *nfields = nf;
         return CSV_E_AFTER_QUOTE;
       }
     } else {
-      size_t j = i;
-      while (j < len && rec[j] != ',' && rec[j] != '"') j++;
+      size_t j = find_sep(rec, i, len, &win);
+      window_consume(&win);
       if (j < len && rec[j] == '"') {
         *nfields = nf;
         return CSV_E_BARE_QUOTE;
@@ -260,8 +367,8 @@ static inline int block_needs_check(const unsigned char *b) {
   uint64_t w[4];
   memcpy(w, b, sizeof w);
   uint64_t r = 0;
-  for (int k = 0; k < 4; k++) r |= (w[k] - 0x0101010101010101ull) | w[k];
-  return (r & 0x8080808080808080ull) != 0;
+  for (int k = 0; k < 4; k++) r |= (w[k] - ONES) | w[k];
+  return (r & HIGHS) != 0;
 }
 
 csv_code csv_check_text(const char *buf, size_t n) {
@@ -269,6 +376,16 @@ csv_code csv_check_text(const char *buf, size_t n) {
   size_t i = 0;
   while (i < n) {
     while (n - i >= 32 && !block_needs_check(b + i)) i += 32;
+    /* A tail of a long buffer: the 32 bytes that end at n overlap what was
+     * checked and are all inside the buffer. */
+    if (i < n && n - i < 32 && n >= 32 && !block_needs_check(b + n - 32)) return CSV_OK;
+    /* The tail (and short records) a word at a time, padded with spaces. */
+    while (n - i < 32 && i < n) {
+      uint64_t w = load_word(buf + i, n - i, ' ');
+      if (((w - ONES) | w) & HIGHS) break;
+      i += n - i < 8 ? n - i : 8;
+    }
+    if (i >= n) break;
     size_t stop = n - i >= 32 ? i + 32 : n;
     while (i < stop) {
       unsigned c = b[i];
@@ -336,6 +453,13 @@ csv_code parse_id(const char *p, size_t n, int64_t *out) {
   if (n == 0) return CSV_E_EMPTY;
   size_t i = 0;
   uint64_t v = 0;
+  /* 18 digits cannot overflow: no check in the common loop. */
+  size_t easy = n < 18 ? n : 18;
+  for (; i < easy; i++) {
+    unsigned d = (unsigned)(unsigned char)p[i] - '0';
+    if (d > 9) break;
+    v = v * 10 + d;
+  }
   for (; i < n && is_digit(p[i]); i++) {
     unsigned d = (unsigned)(p[i] - '0');
     if (v > ((uint64_t)INT64_MAX - d) / 10) return CSV_E_ID;
@@ -412,8 +536,38 @@ static csv_code decimal_slow(int neg, const char *int_p, size_t ni, const char *
   return CSV_OK;
 }
 
+/// The common case in one pass: at most 19 digits in all (so the digit
+/// string is exact in a uint64_t) and a value that Clinger's fast path
+/// rounds exactly. Returns 0 when the general parser must decide.
+static inline int decimal_short(const char *p, size_t n, double *out) {
+  size_t i = p[0] == '-';
+  uint64_t m = 0;
+  size_t digits = 0, nf = 0;
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(unsigned char)p[i] - '0';
+    if (d > 9) break;
+    m = m * 10 + d;
+    digits++;
+  }
+  if (i < n && p[i] == '.') {
+    size_t start = ++i;
+    for (; i < n; i++) {
+      unsigned d = (unsigned)(unsigned char)p[i] - '0';
+      if (d > 9) break;
+      m = m * 10 + d;
+    }
+    nf = i - start;
+    digits += nf;
+  }
+  if (i != n || digits == 0 || digits > 19 || m > (1ull << 53)) return 0;
+  double v = nf ? (double)m / pow10_exact[nf] : (double)m; /* nf <= 19 */
+  *out = p[0] == '-' ? -v : v;
+  return 1;
+}
+
 csv_code parse_decimal(const char *p, size_t n, double *out) {
   if (n == 0) return CSV_E_EMPTY;
+  if (n <= 21 && decimal_short(p, n, out)) return CSV_OK;
   size_t i = 0;
   int neg = p[0] == '-';
   i += (size_t)neg;
@@ -520,20 +674,24 @@ void civil_from_days(int32_t z, int *y, int *m, int *d) {
 /// Value of the k digits at p, or -1 when one is not a digit.
 static inline int digits_at(const char *p, int k) {
   int v = 0;
+  unsigned bad = 0; /* no branch per digit: one test at the end */
   for (int j = 0; j < k; j++) {
-    if (!is_digit(p[j])) return -1;
-    v = v * 10 + (p[j] - '0');
+    unsigned d = (unsigned)(unsigned char)p[j] - '0';
+    bad |= d > 9;
+    v = v * 10 + (int)d;
   }
-  return v;
+  return bad ? -1 : v;
 }
 
 /// Days since epoch of (y, m, d) into *day when that is a real date.
 static csv_code civil_checked(int y, int m, int d, int32_t *day) {
   static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 0 || m < 1 || m > 12 || d < 1) return CSV_E_DATE;
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  int dim = mdays[m] + (m == 2 && leap);
-  if (d > dim) return CSV_E_DATE;
+  if (d > 28) { /* every month has 28 days: the calendar only past that */
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int dim = mdays[m] + (m == 2 && leap);
+    if (d > dim) return CSV_E_DATE;
+  }
   *day = days_from_civil(y, m, d);
   return CSV_OK;
 }
