@@ -711,8 +711,7 @@ static void write_header(report *r) {
   fputs("segcast ", r->f);
   json_t *ver = jpath(s, "version");
   html(r->f, json_is_string(ver) ? json_string_value(ver) : SEGCAST_VERSION);
-  fprintf(r->f, ", %lld rank(s) x %lld thread(s).</p>\n",
-          (long long)json_integer_value(jpath(s, "ranks")), (long long)json_integer_value(jpath(s, "threads")));
+  fputs(".</p>\n", r->f);
   fputs("<nav><a href=\"#kpis\">Key figures</a><a href=\"#model\">Model selection</a><a href=\"#segments\">Segments"
         "</a><a href=\"#concentration\">Concentration</a><a href=\"#cohorts\">Cohorts</a><a href=\"#monthly\">Monthly"
         "</a><a href=\"#top\">Top products</a><a href=\"#forecast\">Forecast</a></nav>\n</header>\n<main>\n",

@@ -13,7 +13,7 @@ xz -dc "$SEGCAST_SHARED/data/online_retail_2010-2011.csv.xz" > "$W/or.csv"
 O="$W/out"
 $SEGCAST_MPIRUN -np 2 "$SEGCAST_BIN" run --config "$SEGCAST_ROOT/configs/small.ini" \
   --set input.layout=online-retail --set input.path="$W/or.csv" --set generate.users=0 \
-  --set run.out="$O" --set run.store="$W/store.h5" > "$W/log" 2>&1 || { tail -30 "$W/log"; fail "segcast run"; }
+  --set run.out="$O" --set run.store="$W/store.h5" --set forecast.rounds=10 --set forecast.max_depth=4 > "$W/log" 2>&1 || { tail -30 "$W/log"; fail "segcast run"; }
 "$PY" "$SEGCAST_ROOT/tests/ref/insights_ref.py" check "$O" --online-retail "$W/or.csv" || fail "insights differ from pandas"
 report_numbers "$O" || fail "report numbers"
 shot=()
