@@ -422,13 +422,19 @@ static void summary_add(sc_run *run, const sc_dataset *ds, const insights *in) {
   json_object_set_new(ins, "period", p);
 
   int pm = argmax(in->moy_rev, 12), pw = argmax(in->dow_rev, 7), pc = in->nm ? argmax(in->m_rev, in->nm) : 0;
-  put_int(se, "peak_month", pm + 1);
-  put_str(se, "peak_month_name", ins_month_names[pm]);
-  put_real(se, "peak_month_revenue_share", share(in->moy_rev[pm], in->revenue));
-  put_int(se, "peak_weekday", pw);
-  put_str(se, "peak_weekday_name", ins_weekday_names[pw]);
-  put_real(se, "peak_weekday_revenue_share", share(in->dow_rev[pw], in->revenue));
-  if (in->nm) put_str(se, "peak_calendar_month", ins_iso_month(in->m0 + pc, b));
+  if (in->revenue > 0) {
+    put_int(se, "peak_month", pm + 1);
+    put_str(se, "peak_month_name", ins_month_names[pm]);
+    put_real(se, "peak_month_revenue_share", share(in->moy_rev[pm], in->revenue));
+    put_int(se, "peak_weekday", pw);
+    put_str(se, "peak_weekday_name", ins_weekday_names[pw]);
+    put_real(se, "peak_weekday_revenue_share", share(in->dow_rev[pw], in->revenue));
+    put_str(se, "peak_calendar_month", ins_iso_month(in->m0 + pc, b));
+  } else { /* no sales: no peak */
+    static const char *const keys[] = {"peak_month", "peak_month_name", "peak_month_revenue_share", "peak_weekday",
+                                       "peak_weekday_name", "peak_weekday_revenue_share", "peak_calendar_month"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) json_object_set_new(se, keys[i], json_null());
+  }
   json_object_set_new(ins, "seasonality", se);
 
   int64_t cohorts = 0;

@@ -41,10 +41,13 @@ typedef struct {
   const sc_run *run;
   FILE *f;
   rtable t[T_COUNT];
-  int have[T_COUNT];  ///< file present with at least one row
+  int have[T_COUNT];  ///< 1: rows to show; -1: the file has a header only; 0: absent
   json_t *data;       ///< the page's JSON block
   json_t *summary;    ///< the run's summary at summary.json's precision
 } report;
+
+/* A table with rows to show (an empty file is said, not drawn). */
+#define HAVE(which) (r->have[which] > 0)
 
 /* ---- text ------------------------------------------------------------------ */
 
@@ -196,8 +199,8 @@ static void missing(report *r, const char *what) {
 
 static void missing_file(report *r, int which, const char *why) {
   char b[512];
-  snprintf(b, sizeof b, "%s is %s in %s (%s).", table_files[which], r->have[which] < 0 ? "empty" : "absent",
-           r->run->cfg.out, why);
+  if (r->have[which] < 0) snprintf(b, sizeof b, "%s in %s has no rows (no sales to show).", table_files[which], r->run->cfg.out);
+  else snprintf(b, sizeof b, "%s is absent in %s (%s).", table_files[which], r->run->cfg.out, why);
   missing(r, b);
 }
 
@@ -273,7 +276,7 @@ static void section_kpis(report *r) {
 static void section_model(report *r) {
   section_open(r, "model", "Model selection",
                "k-means on the standardized log1p features, one fit per k; the chosen k is marked.");
-  if (r->have[T_MODEL]) {
+  if (HAVE(T_MODEL)) {
     fputs("<div class=\"kpis\">\n", r->f);
     card(r, "segment.k", "Chosen k", F_INT, NULL);
     card(r, "segment.silhouette", "Silhouette at the chosen k", F_DEC3, "-1 to 1, higher is better");
@@ -293,7 +296,7 @@ static void section_segments(report *r) {
   section_open(r, "segments", "Segments",
                "Clusters with their size, share of revenue, profile, name and recommended action; then the "
                "rule-based RFM segments.");
-  if (r->have[T_PROFILES]) {
+  if (HAVE(T_PROFILES)) {
     fputs("<div class=\"grid2\">\n", r->f);
     canvas(r, "c-segment-size", "segment-size", 0);
     canvas(r, "c-segment-share", "segment-share", 0);
@@ -335,14 +338,14 @@ static void section_segments(report *r) {
     missing_file(r, T_PROFILES, "segmentation did not run");
   }
   fputs("<h3>RFM grid and rule-based segments</h3>\n", r->f);
-  if (r->have[T_RFM_GRID] || r->have[T_RFM_SEGMENTS]) {
+  if (HAVE(T_RFM_GRID) || HAVE(T_RFM_SEGMENTS)) {
     fputs("<div class=\"grid2\">\n", r->f);
-    if (r->have[T_RFM_GRID]) canvas(r, "c-rfm-grid", "rfm-grid", 0);
-    if (r->have[T_RFM_SEGMENTS]) canvas(r, "c-rfm-segments", "rfm-segments", 0);
+    if (HAVE(T_RFM_GRID)) canvas(r, "c-rfm-grid", "rfm-grid", 0);
+    if (HAVE(T_RFM_SEGMENTS)) canvas(r, "c-rfm-segments", "rfm-segments", 0);
     fputs("</div>\n", r->f);
   }
-  if (!r->have[T_RFM_GRID]) missing_file(r, T_RFM_GRID, "segmentation did not run");
-  if (r->have[T_RFM_SEGMENTS]) table_html(r, T_RFM_SEGMENTS, NULL, 1000);
+  if (!HAVE(T_RFM_GRID)) missing_file(r, T_RFM_GRID, "segmentation did not run");
+  if (HAVE(T_RFM_SEGMENTS)) table_html(r, T_RFM_SEGMENTS, NULL, 1000);
   else missing_file(r, T_RFM_SEGMENTS, "segmentation did not run");
   fputs("</section>\n", r->f);
 }
@@ -362,7 +365,7 @@ static void section_concentration(report *r) {
     }
     fputs("</div>\n", r->f);
   }
-  if (r->have[T_LORENZ]) canvas(r, "c-lorenz", "lorenz", 0);
+  if (HAVE(T_LORENZ)) canvas(r, "c-lorenz", "lorenz", 0);
   else missing_file(r, T_LORENZ, "the insights stage did not run");
   fputs("</section>\n", r->f);
 }
@@ -378,7 +381,7 @@ static void section_cohorts(report *r) {
     card(r, "insights.cohort_retention.month_6", "Retention after 6 months", F_PCT1, "all cohorts, weighted");
     fputs("</div>\n", r->f);
   }
-  if (r->have[T_COHORT]) canvas(r, "c-cohort", "cohort", 1);
+  if (HAVE(T_COHORT)) canvas(r, "c-cohort", "cohort", 1);
   else missing_file(r, T_COHORT, "the insights stage did not run");
   fputs("</section>\n", r->f);
 }
@@ -394,12 +397,12 @@ static void section_monthly(report *r) {
     html(r->f, json_is_string(pw) ? json_string_value(pw) : "n/a");
     fputs("</b>.</p>\n", r->f);
   }
-  if (r->have[T_MONTHLY]) canvas(r, "c-monthly", "monthly", 0);
+  if (HAVE(T_MONTHLY)) canvas(r, "c-monthly", "monthly", 0);
   else missing_file(r, T_MONTHLY, "the insights stage did not run");
-  if (r->have[T_SEASON_MONTH] || r->have[T_SEASON_WEEKDAY]) {
+  if (HAVE(T_SEASON_MONTH) || HAVE(T_SEASON_WEEKDAY)) {
     fputs("<div class=\"grid2\">\n", r->f);
-    if (r->have[T_SEASON_MONTH]) canvas(r, "c-season-month", "season-month", 0);
-    if (r->have[T_SEASON_WEEKDAY]) canvas(r, "c-season-weekday", "season-weekday", 0);
+    if (HAVE(T_SEASON_MONTH)) canvas(r, "c-season-month", "season-month", 0);
+    if (HAVE(T_SEASON_WEEKDAY)) canvas(r, "c-season-weekday", "season-weekday", 0);
     fputs("</div>\n", r->f);
   }
   fputs("</section>\n", r->f);
@@ -409,18 +412,18 @@ static void section_top(report *r) {
   static const char *const pcols[] = {"rank", "sku_id", "revenue", "revenue_share", "units", "customers", NULL};
   static const char *const rcols[] = {"rank", "region_id", "revenue", "revenue_share", "units", "customers", NULL};
   section_open(r, "top", "Top products and regions", "By revenue of the sales; shares are of all revenue.");
-  if (r->have[T_TOP_PRODUCTS] || r->have[T_TOP_REGIONS]) {
+  if (HAVE(T_TOP_PRODUCTS) || HAVE(T_TOP_REGIONS)) {
     fputs("<div class=\"grid2\">\n", r->f);
-    if (r->have[T_TOP_PRODUCTS]) canvas(r, "c-top-products", "top-products", 1);
-    if (r->have[T_TOP_REGIONS]) canvas(r, "c-top-regions", "top-regions", 1);
+    if (HAVE(T_TOP_PRODUCTS)) canvas(r, "c-top-products", "top-products", 1);
+    if (HAVE(T_TOP_REGIONS)) canvas(r, "c-top-regions", "top-regions", 1);
     fputs("</div>\n<div class=\"grid2\">\n<div>", r->f);
-    if (r->have[T_TOP_PRODUCTS]) table_html(r, T_TOP_PRODUCTS, pcols, 1000);
+    if (HAVE(T_TOP_PRODUCTS)) table_html(r, T_TOP_PRODUCTS, pcols, 1000);
     fputs("</div><div>", r->f);
-    if (r->have[T_TOP_REGIONS]) table_html(r, T_TOP_REGIONS, rcols, 1000);
+    if (HAVE(T_TOP_REGIONS)) table_html(r, T_TOP_REGIONS, rcols, 1000);
     fputs("</div>\n</div>\n", r->f);
   }
-  if (!r->have[T_TOP_PRODUCTS]) missing_file(r, T_TOP_PRODUCTS, "the data set has no product column, or insights did not run");
-  if (!r->have[T_TOP_REGIONS]) missing_file(r, T_TOP_REGIONS, "the insights stage did not run");
+  if (!HAVE(T_TOP_PRODUCTS)) missing_file(r, T_TOP_PRODUCTS, "the data set has no product column, or insights did not run");
+  if (!HAVE(T_TOP_REGIONS)) missing_file(r, T_TOP_REGIONS, "the insights stage did not run");
   fputs("</section>\n", r->f);
 }
 
@@ -468,7 +471,7 @@ static void section_forecast(report *r, int have_forecast) {
              r->run->cfg.out);
     missing(r, b);
   }
-  if (r->have[T_IMPORTANCE]) canvas(r, "c-importance", "importance", 0);
+  if (HAVE(T_IMPORTANCE)) canvas(r, "c-importance", "importance", 0);
   else missing_file(r, T_IMPORTANCE, "the forecast stage did not run");
   fputs("</section>\n", r->f);
 }

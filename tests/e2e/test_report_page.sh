@@ -45,6 +45,20 @@ grep -q 'no &quot;forecast&quot; metrics' "$O/report.html" || fail "no note for 
 report_numbers "$O" || fail "report numbers without forecast"
 report_browser "$O" --expect "${all%%,forecast-total*}" || fail "browser check without forecast"
 
+# no sales at all (only returns and a zero price): empty tables are said,
+# not drawn as empty charts (a bug once), and the page still checks out
+E="$W/empty"
+mkdir -p "$E"
+printf 'row,user_id,order_id,sku,region,day,quantity,amount,flags\n2,5,1,0,0,15000,-2,-5.1,2\n3,0,2,1,0,15001,-1,-1.0,6\n4,7,3,1,0,15001,3,0.0,0\n' > "$E/lines.csv"
+printf 'A\nB\n' > "$E/sku.txt"
+printf 'UK\n' > "$E/reg.txt"
+$SEGCAST_MPIRUN -np 3 "$DRIVER" "$E/lines.csv" "$E/sku.txt" "$E/reg.txt" "$E/out" > "$W/log" 2>&1 || { cat "$W/log"; fail "insights without sales"; }
+"$SEGCAST_BIN" report --set run.out="$E/out" > "$W/log" 2>&1 || { cat "$W/log"; fail "segcast report without sales"; }
+grep -q 'monthly_revenue.csv in .* has no rows' "$E/out/report.html" || fail "no note for an empty monthly table"
+! grep -q 'data-chart="monthly"' "$E/out/report.html" || fail "empty monthly table drawn as a chart"
+report_numbers "$E/out" || fail "report numbers without sales"
+report_browser "$E/out" || fail "browser check without sales"
+
 # no Chart.js: one clear error line, exit status 4, no report.html
 rm -f "$O/report.html"
 set +e
