@@ -218,6 +218,9 @@ static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *i
   int nm = in->nm;
   sc_status s = SC_OK;
   i64vec months = {0}, skus = {0}, regs = {0};
+  /* consecutive lines of one order (the usual case: lines are sorted by
+     source row) are merged here before they reach the hash index */
+  int64_t run_order = 0, run_fx = 0, run_day = 0, run_lines = 0;
   int64_t i = 0;
   while (!s && i < c->n) {
     int64_t u = c->user[i], j = i;
@@ -244,7 +247,18 @@ static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *i
       in->moy_units[moy] += q;
       in->dow_rev[dow] += fx;
       in->dow_units[dow] += q;
-      s = ins_recs_push(orders, c->order[j], 0, 0, fx, d, 1, 0);
+      if (run_lines && run_order != c->order[j]) {
+        s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
+        run_lines = 0;
+      }
+      if (!run_lines) {
+        run_order = c->order[j];
+        run_fx = 0;
+        run_day = d;
+      }
+      run_fx += fx;
+      run_day = SC_MIN(run_day, d);
+      run_lines++;
       if (!s)
         s = ins_recs_push(daily, d, sku_key(nk, c->sku[j]), region_key(nk, c->region[j]), q, fx, c->sku[j],
                           c->region[j]);
@@ -276,6 +290,7 @@ static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *i
     for (int64_t a = 0; !s && a < ns; a++) s = ins_recs_push(products, skus.v[a], 0, 0, 0, 0, 0, 1);
     for (int64_t a = 0; !s && a < nr; a++) s = ins_recs_push(regions, regs.v[a], 0, 0, 0, 0, 0, 1);
   }
+  if (!s && run_lines) s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
   free(months.v);
   free(skus.v);
   free(regs.v);
