@@ -234,7 +234,8 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   int64_t *red = NULL;
   fx_acc *sums = NULL;
   double *newc = NULL;
-  size_t nred = 1 + (size_t)k + FX_LIMBS * (size_t)k * d;
+  /* one Allreduce per iteration: [changed, failed, counts, sum limbs] */
+  size_t nred = 2 + (size_t)k + FX_LIMBS * (size_t)k * d;
   sc_status s = sc_alloc(&red, sizeof(int64_t) * nred);
   if (!s) s = sc_alloc(&sums, sizeof(fx_acc) * (size_t)k * d);
   if (!s) s = sc_alloc(&newc, sizeof(double) * (size_t)k * d);
@@ -244,17 +245,20 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   for (; !s && it < D->max_iter; it++) {
     km_pass p = {0};
     p.labels = labels;
-    p.counts = red + 1;
+    p.counts = red + 2;
     p.sums = sums;
     if (km_assign(D->X, n, d, C, k, &p)) s = sc_fail(SC_ENOMEM, "k-means: out of memory in an assignment pass");
-    s = comm_agree(s);
-    if (s) break;
     red[0] = p.changed;
-    int64_t *limbs = red + 1 + k;
+    red[1] = s != SC_OK;
+    int64_t *limbs = red + 2 + k;
     for (int c = 0; c < k * d; c++) fx_split(sums[c], limbs + FX_LIMBS * c);
     comm_sum_i64(red, nred);
+    if (red[1]) {
+      s = comm_agree(s); /* every rank sees the failure: agree on its message */
+      break;
+    }
     for (int c = 0; c < k * d; c++) sums[c] = fx_join(limbs + FX_LIMBS * c);
-    int64_t *counts = red + 1;
+    int64_t *counts = red + 2;
     int empty = 0;
     for (int c = 0; c < k; c++) empty |= counts[c] == 0;
     if (empty) s = relocate_empty(D, k, C, labels, counts, sums);

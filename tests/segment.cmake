@@ -13,3 +13,8 @@ target_link_libraries(test_segment_select PRIVATE segcast_core)
 foreach(n 1 2 3 4)
   segcast_mpi_test(segment_select_${n}ranks ${n} test_segment_select)
 endforeach()
+
+# The stage at 1-4 ranks and 1-2 threads on in-memory data: identical
+# bytes, pandas reference, as_of, predict, empty ranks, errors.
+segcast_script_test(segment_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_ranks.sh)
+set_property(TEST segment_ranks APPEND PROPERTY ENVIRONMENT "SEGCAST_SEGMENT_DRIVER=$<TARGET_FILE:segment_driver>")
