@@ -18,3 +18,7 @@ endforeach()
 # bytes, pandas reference, as_of, predict, empty ranks, errors.
 segcast_script_test(segment_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_ranks.sh)
 set_property(TEST segment_ranks APPEND PROPERTY ENVIRONMENT "SEGCAST_SEGMENT_DRIVER=$<TARGET_FILE:segment_driver>")
+
+# Online Retail and CDNOW end to end: pandas and scikit-learn references,
+# predict, identical outputs at 1-4 ranks.
+segcast_script_test(segment_real ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_real.sh)
