@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Insights on a lines fixture (no ingest): the CSVs are the same bytes at 1,
-# 2, 3 and 4 ranks, and equal an independent pandas computation
+# 2, 3 and 4 ranks (and 2 threads), and equal an independent pandas computation
 # (tests/ref/insights_ref.py), with dictionary names (online-retail style,
 # names that need CSV quoting) and with numeric ids (marketplace style).
 #   test_report_insights.sh INSIGHTS_DRIVER
@@ -23,8 +23,10 @@ for mode in names numeric; do
     $SEGCAST_MPIRUN -np $n "$DRIVER" "$fx/lines.csv" "$sk" "$rg" "$W/out-$mode-$n" > "$W/log" 2>&1 ||
       { cat "$W/log"; fail "insights driver at $n ranks ($mode)"; }
   done
+  OMP_NUM_THREADS=2 $SEGCAST_MPIRUN -np 2 "$DRIVER" "$fx/lines.csv" "$sk" "$rg" "$W/out-$mode-2t" > "$W/log" 2>&1 ||
+    { cat "$W/log"; fail "insights driver at 2 ranks x 2 threads ($mode)"; }
   for f in "$W/out-$mode-1"/*.csv; do
-    for n in 2 3 4; do
+    for n in 2 3 4 2t; do
       cmp "$f" "$W/out-$mode-$n/$(basename "$f")" || fail "$(basename "$f") differs between 1 and $n ranks ($mode)"
     done
   done
