@@ -22,3 +22,6 @@ set_property(TEST segment_ranks APPEND PROPERTY ENVIRONMENT "SEGCAST_SEGMENT_DRI
 # Online Retail and CDNOW end to end: pandas and scikit-learn references,
 # predict, identical outputs at 1-4 ranks.
 segcast_script_test(segment_real ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_real.sh)
+
+# A generated marketplace data set end to end (all ten features).
+segcast_script_test(segment_generated ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_generated.sh)
