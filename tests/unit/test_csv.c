@@ -894,6 +894,50 @@ static void test_parse_any_date(void) {
   CU_ASSERT_EQUAL(parse_any_date(S(""), &day, &sec), CSV_E_EMPTY);
 }
 
+/// Every function on random short inputs in heap buffers of exactly n
+/// bytes (an AddressSanitizer build catches any read past n), with cross
+/// checks where a libc function gives the answer: a parse that succeeds
+/// must agree with strtoll / strtod on a NUL-terminated copy.
+static void test_exact_buffers(void) {
+  rng r = {17};
+  static const char alphabet[] = "0123456789-.,\":/ \n\r\x80\xC3\xA9" "e+";
+  int bad = 0;
+  for (int round = 0; round < 200000; round++) {
+    size_t n = rng_below(&r, 40);
+    char *b = malloc(n ? n : 1);
+    char z[48];
+    for (size_t k = 0; k < n; k++) b[k] = alphabet[rng_below(&r, sizeof alphabet - 1)];
+    if (rng_below(&r, 2) && n) /* a plausible number now and then */
+      for (size_t k = 0; k < n; k++) b[k] = "0123456789."[rng_below(&r, k + 1 < n ? 11 : 10)];
+    memcpy(z, b, n);
+    z[n] = '\0';
+    uint64_t q, nl;
+    csv_count(b, n, &q, &nl);
+    uint32_t inner;
+    int open;
+    size_t e = csv_record_end(b, n, &inner, &open);
+    if (e > n || csv_next_record(b, n, 0) > n || csv_next_record(b, n, 1) > n) bad++;
+    csv_field f[4];
+    char scratch[48];
+    int nf;
+    csv_split(b, n, f, 4, &nf, scratch);
+    csv_check_text(b, n);
+    int64_t iv;
+    double dv;
+    int32_t day, sec;
+    if (parse_i64(b, n, &iv) == CSV_OK && (strtoll(z, NULL, 10) != iv || z[0] == '+')) bad++;
+    if (parse_id(b, n, &iv) == CSV_OK && (iv <= 0 || strtoll(z, NULL, 10) != iv)) bad++;
+    if (parse_decimal(b, n, &dv) == CSV_OK && !same_bits(strtod(z, NULL), dv)) bad++;
+    parse_date(b, n, &day);
+    parse_datetime(b, n, &day, &sec);
+    parse_retail_datetime(b, n, &day, &sec);
+    parse_any_date(b, n, &day, &sec);
+    if (n) csv_utf8_len(b, n);
+    free(b);
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("csv", NULL, NULL);
   CU_add_test(s, "error words", test_error_text);
@@ -916,4 +960,5 @@ void register_tests(void) {
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
   CU_add_test(s, "parse_any_date", test_parse_any_date);
+  CU_add_test(s, "exact-size buffers", test_exact_buffers);
 }
