@@ -452,6 +452,12 @@ c.files["orders.csv"] = lines_file([ORDERS_H])
 c.error = r"orders\.csv.*no data rows"
 cases.append(c)
 
+c = Case("market_users_header_only", layout="marketplace", comment="users.csv holds only its header.")
+c.files["users.csv"] = lines_file([USERS_H])
+c.files["orders.csv"] = lines_file([ORDERS_H, b"100,1,501,2023-03-01 10:00:00,2,10.00,9.50,1,ok"])
+c.error = r"users\.csv.*no data rows"
+cases.append(c)
+
 c = Case("market_empty_users", layout="marketplace", comment="users.csv is empty (zero bytes).")
 c.files["users.csv"] = b""
 c.files["orders.csv"] = lines_file([ORDERS_H, b"100,1,501,2023-03-01 10:00:00,2,10.00,9.50,1,ok"])
