@@ -179,6 +179,13 @@ void sc_say(const char *fmt, ...) {
   fflush(stdout);
 }
 
+/* In-place bars only on a real terminal. Open MPI's mpirun hands every rank
+ * a pseudo-terminal even when its own output goes to a file, so under an
+ * MPI launcher isatty() says nothing about where lines end up: print lines. */
+static int progress_tty(void) {
+  return isatty(1) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_RANK");
+}
+
 void progress_start(sc_progress *p, const char *what, double total, const char *unit) {
   snprintf(p->what, sizeof p->what, "%s", what);
   p->unit = unit;
@@ -190,7 +197,7 @@ void progress_start(sc_progress *p, const char *what, double total, const char *
 void progress_update(sc_progress *p, double done) {
   if (!p->active) return;
   double now = sc_now();
-  int tty = isatty(1);
+  int tty = progress_tty();
   if (now - p->last < (tty ? 0.25 : 5.0)) return;
   p->last = now;
   double el = now - p->t0, rate = el > 0 ? done / el : 0;
@@ -206,7 +213,7 @@ void progress_update(sc_progress *p, double done) {
 void progress_end(sc_progress *p, double done) {
   if (!p->active) return;
   double el = sc_now() - p->t0;
-  if (isatty(1)) printf("\r");
+  if (progress_tty()) printf("\r");
   printf("  %s: done, %.0f %s in %.2f s (%.3g %s/s)\n", p->what, done, p->unit, el, el > 0 ? done / el : 0, p->unit);
   fflush(stdout);
   p->active = 0;
