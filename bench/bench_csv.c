@@ -13,7 +13,9 @@
  *   parse       the whole record: boundaries, UTF-8,   vs strtoll / strtod /
  *               split, ids, timestamp, int, decimals      sscanf + timegm
  *
- * MB/s are input megabytes (10^6 bytes) per second. The peer columns are
+ * MB/s are input megabytes (10^6 bytes) per second of the thread's CPU
+ * time (CLOCK_THREAD_CPUTIME_ID): per core, and steady on a shared
+ * machine; on an idle one it equals wall time. The peer columns are
  * what a straightforward C loader would do; both sides compute the same
  * checksums, printed so the work cannot be optimised away and so a
  * mismatch shows. With --file PATH the count, split and check steps run on
@@ -312,11 +314,11 @@ int main(int argc, char **argv) {
     buf = malloc((size_t)sz + 1);
     n = fread(buf, 1, (size_t)sz, fp);
     fclose(fp);
-    printf("bench_csv: %s, %.1f MB, 1 thread, best of 3\n", file, (double)n / 1e6);
+    printf("bench_csv: %s, %.1f MB, 1 thread, best of 3, MB per CPU second\n", file, (double)n / 1e6);
   } else {
     buf = malloc(mb * 1000000 + 256);
     n = make_orders(buf, mb * 1000000);
-    printf("bench_csv: generated orders.csv, %.1f MB, 1 thread, best of 3\n", (double)n / 1e6);
+    printf("bench_csv: generated orders.csv, %.1f MB, 1 thread, best of 3, MB per CPU second\n", (double)n / 1e6);
   }
   if (!buf) return 1;
   report("count", n, time_it("count", seg_count, buf, n), time_it("count", peer_count, buf, n));
