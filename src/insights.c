@@ -18,7 +18,6 @@
  * output is the same, byte for byte, at any rank count. The definitions are
  * in docs/bi.md.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +64,8 @@ typedef struct {
   int64_t n_sku, n_region;
 } name_keys;
 
+/* C11's qsort takes no context: the names being ranked (one call at a time,
+   on the master thread). */
 static char *const *sort_names;
 static int name_cmp(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -558,33 +559,51 @@ static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const
   return out_commit(run, "top_regions.csv", f);
 }
 
-/* Text of one daily fact row. */
-static size_t daily_row_text(const sc_dataset *ds, const ins_rec *r, char *out, size_t cap) {
-  char d[16], sb[256], rb[256], fx[32];
-  const char *sku = r->v[2] < 0 ? "" : dataset_sku_name(ds, r->v[2], sb);
-  const char *reg = r->v[3] < 0 ? "" : dataset_region_name(ds, (int32_t)r->v[3], rb);
-  /* names from the dictionaries may need CSV quoting */
-  char qs[600], qr[600];
-  const char *fields[2] = {sku, reg};
-  char *q[2] = {qs, qr};
-  for (int k = 0; k < 2; k++) {
-    const char *s = fields[k];
-    if (!strpbrk(s, ",\"\r\n")) {
-      snprintf(q[k], 600, "%s", s);
-      continue;
-    }
-    char *w = q[k];
-    *w++ = '"';
-    for (; *s && w < q[k] + 596; s++) {
-      if (*s == '"') *w++ = '"';
-      *w++ = *s;
-    }
-    *w++ = '"';
-    *w = 0;
+/* A growing text buffer for the daily rows. */
+typedef struct {
+  char *p;
+  size_t n, cap;
+} text_buf;
+
+static sc_status text_reserve(text_buf *b, size_t more) {
+  if (b->n + more + 1 <= b->cap) return SC_OK;
+  size_t cap = b->cap ? b->cap : 1 << 16;
+  while (cap < b->n + more + 1) cap *= 2;
+  SC_TRY(sc_realloc(&b->p, cap));
+  b->cap = cap;
+  return SC_OK;
+}
+
+/* Appends s as a CSV field (quoted when it holds , " CR or LF). */
+static sc_status text_csv(text_buf *b, const char *s) {
+  size_t l = strlen(s);
+  SC_TRY(text_reserve(b, 2 * l + 2));
+  if (!strpbrk(s, ",\"\r\n")) {
+    memcpy(b->p + b->n, s, l);
+    b->n += l;
+    return SC_OK;
   }
-  int n = snprintf(out, cap, "%s,%s,%s,%lld,%s\n", ins_iso_day((int32_t)r->k[0], d), qs, qr, (long long)r->v[0],
-                   ins_fx_text(r->v[1], fx));
-  return n < 0 ? 0 : (size_t)n;
+  b->p[b->n++] = '"';
+  for (; *s; s++) {
+    if (*s == '"') b->p[b->n++] = '"';
+    b->p[b->n++] = *s;
+  }
+  b->p[b->n++] = '"';
+  return SC_OK;
+}
+
+/* Appends one daily fact row: date,sku_id,region_id,units,revenue. */
+static sc_status daily_row_text(const sc_dataset *ds, const ins_rec *r, text_buf *b) {
+  char d[16], sb[256], rb[256], fx[32];
+  SC_TRY(text_reserve(b, 16));
+  b->n += (size_t)snprintf(b->p + b->n, 16, "%s,", ins_iso_day((int32_t)r->k[0], d));
+  SC_TRY(text_csv(b, r->v[2] < 0 ? "" : dataset_sku_name(ds, r->v[2], sb)));
+  SC_TRY(text_reserve(b, 1));
+  b->p[b->n++] = ',';
+  SC_TRY(text_csv(b, r->v[3] < 0 ? "" : dataset_region_name(ds, (int32_t)r->v[3], rb)));
+  SC_TRY(text_reserve(b, 64));
+  b->n += (size_t)snprintf(b->p + b->n, 64, ",%lld,%s\n", (long long)r->v[0], ins_fx_text(r->v[1], fx));
+  return SC_OK;
 }
 
 /* The daily fact table: range-partitioned by date, written to results.h5
@@ -636,20 +655,18 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   /* daily_sales.csv: rank 0 writes its rows, then each rank's in turn; a
      rank sends chunks of text and an empty message when done. Rank 0 keeps
      receiving after a local failure so no sender is left waiting. */
-  char *buf = NULL;
-  s = sc_alloc(&buf, SEND_CHUNK + 2048);
-  s = comm_agree(s);
+  text_buf buf = {0};
+  s = comm_agree(text_reserve(&buf, SEND_CHUNK));
   if (s) goto done;
   FILE *f = NULL;
   if (rank == 0) {
     s = out_open(run, "daily_sales.csv", &f);
     if (!s) fputs("date,sku_id,region_id,units,revenue\n", f);
-    size_t used = 0;
-    for (int64_t i = 0; i < daily->n; i++) {
-      used += daily_row_text(ds, &daily->r[i], buf + used, 2048);
-      if (used >= SEND_CHUNK || i + 1 == daily->n) {
-        if (f) fwrite(buf, 1, used, f);
-        used = 0;
+    for (int64_t i = 0; !s && i < daily->n; i++) {
+      s = daily_row_text(ds, &daily->r[i], &buf);
+      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
+        fwrite(buf.p, 1, buf.n, f);
+        buf.n = 0;
       }
     }
     for (int r = 1; r < size; r++) {
@@ -658,7 +675,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
         size_t n = 0;
         sc_status rs = comm_recv_bytes(r, TAG_DAILY, &msg, &n);
         if (rs && !s) s = rs;
-        if (!rs && n && f) fwrite(msg, 1, n, f);
+        if (!rs && n && f && !s) fwrite(msg, 1, n, f);
         free(msg);
         if (rs || n == 0) break;
       }
@@ -666,17 +683,18 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
     if (f && !s) s = out_commit(run, "daily_sales.csv", f);
     else if (f) fclose(f);
   } else {
-    size_t used = 0;
-    for (int64_t i = 0; i < daily->n; i++) {
-      used += daily_row_text(ds, &daily->r[i], buf + used, 2048);
-      if (used >= SEND_CHUNK || i + 1 == daily->n) {
-        comm_send_bytes(0, TAG_DAILY, buf, used);
-        used = 0;
+    /* a rank that fails to format still ends its stream, so rank 0 is not
+       left waiting; comm_agree below reports the failure */
+    for (int64_t i = 0; !s && i < daily->n; i++) {
+      s = daily_row_text(ds, &daily->r[i], &buf);
+      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
+        comm_send_bytes(0, TAG_DAILY, buf.p, buf.n);
+        buf.n = 0;
       }
     }
-    comm_send_bytes(0, TAG_DAILY, buf, 0);
+    comm_send_bytes(0, TAG_DAILY, buf.p, 0);
   }
-  free(buf);
+  free(buf.p);
   s = comm_agree(s);
 done:
   free(hist);
