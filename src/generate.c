@@ -1,0 +1,279 @@
+/* generate.c: `segcast generate`, the synthetic marketplace data set.
+ *
+ * Splits the work and writes the files; the data itself comes from the
+ * model in generate_model.c. Rank r makes users [r*N/size, (r+1)*N/size)
+ * and the inventory days [r*365/size, (r+1)*365/size); rank 0 also makes
+ * network.csv and skus.csv and every header. Within a rank, OpenMP threads
+ * take chunks of users (or days) into per-chunk buffers that are joined in
+ * chunk order, so neither the thread count nor the rank count changes a
+ * byte: every random draw is keyed by (seed, entity id, purpose).
+ *
+ * Each file is written collectively with comm_write_ordered under
+ * "<name>.tmp" (rank r's bytes after those of ranks 0..r-1); once all
+ * seven are complete, rank 0 renames them into place, so a failed run
+ * never leaves a finished-looking data set behind. Memory: a rank holds
+ * its share of the CSV text (about 1 GB per million users at one rank)
+ * plus one joined file at a time.
+ */
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "comm.h"
+#include "generate_model.h"
+#include "stages.h"
+
+#define GEN_CHUNK_USERS 1024
+
+static const char *gen_usage =
+    "usage: segcast generate --layout marketplace --out DIR --users N [--seed S]\n"
+    "  --layout marketplace  the multi-table layout of DATA.md 1a (the only one generated)\n"
+    "  --out DIR             folder for users, orders, clicks, delivery, inventory, network\n"
+    "                        and skus .csv (created when missing; existing files are replaced)\n"
+    "  --users N             number of users (1,000,000 makes about 1 GB)\n"
+    "  --seed S              seed, 0 .. 2^64-1 (default 42); the same seed and N give the\n"
+    "                        same bytes at any rank and thread count\n"
+    "The generative model is described in docs/generator.md.\n";
+
+/* Parses a whole decimal number in [lo, hi]. */
+static sc_status parse_count(const char *opt, const char *text, uint64_t lo, uint64_t hi, uint64_t *out) {
+  uint64_t v = 0;
+  const char *p = text;
+  if (!*p) return sc_fail(SC_EUSAGE, "generate: %s needs a whole number, got an empty value", opt);
+  for (; *p; p++) {
+    if (*p < '0' || *p > '9')
+      return sc_fail(SC_EUSAGE, "generate: %s needs a whole number, got '%s'", opt, text);
+    unsigned dgt = (unsigned)(*p - '0');
+    if (v > (UINT64_MAX - dgt) / 10) return sc_fail(SC_EUSAGE, "generate: %s '%s' is too large", opt, text);
+    v = v * 10 + dgt;
+  }
+  if (v < lo || v > hi)
+    return sc_fail(SC_EUSAGE, "generate: %s must be between %llu and %llu, got %s", opt, (unsigned long long)lo,
+                   (unsigned long long)hi, text);
+  *out = v;
+  return SC_OK;
+}
+
+static sc_status parse_args(int argc, char **argv, const char **out, uint64_t *users, uint64_t *seed, int *help) {
+  const char *layout = "marketplace";
+  int have_users = 0;
+  *out = NULL;
+  *seed = 42;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      *help = 1;
+      return SC_OK;
+    }
+    int takes = !strcmp(a, "--layout") || !strcmp(a, "--out") || !strcmp(a, "--users") || !strcmp(a, "--seed");
+    if (!takes) return sc_fail(SC_EUSAGE, "generate: unexpected argument '%s' (see segcast generate --help)", a);
+    if (i + 1 >= argc) return sc_fail(SC_EUSAGE, "generate: %s needs a value (see segcast generate --help)", a);
+    const char *v = argv[++i];
+    if (!strcmp(a, "--layout")) layout = v;
+    else if (!strcmp(a, "--out")) *out = v;
+    else if (!strcmp(a, "--users")) {
+      /* order ids are user_id x 1000 + n: keep them inside int64 */
+      SC_TRY(parse_count(a, v, 1, 1000000000000ULL, users));
+      have_users = 1;
+    } else SC_TRY(parse_count(a, v, 0, UINT64_MAX, seed));
+  }
+  if (strcmp(layout, "marketplace"))
+    return sc_fail(SC_EUSAGE, "generate: layout '%s' cannot be generated; use --layout marketplace", layout);
+  if (!*out || !**out) return sc_fail(SC_EUSAGE, "generate: --out DIR is required (see segcast generate --help)");
+  if (strlen(*out) > SC_PATH_MAX - 32) return sc_fail(SC_EUSAGE, "generate: --out path is too long");
+  if (!have_users) return sc_fail(SC_EUSAGE, "generate: --users N is required (see segcast generate --help)");
+  return SC_OK;
+}
+
+sc_status cmd_generate(int argc, char **argv) {
+  const char *out;
+  uint64_t users = 0, seed = 42;
+  int help = 0;
+  SC_TRY(comm_agree(parse_args(argc, argv, &out, &users, &seed, &help)));
+  if (help) {
+    if (comm_rank() == 0) fputs(gen_usage, stdout);
+    return SC_OK;
+  }
+  return generate_marketplace(out, (int64_t)users, seed);
+}
+
+/* Joins per-chunk buffers (in chunk order, after `head` on rank 0) into one
+ * and frees them. */
+static sc_status join_chunks(gen_buf *chunks, int64_t n, size_t stride, const char *head, gen_buf *all) {
+  size_t hn = head ? strlen(head) : 0, total = hn;
+  for (int64_t i = 0; i < n; i++) total += chunks[(size_t)i * stride].n;
+  memset(all, 0, sizeof *all);
+  if (gen_buf_reserve(all, total + 1))
+    return sc_fail(SC_ENOMEM, "generate: out of memory joining %zu bytes; use more ranks", total);
+  memcpy(all->p, head ? head : "", hn);
+  size_t off = hn;
+  size_t *at = malloc(sizeof(size_t) * (size_t)(n + 1));
+  if (!at) {
+    gen_buf_free(all);
+    return sc_fail(SC_ENOMEM, "generate: out of memory");
+  }
+  for (int64_t i = 0; i < n; i++) {
+    at[i] = off;
+    off += chunks[(size_t)i * stride].n;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    gen_buf *b = &chunks[(size_t)i * stride];
+    if (b->n) memcpy(all->p + at[i], b->p, b->n);
+    gen_buf_free(b);
+  }
+  free(at);
+  all->n = total;
+  return SC_OK;
+}
+
+/* This rank's users.csv, orders.csv, clicks.csv, delivery.csv bodies as
+ * chunks: chunk i's file f is bufs[i * 4 + f]. */
+static sc_status make_users(const gen_model *m, int64_t u0, int64_t u1, gen_buf **bufs, int64_t *n_chunks) {
+  int64_t nch = (u1 - u0 + GEN_CHUNK_USERS - 1) / GEN_CHUNK_USERS;
+  *n_chunks = nch;
+  *bufs = calloc((size_t)SC_MAX(nch, 1) * 4, sizeof(gen_buf));
+  if (!*bufs) return sc_fail(SC_ENOMEM, "generate: out of memory");
+  int failed = 0;
+#pragma omp parallel
+  {
+    gen_scratch *scr = gen_scratch_new();
+    if (!scr) {
+#pragma omp atomic write
+      failed = 1;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ch = 0; ch < nch; ch++) {
+      gen_buf *b = *bufs + (size_t)ch * 4;
+      int64_t lo = u0 + ch * GEN_CHUNK_USERS, hi = SC_MIN(u1, lo + GEN_CHUNK_USERS);
+      for (int64_t u = lo; u < hi && scr; u++)
+        if (gen_user(m, scr, u + 1, &b[0], &b[1], &b[2], &b[3])) {
+#pragma omp atomic write
+          failed = 1;
+          break;
+        }
+    }
+    gen_scratch_free(scr);
+  }
+  if (failed) return sc_fail(SC_ENOMEM, "generate: out of memory generating users %lld..%lld; use more ranks",
+                             (long long)u0 + 1, (long long)u1);
+  return SC_OK;
+}
+
+/* This rank's inventory rows, days [d0, d1), one chunk per day. */
+static sc_status make_inventory(const gen_model *m, int d0, int d1, gen_buf *all, const char *head) {
+  int nd = d1 - d0;
+  gen_buf *days = calloc((size_t)SC_MAX(nd, 1), sizeof(gen_buf));
+  if (!days) return sc_fail(SC_ENOMEM, "generate: out of memory");
+  int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int i = 0; i < nd; i++)
+    if (gen_inventory(m, d0 + i, d0 + i + 1, &days[i])) {
+#pragma omp atomic write
+      failed = 1;
+    }
+  sc_status s = failed ? sc_fail(SC_ENOMEM, "generate: out of memory writing inventory rows") : SC_OK;
+  if (!s) s = join_chunks(days, nd, 1, head, all);
+  for (int i = 0; i < nd; i++) gen_buf_free(&days[i]);
+  free(days);
+  return s;
+}
+
+static void tmp_name(char *buf, const char *dir, const char *file) {
+  snprintf(buf, SC_PATH_MAX, "%s/%s.tmp", dir, file);
+}
+
+/* Writes one file from every rank's part; frees the part. */
+static sc_status write_part(const char *dir, int f, gen_buf *part, int64_t *bytes) {
+  char tmp[SC_PATH_MAX];
+  tmp_name(tmp, dir, gen_files[f]);
+  sc_status s = comm_write_ordered(tmp, part->p, part->n);
+  bytes[f] += (int64_t)part->n;
+  gen_buf_free(part);
+  return s;
+}
+
+sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
+  int rank = comm_rank(), size = comm_size();
+  double t0 = sc_now();
+  if (users < 1) return comm_agree(sc_fail(SC_EUSAGE, "generate: the number of users must be at least 1"));
+  SC_TRY(comm_agree(rank == 0 ? sc_mkdirs(out) : SC_OK));
+  gen_model m;
+  SC_TRY(comm_agree(gen_model_build(&m, users, seed)));
+  sc_say("generate: %lld users, %d skus, %d DCs in %d regions, %d days; model tables in %.2f s", (long long)users,
+         m.n_sku, GEN_DCS, GEN_REGIONS, GEN_DAYS, sc_now() - t0);
+
+  /* users <= 10^12 and rank counts far below 2^20 keep these products in int64 */
+  int64_t u0 = users * rank / size, u1 = users * (rank + 1) / size;
+  int d0 = GEN_DAYS * rank / size, d1 = GEN_DAYS * (rank + 1) / size;
+  gen_buf *chunks = NULL;
+  int64_t nch = 0, bytes[7] = {0};
+  sc_status s = comm_agree(make_users(&m, u0, u1, &chunks, &nch));
+  double t_users = sc_now();
+  /* users, orders, clicks, delivery */
+  for (int f = 0; f < 4 && !s; f++) {
+    gen_buf part;
+    s = comm_agree(join_chunks(chunks + f, nch, 4, rank == 0 ? gen_headers[f] : NULL, &part));
+    if (!s) s = write_part(out, f, &part, bytes);
+  }
+  if (chunks)
+    for (int64_t i = 0; i < nch * 4; i++) gen_buf_free(&chunks[i]);
+  free(chunks);
+  /* inventory, split by days; network and skus from rank 0 */
+  if (!s) {
+    gen_buf part;
+    s = comm_agree(make_inventory(&m, d0, d1, &part, rank == 0 ? gen_headers[4] : NULL));
+    if (!s) s = write_part(out, 4, &part, bytes);
+  }
+  for (int f = 5; f < 7 && !s; f++) {
+    gen_buf part = {0};
+    sc_status ls = SC_OK;
+    if (rank == 0) {
+      if (gen_buf_reserve(&part, strlen(gen_headers[f]) + 1)) ls = sc_fail(SC_ENOMEM, "generate: out of memory");
+      else {
+        memcpy(part.p, gen_headers[f], strlen(gen_headers[f]));
+        part.n = strlen(gen_headers[f]);
+        if ((f == 5 ? gen_network(&part) : gen_skus(&m, &part)))
+          ls = sc_fail(SC_ENOMEM, "generate: out of memory");
+      }
+    }
+    s = comm_agree(ls);
+    if (!s) s = write_part(out, f, &part, bytes);
+    gen_buf_free(&part);
+  }
+  gen_model_free(&m);
+
+  /* All seven are complete: put them in place (rank 0), or take them back. */
+  char tmp[SC_PATH_MAX], fin[SC_PATH_MAX];
+  if (!s) {
+    comm_barrier();
+    sc_status ls = SC_OK;
+    for (int f = 0; f < 7 && rank == 0 && !ls; f++) {
+      tmp_name(tmp, out, gen_files[f]);
+      snprintf(fin, sizeof fin, "%s/%s", out, gen_files[f]);
+      if (rename(tmp, fin))
+        ls = sc_fail(SC_EIO, "generate: cannot rename %s to %s: %s", tmp, fin, strerror(errno));
+    }
+    s = comm_agree(ls);
+  }
+  if (s) {
+    if (rank == 0)
+      for (int f = 0; f < 7; f++) {
+        tmp_name(tmp, out, gen_files[f]);
+        unlink(tmp);
+      }
+    return s;
+  }
+  comm_sum_i64(bytes, 7);
+  int64_t total = 0;
+  for (int f = 0; f < 7; f++) total += bytes[f];
+  double t = sc_now() - t0;
+  sc_say("generate: %.1f MB in %.2f s (users %.2f s, %.0f MB/s) into %s: users %.1f, orders %.1f, clicks %.1f, "
+         "delivery %.1f, inventory %.1f MB",
+         total / 1e6, t, t_users - t0, total / 1e6 / t, out, bytes[0] / 1e6, bytes[1] / 1e6, bytes[2] / 1e6,
+         bytes[3] / 1e6, bytes[4] / 1e6);
+  return SC_OK;
+}
