@@ -36,8 +36,8 @@ static sc_status pread_all(int fd, char *buf, int64_t n, int64_t off, const char
 }
 
 char *csvr_format_reject(const char *reason, const char *raw, size_t len) {
-  size_t cap = strlen(reason) * 2 + 8 + len * 4 + 4;
-  char *s = malloc(cap), *o = s;
+  size_t rl = strlen(reason);
+  char *s = malloc(2 * rl + 4 + CSV_QUOTE_RAW_MAX(len) + 1), *o = s;
   if (!s) return NULL;
   /* reason: plain words, but quote it when it holds a comma or quote */
   int q = strpbrk(reason, ",\"\n") != NULL;
@@ -48,38 +48,7 @@ char *csvr_format_reject(const char *reason, const char *raw, size_t len) {
   }
   if (q) *o++ = '"';
   *o++ = ',';
-  *o++ = '"';
-  const unsigned char *u = (const unsigned char *)raw;
-  size_t i = 0;
-  static const char hx[] = "0123456789ABCDEF";
-  while (i < len) {
-    unsigned char c = u[i];
-    size_t k = 1;
-    if (c >= 0x80 || c == 0) {
-      /* length of a valid UTF-8 sequence starting here, else escape */
-      k = 0;
-      if (c != 0) {
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-        if (need && i + need <= len && csv_check_text(raw + i, need) == CSV_OK) k = need;
-      }
-      if (!k) {
-        *o++ = '\\';
-        *o++ = 'x';
-        *o++ = hx[c >> 4];
-        *o++ = hx[c & 15];
-        i++;
-        continue;
-      }
-      memcpy(o, raw + i, k);
-      o += k;
-      i += k;
-      continue;
-    }
-    if (c == '"') *o++ = '"';
-    *o++ = (char)c;
-    i++;
-  }
-  *o++ = '"';
+  o += csv_quote_raw(o, raw, len);
   *o = 0;
   return s;
 }
@@ -346,6 +315,9 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
         int64_t e = (int64_t)csv_record_end(data + pos, (size_t)(dn - pos), &rnl, &open_q);
         const char *rec = data + pos;
         int64_t len = e;
+        /* a quote left open runs to the end of the file: the file's last
+         * line ending is still a line ending, not part of the raw text */
+        if (open_q && len > 0 && rec[len - 1] == '\n') len--;
         if (len > 0 && rec[len - 1] == '\r') len--;
         int64_t rline = line;
         line += rnl + 1;

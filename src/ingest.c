@@ -191,7 +191,6 @@ static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t order, user, sku, dc;
   int32_t day, sec, qty;
   double orig, fin;
-  for (int c = O_ORDER; c <= O_DC; c++) NEED(c, req(fld(r, c)));
   NEED(O_ORDER, parse_id(fld(r, O_ORDER)->p, fld(r, O_ORDER)->len, &order));
   NEED(O_USER, parse_id(fld(r, O_USER)->p, fld(r, O_USER)->len, &user));
   NEED(O_SKU, parse_id(fld(r, O_SKU)->p, fld(r, O_SKU)->len, &sku));
@@ -214,7 +213,6 @@ static const csvr_col clicks_cols[] = {{{"user_id"}, 1}, {{"sku_id"}, 1}, {{"ts"
 static csv_code clicks_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t user, sku;
   int32_t day, sec;
-  for (int c = C_USER; c <= C_TS; c++) NEED(c, req(fld(r, c)));
   NEED(C_USER, parse_id(fld(r, C_USER)->p, fld(r, C_USER)->len, &user));
   NEED(C_SKU, parse_id(fld(r, C_SKU)->p, fld(r, C_SKU)->len, &sku));
   NEED(C_TS, parse_datetime(fld(r, C_TS)->p, fld(r, C_TS)->len, &day, &sec));
@@ -260,7 +258,6 @@ static const csvr_col inventory_cols[] = {{{"date"}, 1}, {{"dc_id"}, 1}, {{"sku_
 static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t dc, sku, flag;
   int32_t day;
-  for (int c = I_DATE; c <= I_FLAG; c++) NEED(c, req(fld(r, c)));
   NEED(I_DATE, parse_date(fld(r, I_DATE)->p, fld(r, I_DATE)->len, &day));
   NEED(I_DC, parse_id(fld(r, I_DC)->p, fld(r, I_DC)->len, &dc));
   NEED(I_SKU, parse_id(fld(r, I_SKU)->p, fld(r, I_SKU)->len, &sku));
@@ -284,7 +281,6 @@ static const csvr_col network_cols[] = {{{"dc_id"}, 1}, {{"region_id"}, 1}};
 static csv_code network_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t dc;
   int32_t region;
-  for (int c = N_DC; c <= N_REGION; c++) NEED(c, req(fld(r, c)));
   NEED(N_DC, parse_id(fld(r, N_DC)->p, fld(r, N_DC)->len, &dc));
   NEED(N_REGION, int32_field(fld(r, N_REGION), &region));
   NEED(N_REGION, region < 0 ? CSV_E_RANGE : CSV_OK);
@@ -834,7 +830,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
     table_drop_last(&net);
   }
   table_init(&ds->network, "network", SC_NETWORK_SPEC);
-  SC_TRY(table_append(&ds->network, &net));
+  if (ds->has_network) SC_TRY(table_append(&ds->network, &net));
   table_free(&net);
   dc_ids = table_i64(&ds->network, "dc_id");
   dc_reg = table_i32(&ds->network, "region_id");
@@ -847,7 +843,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
   users.name[0] = 0;
   snprintf(users.name, sizeof users.name, "users");
   SC_TRY(read_file(run, files, "users.csv", PATH("users.csv"), users_cols, 5, users_row, proto,
-                   SC_USERS_SPEC ",off:i64", &users, 0));
+                   SC_USERS_SPEC ",off:i64", &users, 1));
   file_state *ufs = &files->f[files->n - 1];
   SC_TRY(check_rejects(run, ufs));
   SC_TRY(partition_by_user(&users, run->size));
