@@ -62,7 +62,7 @@ static void test_exchange(void) {
 static void test_h5_roundtrip(const char *path) {
   int rank = comm_rank(), size = comm_size();
   sc_table t;
-  table_init(&t, "t", "id:i64,v:i32,x:f64");
+  table_init(&t, "t", "id:i64,v:i32,x:f64,e:i64,s:i32");
   int64_t n = (rank % 2 == 1) ? 0 : 5 + rank; /* odd ranks empty */
   table_resize(&t, n);
   int64_t off = comm_exscan_i64(n);
@@ -70,6 +70,9 @@ static void test_h5_roundtrip(const char *path) {
     table_i64(&t, "id")[i] = off + i;
     table_i32(&t, "v")[i] = (int32_t)(3 * (off + i));
     table_f64(&t, "x")[i] = 0.5 * (double)(off + i);
+    /* full-range integers (missing-value sentinels) survive the packing */
+    table_i64(&t, "e")[i] = (off + i) % 3 == 0 ? INT64_MIN : (off + i) % 3 == 1 ? INT64_MAX : off + i;
+    table_i32(&t, "s")[i] = (off + i) % 2 ? INT32_MIN : INT32_MAX;
   }
   int64_t total = comm_sum1_i64(n);
   sc_h5 f;
@@ -93,7 +96,10 @@ static void test_h5_roundtrip(const char *path) {
   int64_t lo = total * rank / size;
   int ok = r.n == total * (rank + 1) / size - lo;
   for (int64_t i = 0; ok && i < r.n; i++)
-    ok = table_i64(&r, "id")[i] == lo + i && table_i32(&r, "v")[i] == 3 * (lo + i) && table_f64(&r, "x")[i] == 0.5 * (double)(lo + i);
+    ok = table_i64(&r, "id")[i] == lo + i && table_i32(&r, "v")[i] == 3 * (lo + i) &&
+         table_f64(&r, "x")[i] == 0.5 * (double)(lo + i) &&
+         table_i64(&r, "e")[i] == ((lo + i) % 3 == 0 ? INT64_MIN : (lo + i) % 3 == 1 ? INT64_MAX : lo + i) &&
+         table_i32(&r, "s")[i] == ((lo + i) % 2 ? INT32_MIN : INT32_MAX);
   CHECK(ok);
   sc_table re;
   CHECK(h5_read_table(&f, "/g/empty", &re, &got_total) == SC_OK);
