@@ -63,6 +63,8 @@ if [ "$cpus" -le "${OMP_NUM_THREADS:-1}" ]; then
 else
   export OMP_PROC_BIND=false
 fi
+# a profiling library for the ranks only (not for srun): SEGCAST_PRELOAD
+if [ -n "${SEGCAST_PRELOAD:-}" ]; then export LD_PRELOAD=$SEGCAST_PRELOAD; fi
 exec "$@"
 EOF
 }
