@@ -302,12 +302,17 @@ static sc_status seg_log_stats(seg_ctx *cx) {
     cx->fi[f] = seg_feature_is_int(f) ? table_i64(&cx->cust, seg_feature_name[f]) : NULL;
     cx->fd[f] = seg_feature_is_int(f) ? NULL : table_f64(&cx->cust, seg_feature_name[f]);
   }
-  /* a feature with a value <= -1 has no log1p: say which customer */
+  /* the features that need log1p statistics: the clustering features and
+   * recency, frequency, monetary (the names) */
+  int used[SEG_NFEAT] = {0};
+  used[SEG_RECENCY] = used[SEG_FREQUENCY] = used[SEG_MONETARY] = 1;
+  for (int j = 0; j < cx->d; j++) used[cx->feat[j]] = 1;
+  /* a clustering feature with a value <= -1 has no log1p: say which customer */
   int bad_f = -1;
   int64_t bad_u = 0;
   const int64_t *uid = table_i64(&cx->cust, "user_id");
-  for (int f = 0; f < SEG_NFEAT && bad_f < 0; f++) {
-    if (!cx->present[f]) continue;
+  for (int j = 0; j < cx->d && bad_f < 0; j++) {
+    int f = cx->feat[j];
     for (int64_t i = 0; i < n; i++)
       if (!(seg_value(cx, f, i) > -1)) {
         bad_f = f;
@@ -315,19 +320,16 @@ static sc_status seg_log_stats(seg_ctx *cx) {
         break;
       }
   }
-  int clustered = 0;
-  for (int j = 0; j < cx->d; j++) clustered |= cx->feat[j] == bad_f;
-  sc_status s = bad_f >= 0 && clustered
-                    ? sc_fail(SC_EINPUT,
-                              "segment: customer %lld has %s <= -1, which log1p cannot transform: remove %s from "
-                              "segment.features",
-                              (long long)bad_u, seg_feature_name[bad_f], seg_feature_name[bad_f])
-                    : SC_OK;
+  sc_status s = bad_f >= 0 ? sc_fail(SC_EINPUT,
+                                     "segment: customer %lld has %s <= -1, which log1p cannot transform: remove %s "
+                                     "from segment.features",
+                                     (long long)bad_u, seg_feature_name[bad_f], seg_feature_name[bad_f])
+                           : SC_OK;
   SC_TRY(comm_agree(s));
   for (int pass = 0; pass < 2; pass++) {
     for (int f = 0; f < SEG_NFEAT; f++) {
       fx_acc a = 0;
-      if (cx->present[f]) {
+      if (used[f]) {
         double mu = cx->lmean[f];
 #pragma omp parallel for reduction(+ : a) schedule(static)
         for (int64_t i = 0; i < n; i++) {
@@ -384,6 +386,13 @@ static sc_status seg_fit(const sc_run *run, seg_ctx *cx) {
   D.max_iter = (int)cfg->max_iter;
   D.tol = cfg->tol;
   D.mean_var = cx->mean_var;
+  /* above SEG_KM_SAMPLE customers, seedings run on a uniform sample */
+  if (cx->n_total > SEG_KM_SAMPLE) {
+    SC_TRY(seg_km_subsample(&D, SEG_KM_SAMPLE, &cx->kms));
+    cx->has_kms = 1;
+    D.sample = &cx->kms;
+    D.sample_size = cx->kms.n_total;
+  }
   /* the k's to try: k_min..k_max, plus a fixed k outside that range */
   int kmin = (int)cfg->k_min, kmax = (int)cfg->k_max;
   int ks[1024], nk = 0;
@@ -408,8 +417,9 @@ static sc_status seg_fit(const sc_run *run, seg_ctx *cx) {
   cx->sweep.k_min = kmin;
   cx->sweep.k_max = kmax;
   SC_TRY(comm_agree(sc_calloc(&cx->sweep.models, (size_t)nk, sizeof(seg_km_model))));
-  sc_say("segment: fitting k = %d..%d on %lld customers (%d features, n_init %d, silhouette on %lld)", ks[0],
-         ks[nk - 1], (long long)cx->n_total, cx->d, D.n_init, (long long)cx->sample.m);
+  sc_say("segment: fitting k = %d..%d on %lld customers (%d features, n_init %d%s, silhouette on %lld)", ks[0],
+         ks[nk - 1], (long long)cx->n_total, cx->d, D.n_init, cx->has_kms ? " seeded on a sample of 65536" : "",
+         (long long)cx->sample.m);
   for (int i = 0; i < nk; i++) {
     int k = ks[i];
     if (k > cx->n_total) continue;
@@ -645,6 +655,7 @@ static void seg_ctx_free(seg_ctx *cx) {
   free(cx->prof);
   seg_sample_free(&cx->sample);
   seg_sweep_free(&cx->sweep);
+  if (cx->has_kms) seg_km_subsample_free(&cx->kms);
 }
 
 sc_status stage_segment(sc_run *run, const sc_dataset *ds, sc_h5 *results) {

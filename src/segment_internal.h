@@ -17,6 +17,10 @@
   "purchase_span_days:i64,tenure_days:i64,avg_discount_rate:f64,clicks_90d:i64,return_lines:i64,r_score:i32,"   \
   "f_score:i32,m_score:i32,rfm_segment:i32"
 
+/// Above this many customers, k-means seedings run on a uniform sample of
+/// this size and compete on the full data (docs/segmentation.md).
+#define SEG_KM_SAMPLE 65536
+
 #define SEG_NRFM 10
 /// Rule-based segment names (DATA.md 4), in the table's order.
 extern const char *const seg_rfm_names[SEG_NRFM];
@@ -51,11 +55,13 @@ typedef struct {
   int64_t n_total;
   int64_t *fi[SEG_NFEAT];  ///< integer feature columns of cust
   double *fd[SEG_NFEAT];   ///< float feature columns of cust
-  double lmean[SEG_NFEAT], lstd[SEG_NFEAT]; ///< log1p mean and std of every present feature
+  double lmean[SEG_NFEAT], lstd[SEG_NFEAT]; ///< log1p mean and std (clustering features, R, F, M)
   double mean[KM_MAX_D], std[KM_MAX_D], mean_var; ///< the clustering transform
   double *X;               ///< standardized clustering matrix (column-major)
   int32_t *labels;         ///< cluster of each local customer
-  seg_sample sample;
+  seg_sample sample;       ///< the silhouette sample
+  seg_km_data kms;         ///< the k-means sample (when has_kms)
+  int has_kms;
   seg_sweep sweep;
   int chosen;              ///< index of the chosen model in sweep.models
   int k;

@@ -31,7 +31,7 @@
 
 #define KM_ROUNDS 2
 
-enum { TAG_FIRST = 1, TAG_ROUND = 2, TAG_PP = 3, TAG_SAMPLE = 4 };
+enum { TAG_FIRST = 1, TAG_ROUND = 2, TAG_PP = 3, TAG_SAMPLE = 4, TAG_KMSAMPLE = 5 };
 
 static uint64_t seg_key(uint64_t seed, uint64_t tag, uint64_t a, uint64_t b) {
   return sc_mix64(sc_mix64(sc_mix64(sc_mix64(seed) ^ tag) ^ a) ^ b);
@@ -298,22 +298,39 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   return s;
 }
 
+/* The full data's inertia for centroids C (one assignment pass). */
+static sc_status full_inertia(const seg_km_data *D, const double *C, int k, int32_t *labels, double *out) {
+  km_pass p = {0};
+  p.labels = labels;
+  p.want_inertia = 1;
+  sc_status s = km_assign(D->X, D->n, D->d, C, k, &p) ? sc_fail(SC_ENOMEM, "k-means: out of memory") : SC_OK;
+  s = comm_agree(s);
+  if (!s) s = seg_allreduce_fx(&p.inertia, 1);
+  if (!s) *out = fx_value_d2(p.inertia);
+  return s;
+}
+
 sc_status seg_kmeans_fit(const seg_km_data *D, int k, seg_km_model *out, int32_t *labels) {
   memset(out, 0, sizeof *out);
   out->k = k;
   out->inertia = INFINITY;
+  /* with a sample, seedings run on it and compete on the full data */
+  const seg_km_data *S = D->sample && D->sample->n_total >= k ? D->sample : D;
   double *C = NULL, *d2 = NULL;
   uint8_t *mark = NULL;
+  int32_t *slab = NULL;
   sc_status s = sc_alloc(&out->C, sizeof(double) * (size_t)k * D->d);
   if (!s) s = sc_alloc(&C, sizeof(double) * (size_t)k * D->d);
-  if (!s) s = sc_alloc(&d2, sizeof(double) * (size_t)(D->n + 1));
-  if (!s) s = sc_alloc(&mark, (size_t)(D->n + 1));
+  if (!s) s = sc_alloc(&d2, sizeof(double) * (size_t)(S->n + 1));
+  if (!s) s = sc_alloc(&mark, (size_t)(S->n + 1));
+  if (!s) s = sc_alloc(&slab, sizeof(int32_t) * (size_t)(S->n + 1));
   s = comm_agree(s);
   for (int init = 0; !s && init < D->n_init; init++) {
     double inertia = 0;
     int iters = 0;
-    s = seg_seed(D, k, init, C, d2, mark);
-    if (!s) s = seg_lloyd(D, k, C, labels, &inertia, &iters);
+    s = seg_seed(S, k, init, C, d2, mark);
+    if (!s) s = seg_lloyd(S, k, C, S == D ? labels : slab, &inertia, &iters);
+    if (!s && S != D) s = full_inertia(D, C, k, labels, &inertia);
     if (!s && inertia < out->inertia) {
       out->inertia = inertia;
       out->n_iter = iters;
@@ -321,9 +338,18 @@ sc_status seg_kmeans_fit(const seg_km_data *D, int k, seg_km_model *out, int32_t
       memcpy(out->C, C, sizeof(double) * (size_t)k * D->d);
     }
   }
+  if (!s && S != D) {
+    /* Lloyd on the full data from the best seeding's sample optimum */
+    double inertia = 0;
+    int iters = 0;
+    s = seg_lloyd(D, k, out->C, labels, &inertia, &iters);
+    out->inertia = inertia;
+    out->n_iter = iters;
+  }
   free(C);
   free(d2);
   free(mark);
+  free(slab);
   if (!s) s = seg_kmeans_scores(D, out, labels);
   return s;
 }
@@ -422,50 +448,92 @@ sc_status seg_kmeans_scores(const seg_km_data *D, seg_km_model *m, int32_t *labe
   return s;
 }
 
+/* This rank's members (local indices, ascending) of the `want` points
+ * with the smallest (hash of (key, uid), uid) over all ranks. */
+static sc_status subset_draw(const seg_km_data *D, int64_t want, uint64_t key, int64_t *local, int64_t *n_local) {
+  const int64_t n = D->n;
+  int64_t *h = NULL, *ix = NULL, *b = NULL;
+  sc_status s = sc_alloc(&h, sizeof(int64_t) * (size_t)(n + 1));
+  if (!s) s = sc_alloc(&ix, sizeof(int64_t) * (size_t)(n + 1));
+  if (!s) s = sc_alloc(&b, sizeof(int64_t) * (size_t)(n + 1));
+  s = comm_agree(s);
+  int64_t th = INT64_MAX, tu = INT64_MAX;
+  if (!s && want < D->n_total) {
+    for (int64_t i = 0; i < n; i++) {
+      h[i] = (int64_t)(sc_mix64(key ^ sc_mix64((uint64_t)D->uid[i])) >> 1);
+      ix[i] = i;
+    }
+    /* select the pair at position want - 1 of the global order */
+    s = comm_agree(radix_sort_i64(h, ix, n) ? sc_fail(SC_ENOMEM, "segment: out of memory drawing a sample") : SC_OK);
+    if (!s) {
+      for (int64_t i = 0; i < n; i++) b[i] = D->uid[ix[i]];
+      int64_t pos = want - 1;
+      s = seg_select(h, b, n, &pos, 1, &th, &tu);
+    }
+  }
+  *n_local = 0;
+  for (int64_t i = 0; !s && i < n; i++) {
+    int64_t hv = (int64_t)(sc_mix64(key ^ sc_mix64((uint64_t)D->uid[i])) >> 1);
+    if (hv < th || (hv == th && D->uid[i] <= tu)) local[(*n_local)++] = i;
+  }
+  free(h);
+  free(ix);
+  free(b);
+  return s;
+}
+
 sc_status seg_sample_draw(const seg_km_data *D, int64_t want, seg_sample *sm) {
   memset(sm, 0, sizeof *sm);
   sm->d = D->d;
   const int64_t n = D->n;
-  int64_t *h = NULL, *ix = NULL, *b = NULL;
-  uint64_t key = seg_key(D->seed, TAG_SAMPLE, 0, 0);
-  sc_status s = sc_alloc(&h, sizeof(int64_t) * (size_t)(n + 1));
-  if (!s) s = sc_alloc(&ix, sizeof(int64_t) * (size_t)(n + 1));
-  if (!s) s = sc_alloc(&b, sizeof(int64_t) * (size_t)(n + 1));
-  if (!s) s = sc_alloc(&sm->local, sizeof(int64_t) * (size_t)(n + 1));
-  s = comm_agree(s);
-  if (s) goto done;
-  for (int64_t i = 0; i < n; i++) {
-    h[i] = (int64_t)(sc_mix64(key ^ sc_mix64((uint64_t)D->uid[i])) >> 1);
-    ix[i] = i;
-  }
-  int64_t th = INT64_MAX, tu = INT64_MAX;
-  if (want < D->n_total) {
-    /* the `want` smallest (hash, uid): select the pair at position want-1 */
-    s = comm_agree(radix_sort_i64(h, ix, n) ? sc_fail(SC_ENOMEM, "out of memory drawing the silhouette sample") : SC_OK);
-    if (s) goto done;
-    for (int64_t i = 0; i < n; i++) b[i] = D->uid[ix[i]];
-    int64_t pos = want - 1;
-    s = seg_select(h, b, n, &pos, 1, &th, &tu);
-    if (s) goto done;
-  }
-  for (int64_t i = 0; i < n; i++) {
-    int64_t hv = (int64_t)(sc_mix64(key ^ sc_mix64((uint64_t)D->uid[i])) >> 1);
-    if (hv < th || (hv == th && D->uid[i] <= tu)) sm->local[sm->n_local++] = i;
-  }
+  sc_status s = comm_agree(sc_alloc(&sm->local, sizeof(int64_t) * (size_t)(n + 1)));
+  if (!s) s = subset_draw(D, want, seg_key(D->seed, TAG_SAMPLE, 0, 0), sm->local, &sm->n_local);
   double *mine = NULL;
-  s = comm_agree(sc_alloc(&mine, sizeof(double) * (size_t)(sm->n_local * D->d + 1)));
-  if (s) goto done;
+  if (!s) s = comm_agree(sc_alloc(&mine, sizeof(double) * (size_t)(sm->n_local * D->d + 1)));
+  if (s) return s;
   for (int64_t t = 0; t < sm->n_local; t++)
     for (int j = 0; j < D->d; j++) mine[t * D->d + j] = D->X[(size_t)j * n + sm->local[t]];
   size_t bytes = 0;
   s = comm_agree(comm_allgatherv(mine, sizeof(double) * (size_t)(sm->n_local * D->d), (void **)&sm->P, &bytes, NULL));
   free(mine);
   if (!s) sm->m = (int64_t)(bytes / (sizeof(double) * (size_t)D->d));
-done:
-  free(h);
-  free(ix);
-  free(b);
   return s;
+}
+
+sc_status seg_km_subsample(const seg_km_data *D, int64_t want, seg_km_data *S) {
+  *S = *D;
+  S->sample = NULL;
+  S->sample_size = 0;
+  int64_t *idx = NULL, m = 0;
+  double *X = NULL;
+  int64_t *uid = NULL;
+  sc_status s = comm_agree(sc_alloc(&idx, sizeof(int64_t) * (size_t)(D->n + 1)));
+  if (!s) s = subset_draw(D, want, seg_key(D->seed, TAG_KMSAMPLE, 0, 0), idx, &m);
+  if (!s) s = sc_alloc(&X, sizeof(double) * (size_t)(m * D->d + 1));
+  if (!s) s = sc_alloc(&uid, sizeof(int64_t) * (size_t)(m + 1));
+  s = comm_agree(s);
+  if (!s) {
+    for (int64_t t = 0; t < m; t++) {
+      uid[t] = D->uid[idx[t]];
+      for (int j = 0; j < D->d; j++) X[(size_t)j * m + t] = D->X[(size_t)j * D->n + idx[t]];
+    }
+    S->X = X;
+    S->uid = uid;
+    S->n = m;
+    S->n_total = comm_sum1_i64(m);
+  } else {
+    free(X);
+    free(uid);
+  }
+  free(idx);
+  return s;
+}
+
+void seg_km_subsample_free(seg_km_data *S) {
+  free((void *)S->X);
+  free((void *)S->uid);
+  S->X = NULL;
+  S->uid = NULL;
 }
 
 void seg_sample_free(seg_sample *s) {

@@ -21,7 +21,7 @@
 #include "segcast.h"
 
 /// The points of this rank and the fitting options.
-typedef struct {
+typedef struct seg_km_data {
   const double *X;     ///< column-major n x d: X[j * n + i]
   const int64_t *uid;  ///< user id of each point (keys the random choices)
   int64_t n;           ///< points on this rank
@@ -31,6 +31,12 @@ typedef struct {
   int n_init, max_iter;
   double tol;          ///< scikit-learn's tol; scaled by the mean feature variance
   double mean_var;     ///< mean over features of the variance of X
+  /// Optional: a uniform sample of these points (seg_km_subsample). When
+  /// set, each seeding runs k-means|| and Lloyd on the sample, the
+  /// seedings compete by their inertia on the full data, and Lloyd on the
+  /// full data continues from the winner.
+  const struct seg_km_data *sample;
+  int64_t sample_size;  ///< the sample's size (for the record)
 } seg_km_data;
 
 /// One fitted model and its scores.
@@ -45,8 +51,9 @@ typedef struct {
 } seg_km_model;
 
 /// Fits k clusters: n_init seedings (k-means||), Lloyd from each, the
-/// lowest inertia kept (the first seeding on ties). labels (n) receives
-/// the final assignment of the best model. Collective.
+/// lowest inertia kept (the first seeding on ties); with data->sample the
+/// seedings and their Lloyd run on the sample and the winner is refined
+/// on the full data. labels (n) receives the final assignment. Collective.
 sc_status seg_kmeans_fit(const seg_km_data *data, int k, seg_km_model *out, int32_t *labels);
 
 /// Assigns the points to the model's centroids (labels, n entries) and
@@ -63,6 +70,12 @@ typedef struct {
   int64_t *local;    ///< this rank's points in the sample (indices), in user-id order
   int64_t n_local;
 } seg_sample;
+
+/// The k-means sample: a uniform subset of `want` points (smallest hash
+/// of (seed, user id)), each rank keeping its own (collective). S gets the
+/// same options; free with seg_km_subsample_free.
+sc_status seg_km_subsample(const seg_km_data *data, int64_t want, seg_km_data *S);
+void seg_km_subsample_free(seg_km_data *S);
 
 /// Draws the sample (collective). Ranks must hold customers in user-id
 /// order (range partition) so the concatenation is in user-id order.

@@ -458,6 +458,7 @@ void seg_summary(sc_run *run, const seg_ctx *cx) {
   json_object_set_new(o, "davies_bouldin", real_or_null(cx->model.davies_bouldin));
   json_object_set_new(o, "n_iter", json_integer(cx->model.n_iter));
   json_object_set_new(o, "silhouette_sample", json_integer(cx->sample.m));
+  json_object_set_new(o, "kmeans_sample", json_integer(cx->has_kms ? cx->kms.n_total : 0));
   json_t *cl = json_array();
   for (int c = 0; c < cx->k; c++) {
     json_t *r = json_object();

@@ -9,7 +9,8 @@
  * queried position. Then it fits k-means twice on the same points, once
  * all on rank 0 (the other ranks empty) and once spread in blocks over
  * every rank, and checks that centroids, inertia, scores, iterations and
- * the silhouette are the same bits.
+ * the silhouette are the same bits; the same with seedings on a k-means
+ * sample, which must reach the optimum of the unsampled fit.
  */
 #include <math.h>
 #include <stdio.h>
@@ -77,8 +78,9 @@ static void test_select(void) {
   free(all);
 }
 
-/* Fits k = 3 on the same 2000 points spread two ways; results must match. */
-static void fit(int spread, seg_km_model *m, double *sil) {
+/* Fits k = 3 on the same 2000 points spread two ways; results must match.
+ * With `sampled`, seedings run on a 600-point k-means sample. */
+static void fit(int spread, int sampled, seg_km_model *m, double *sil) {
   int rank = comm_rank(), size = comm_size();
   enum { N = 2000, D = 3 };
   /* global point g has uid 10 + 3g; spread 0: all on rank 0; 1: blocks */
@@ -95,8 +97,14 @@ static void fit(int spread, seg_km_model *m, double *sil) {
     int grp = (int)(sc_mix64((uint64_t)g) % 3);
     for (int j = 0; j < D; j++) X[(size_t)j * n + i] = grp * 2.0 * (j == grp) + sc_unit((uint64_t)(g * 8 + j)) - 0.5;
   }
-  seg_km_data data = {X, uid, n, N, D, 42, 4, 300, 1e-4, 1.0};
+  seg_km_data data = {X, uid, n, N, D, 42, 4, 300, 1e-4, 1.0, NULL, 0}, S;
+  if (sampled) {
+    CHECK(seg_km_subsample(&data, 600, &S) == SC_OK, "k-means sample failed");
+    CHECK(S.n_total == 600, "k-means sample of %lld", (long long)S.n_total);
+    data.sample = &S;
+  }
   CHECK(seg_kmeans_fit(&data, 3, m, lab) == SC_OK, "fit failed");
+  if (sampled) seg_km_subsample_free(&S);
   seg_sample s;
   CHECK(seg_sample_draw(&data, 500, &s) == SC_OK, "sample failed");
   CHECK(s.m == 500, "sample of %lld", (long long)s.m);
@@ -108,21 +116,27 @@ static void fit(int spread, seg_km_model *m, double *sil) {
 }
 
 static void test_kmeans_spread(void) {
-  seg_km_model one, many;
-  double s1, s2;
-  fit(0, &one, &s1);
-  fit(1, &many, &s2);
-  CHECK(memcmp(one.C, many.C, sizeof(double) * 9) == 0, "centroids differ");
-  CHECK(one.inertia == many.inertia, "inertia %.17g vs %.17g", one.inertia, many.inertia);
-  CHECK(one.calinski_harabasz == many.calinski_harabasz, "CH differs");
-  CHECK(one.davies_bouldin == many.davies_bouldin, "DB differs");
-  CHECK(s1 == s2, "silhouette %.17g vs %.17g", s1, s2);
-  CHECK(one.n_iter == many.n_iter && one.best_init == many.best_init, "iterations or best seeding differ");
-  /* three separated groups of about 667: inertia near 3 * 2000 * (1/12) */
-  CHECK(fabs(one.inertia - 500) < 60, "inertia %.3f far from the groups' spread", one.inertia);
-  CHECK(s1 > 0.5, "silhouette %.3f too low for separated groups", s1);
-  free(one.C);
-  free(many.C);
+  double full_inertia = 0;
+  for (int sampled = 0; sampled < 2; sampled++) {
+    seg_km_model one, many;
+    double s1, s2;
+    fit(0, sampled, &one, &s1);
+    fit(1, sampled, &many, &s2);
+    CHECK(memcmp(one.C, many.C, sizeof(double) * 9) == 0, "centroids differ (sampled %d)", sampled);
+    CHECK(one.inertia == many.inertia, "inertia %.17g vs %.17g", one.inertia, many.inertia);
+    CHECK(one.calinski_harabasz == many.calinski_harabasz, "CH differs");
+    CHECK(one.davies_bouldin == many.davies_bouldin, "DB differs");
+    CHECK(s1 == s2, "silhouette %.17g vs %.17g", s1, s2);
+    CHECK(one.n_iter == many.n_iter && one.best_init == many.best_init, "iterations or best seeding differ");
+    /* three separated groups of about 667: inertia near 3 * 2000 * (1/12) */
+    CHECK(fabs(one.inertia - 500) < 60, "inertia %.3f far from the groups' spread", one.inertia);
+    CHECK(s1 > 0.5, "silhouette %.3f too low for separated groups", s1);
+    /* seeding on a sample finds the same optimum as seeding on all points */
+    if (!sampled) full_inertia = one.inertia;
+    else CHECK(fabs(one.inertia - full_inertia) <= 1e-6 * full_inertia, "sampled %.9g vs full %.9g", one.inertia, full_inertia);
+    free(one.C);
+    free(many.C);
+  }
 }
 
 int main(int argc, char **argv) {
