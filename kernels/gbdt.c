@@ -37,59 +37,107 @@ double gbdt_scale_for(double max_abs) {
 void gbdt_gradients(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
                     double *g, double *h, double *gmax, double *hmax) {
   double gm = 0.0, hm = 0.0;
+  if (objective == GBDT_POISSON) {
 #pragma omp parallel for schedule(static) reduction(max : gm, hm)
-  for (int64_t i = 0; i < n; i++) {
-    int32_t r = rows[i];
-    double m = margin[r], y = label[r], gi, hi;
-    if (objective == GBDT_POISSON) {
-      gi = exp(m) - y;
-      hi = exp(m + GBDT_POISSON_MAX_DELTA);
-    } else {
-      gi = m - y;
-      hi = 1.0;
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = rows[i];
+      double m = margin[r], gi = exp(m) - label[r], hi = exp(m + GBDT_POISSON_MAX_DELTA), ga = gi < 0 ? -gi : gi;
+      g[r] = gi;
+      h[r] = hi;
+      gm = ga > gm ? ga : gm;
+      hm = hi > hm ? hi : hm;
     }
-    g[r] = gi;
-    h[r] = hi;
-    gm = fmax(gm, fabs(gi));
-    hm = fmax(hm, hi);
+  } else {
+#pragma omp parallel for schedule(static) reduction(max : gm)
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = rows[i];
+      double gi = (double)margin[r] - (double)label[r], ga = gi < 0 ? -gi : gi;
+      g[r] = gi;
+      gm = ga > gm ? ga : gm;
+    }
+    hm = n > 0 ? 1.0 : 0.0;
   }
   *gmax = gm;
   *hmax = hm;
 }
 
 void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale, int32_t *q) {
+  /* round half away from zero; |v x scale| <= 2^30 by the choice of scale */
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) q[rows[i]] = (int32_t)llrint(v[rows[i]] * scale);
+  for (int64_t i = 0; i < n; i++) {
+    double x = v[rows[i]] * scale;
+    q[rows[i]] = (int32_t)(x >= 0 ? x + 0.5 : x - 0.5);
+  }
 }
 
 /* ---- histograms ------------------------------------------------------ */
 
-/* Adds rows pos[a..b) into one node's histogram h (slots x 2). */
+/* A (G, H) pair as one 128-bit vector: each histogram update is one
+ * vector add instead of two scalar ones (SSE2 on x86-64; GCC and Clang
+ * vector extension, any target). */
+typedef int64_t gh_pair __attribute__((vector_size(16)));
+
+/* Rows per range above which a second copy of the histogram pays: two
+ * rows go to two copies at a time, so the updates of consecutive rows to
+ * the same slot (low-cardinality features) do not wait for each other. */
+#define HIST_TWO_COPIES 8192
+/* Rows ahead whose codes and gradients are prefetched: a node's rows are
+ * sorted but, below the root, scattered over the code matrix. */
+#define HIST_PREFETCH 24
+
+/* Adds rows pos[a..b) into one node's histogram h (slots pairs);
+ * spare (slots pairs, may be NULL) is scratch for the second copy. */
 #define HIST_ROWS(NAME, CODE_T)                                                                                    \
   static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *pos, int64_t a, int64_t b,   \
-                   const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h) {                           \
-    for (int64_t i = a; i < b; i++) {                                                                              \
-      int32_t r = pos[i];                                                                                          \
-      const CODE_T *c = codes + (size_t)r * (size_t)nf;                                                            \
-      int64_t g = gq[r], hh = hq ? hq[r] : hconst;                                                                 \
-      for (int f = 0; f < nf; f++) {                                                                               \
-        int64_t *s = h + 2 * (size_t)(hoff[f] + c[f]);                                                             \
-        s[0] += g;                                                                                                 \
-        s[1] += hh;                                                                                                \
+                   const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare) {           \
+    gh_pair *h1 = (gh_pair *)h, *h2 = (gh_pair *)spare;                                                            \
+    int64_t i = a;                                                                                                 \
+    if (spare && b - a >= HIST_TWO_COPIES) {                                                                       \
+      memset(spare, 0, 2 * (size_t)hoff[nf] * sizeof *spare);                                                      \
+      for (; i + 1 < b; i += 2) {                                                                                  \
+        if (i + HIST_PREFETCH + 1 < b) {                                                                           \
+          __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH] * (size_t)nf);                                 \
+          __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH + 1] * (size_t)nf);                             \
+          __builtin_prefetch(gq + pos[i + HIST_PREFETCH]);                                                         \
+          __builtin_prefetch(gq + pos[i + HIST_PREFETCH + 1]);                                                     \
+        }                                                                                                          \
+        int32_t r = pos[i], r2 = pos[i + 1];                                                                       \
+        const CODE_T *c = codes + (size_t)r * (size_t)nf, *c2 = codes + (size_t)r2 * (size_t)nf;                   \
+        gh_pair u = {gq[r], hq ? hq[r] : hconst}, u2 = {gq[r2], hq ? hq[r2] : hconst};                             \
+        for (int f = 0; f < nf; f++) {                                                                             \
+          h1[hoff[f] + c[f]] += u;                                                                                 \
+          h2[hoff[f] + c2[f]] += u2;                                                                               \
+        }                                                                                                          \
       }                                                                                                            \
     }                                                                                                              \
+    for (; i < b; i++) {                                                                                           \
+      if (i + HIST_PREFETCH < b) {                                                                                 \
+        __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH] * (size_t)nf);                                   \
+        __builtin_prefetch(gq + pos[i + HIST_PREFETCH]);                                                           \
+      }                                                                                                            \
+      int32_t r = pos[i];                                                                                          \
+      const CODE_T *c = codes + (size_t)r * (size_t)nf;                                                            \
+      gh_pair u = {gq[r], hq ? hq[r] : hconst};                                                                    \
+      for (int f = 0; f < nf; f++) h1[hoff[f] + c[f]] += u;                                                        \
+    }                                                                                                              \
+    if (spare && b - a >= HIST_TWO_COPIES)                                                                         \
+      for (int32_t k = 0; k < hoff[nf]; k++) h1[k] += h2[k];                                                       \
   }
 HIST_ROWS(hist_rows8, uint8_t)
 HIST_ROWS(hist_rows16, uint16_t)
 
 static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, const int32_t *gq,
-                      const int32_t *hq, int32_t hconst, int64_t *h) {
-  if (m->codes8) hist_rows8(m->codes8, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h);
-  else hist_rows16(m->codes16, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h);
+                      const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare) {
+  if (m->codes8) hist_rows8(m->codes8, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare);
+  else hist_rows16(m->codes16, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare);
+}
+
+size_t gbdt_hist_scratch_size(const gbdt_matrix *m) {
+  return (size_t)omp_get_max_threads() * 3 * 2 * (size_t)m->hoff[m->nfeat] + 1;
 }
 
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist) {
+                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch) {
   const size_t width = 2 * (size_t)m->hoff[m->nfeat]; /* int64 per node */
   int64_t total = 0;
   for (int k = 0; k < nn; k++) total += end[k] - begin[k];
@@ -97,19 +145,16 @@ void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *be
   if (total < 20000 || nt == 1) {
     for (int k = 0; k < nn; k++) {
       memset(hist + k * width, 0, width * sizeof *hist);
-      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width);
+      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width, scratch);
     }
     return;
   }
   /* Prefix of row counts: node k covers [acc[k], acc[k+1]) of the level. */
   int64_t *acc = malloc(((size_t)nn + 1) * sizeof *acc);
-  int64_t *scratch = malloc((size_t)nt * 2 * width * sizeof *scratch);
-  if (!acc || !scratch) { /* no memory: fall back to one thread, no scratch needed */
-    free(acc);
-    free(scratch);
+  if (!acc) { /* no memory: fall back to one thread, no scratch needed */
     for (int k = 0; k < nn; k++) {
       memset(hist + k * width, 0, width * sizeof *hist);
-      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width);
+      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width, scratch);
     }
     return;
   }
@@ -135,22 +180,22 @@ void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *be
         dst = hist + k * width;
       } else {
         if (a == acc[k]) memset(hist + k * width, 0, width * sizeof *hist); /* owner of the first row zeroes */
-        dst = scratch + ((size_t)t * 2 + (size_t)npart) * width;
+        dst = scratch + ((size_t)t * 3 + (size_t)npart) * width;
         part_node[npart++] = k;
       }
       memset(dst, 0, width * sizeof *dst);
-      hist_rows(m, pos, begin[k] + (a - acc[k]), begin[k] + (b - acc[k]), gq, hq, hconst, dst);
+      hist_rows(m, pos, begin[k] + (a - acc[k]), begin[k] + (b - acc[k]), gq, hq, hconst, dst,
+                scratch + ((size_t)t * 3 + 2) * width);
     }
 #pragma omp barrier
     for (int j = 0; j < npart; j++) {
-      const int64_t *src = scratch + ((size_t)t * 2 + (size_t)j) * width;
+      const int64_t *src = scratch + ((size_t)t * 3 + (size_t)j) * width;
       int64_t *dst = hist + (size_t)part_node[j] * width;
 #pragma omp critical(gbdt_hist_merge)
       for (size_t i = 0; i < width; i++) dst[i] += src[i];
     }
   }
   free(acc);
-  free(scratch);
 }
 
 void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *child, int64_t slots) {
@@ -227,100 +272,105 @@ static inline int row_goes_left(const gbdt_matrix *m, int32_t r, int32_t f, int3
   return c == m->nbins[f] ? dl : c <= bin;
 }
 
-#define PART_BLOCK 8192
+#define PART_BLOCK 16384
+#define PART_PREFETCH 32
 
-void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tmp, uint8_t *dec, const int64_t *begin,
+/* One block of a node's rows: lefts to tl[s..), rights to tr[s..), in
+ * order, branch-free. col(row) is the row's code of the split feature.
+ * Returns the number of lefts. */
+#define PART_BLOCK_FN(NAME, CODE_T)                                                                               \
+  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e, int miss,       \
+                      int32_t bin, int dl, int32_t *tl, int32_t *tr) {                                            \
+    int64_t l = s, r = s;                                                                                          \
+    for (int64_t i = s; i < e; i++) {                                                                              \
+      if (i + PART_PREFETCH < e) __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);               \
+      int32_t row = pos[i];                                                                                        \
+      int c = col[(size_t)row * stride];                                                                           \
+      int go = c == miss ? dl : c <= bin;                                                                          \
+      tl[l] = row;                                                                                                 \
+      tr[r] = row;                                                                                                 \
+      l += go;                                                                                                     \
+      r += !go;                                                                                                    \
+    }                                                                                                              \
+    return l - s;                                                                                                  \
+  }
+PART_BLOCK_FN(part_block8, uint8_t)
+PART_BLOCK_FN(part_block16, uint16_t)
+
+/* Partitions one block by feature f, through the column-major codes when there are some. */
+static int64_t part_block(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f, int32_t bin,
+                          int dl, int32_t *tl, int32_t *tr) {
+  const size_t nf = (size_t)m->nfeat, n = (size_t)m->n;
+  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, m->nbins[f], bin, dl, tl, tr);
+  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, m->nbins[f], bin, dl, tl, tr);
+  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, m->nbins[f], bin, dl, tl, tr);
+  return part_block16(m->codes16 + f, nf, pos, s, e, m->nbins[f], bin, dl, tl, tr);
+}
+
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr, const int64_t *begin,
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft) {
   /* blocks: (node, start) pairs of at most PART_BLOCK rows */
   int64_t nblk = 0;
   for (int k = 0; k < nn; k++) nblk += (end[k] - begin[k] + PART_BLOCK - 1) / PART_BLOCK;
-  int32_t *bnode = malloc(((size_t)nblk + 1) * sizeof *bnode);
-  int64_t *bstart = malloc(((size_t)nblk + 1) * sizeof *bstart);
-  int64_t *bleft = malloc(((size_t)nblk + 1) * sizeof *bleft);
-  if (!bnode || !bstart || !bleft) {
-    /* no memory for block bookkeeping: one sequential stable pass per node */
-    for (int k = 0; k < nn; k++) {
-      int64_t l = begin[k], o = 0;
-      for (int64_t i = begin[k]; i < end[k]; i++) {
-        if (row_goes_left(m, pos[i], feat[k], bin[k], dleft[k])) pos[l++] = pos[i];
-        else tmp[o++] = pos[i];
+  enum { STACK_BLOCKS = 1024 };
+  int64_t stack[4 * STACK_BLOCKS];
+  int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 4 * sizeof *mem);
+  int64_t *bnode = mem ? mem : stack, *bstart = bnode + (mem ? nblk : STACK_BLOCKS);
+  int64_t *bleft = bstart + (mem ? nblk : STACK_BLOCKS), *bl = bleft + (mem ? nblk : STACK_BLOCKS);
+  if (nblk > STACK_BLOCKS && !mem) nblk = -1; /* no memory: handled below, one block per node */
+  int64_t j = 0;
+  if (nblk >= 0) {
+    for (int k = 0; k < nn; k++)
+      for (int64_t st = begin[k]; st < end[k]; st += PART_BLOCK) {
+        bnode[j] = k;
+        bstart[j++] = st;
       }
-      memcpy(pos + l, tmp, (size_t)o * sizeof *pos);
-      nleft[k] = l - begin[k];
+  }
+#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
+  for (int64_t q = 0; q < (nblk >= 0 ? nblk : nn); q++) {
+    int k = nblk >= 0 ? (int)bnode[q] : (int)q;
+    int64_t st = nblk >= 0 ? bstart[q] : begin[k];
+    int64_t e = nblk >= 0 && st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+    int64_t nl = part_block(m, pos, st, e, feat[k], bin[k], dleft[k], tl, tr);
+    if (nblk >= 0) bleft[q] = nl;
+    else nleft[k] = nl;
+  }
+  if (nblk < 0) { /* one block per node: lefts then rights */
+    for (int k = 0; k < nn; k++) {
+      memcpy(pos + begin[k], tl + begin[k], (size_t)nleft[k] * sizeof *pos);
+      memcpy(pos + begin[k] + nleft[k], tr + begin[k], (size_t)(end[k] - begin[k] - nleft[k]) * sizeof *pos);
     }
-    free(bnode);
-    free(bstart);
-    free(bleft);
     return;
   }
-  int64_t j = 0;
-  for (int k = 0; k < nn; k++)
-    for (int64_t s = begin[k]; s < end[k]; s += PART_BLOCK) {
-      bnode[j] = k;
-      bstart[j++] = s;
-    }
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t q = 0; q < nblk; q++) {
-    int k = bnode[q];
-    int64_t s = bstart[q], e = s + PART_BLOCK < end[k] ? s + PART_BLOCK : end[k], cnt = 0;
-    int32_t f = feat[k], b = bin[k];
-    uint8_t dl = dleft[k];
-    for (int64_t i = s; i < e; i++) {
-      uint8_t d = (uint8_t)row_goes_left(m, pos[i], f, b, dl);
-      dec[i] = d;
-      cnt += d;
-    }
-    bleft[q] = cnt;
-  }
-  /* per node: left rows of earlier blocks, then the node's right side */
+  /* destinations: a node's lefts in block order, then its rights */
   for (int k = 0; k < nn; k++) nleft[k] = 0;
   for (int64_t q = 0; q < nblk; q++) nleft[bnode[q]] += bleft[q];
-  int64_t *lo = malloc(((size_t)nblk + 1) * 2 * sizeof *lo);
-  if (!lo) { /* sequential scatter using dec */
-    for (int k = 0; k < nn; k++) {
-      int64_t l = begin[k], r = begin[k] + nleft[k];
-      for (int64_t i = begin[k]; i < end[k]; i++) tmp[dec[i] ? l++ : r++] = pos[i];
-      memcpy(pos + begin[k], tmp + begin[k], (size_t)(end[k] - begin[k]) * sizeof *pos);
+  int prev = -1;
+  int64_t l = 0, r = 0;
+  for (int64_t q = 0; q < nblk; q++) {
+    int k = (int)bnode[q];
+    if (k != prev) {
+      l = begin[k];
+      r = begin[k] + nleft[k];
+      prev = k;
     }
-  } else {
-    int64_t *ro = lo + nblk + 1;
-    int prev = -1;
-    int64_t l = 0, r = 0;
-    for (int64_t q = 0; q < nblk; q++) {
-      int k = bnode[q];
-      if (k != prev) {
-        l = begin[k];
-        r = begin[k] + nleft[k];
-        prev = k;
-      }
-      int64_t e = bstart[q] + PART_BLOCK < end[k] ? bstart[q] + PART_BLOCK : end[k];
-      lo[q] = l;
-      ro[q] = r;
-      l += bleft[q];
-      r += (e - bstart[q]) - bleft[q];
-    }
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t q = 0; q < nblk; q++) {
-      int k = bnode[q];
-      int64_t s = bstart[q], e = s + PART_BLOCK < end[k] ? s + PART_BLOCK : end[k];
-      int64_t l2 = lo[q], r2 = ro[q];
-      for (int64_t i = s; i < e; i++) {
-        if (dec[i]) tmp[l2++] = pos[i];
-        else tmp[r2++] = pos[i];
-      }
-    }
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t q = 0; q < nblk; q++) {
-      int k = bnode[q];
-      int64_t s = bstart[q], e = s + PART_BLOCK < end[k] ? s + PART_BLOCK : end[k];
-      memcpy(pos + s, tmp + s, (size_t)(e - s) * sizeof *pos);
-    }
-    free(lo);
+    int64_t e = bstart[q] + PART_BLOCK < end[k] ? bstart[q] + PART_BLOCK : end[k];
+    bl[q] = l;
+    l += bleft[q];
+    bnode[q] = r; /* reused: where the block's rights go */
+    r += (e - bstart[q]) - bleft[q];
+    bleft[q] |= (int64_t)k << 40; /* keep the node for the copy below */
   }
-  free(bnode);
-  free(bstart);
-  free(bleft);
+#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
+  for (int64_t q = 0; q < nblk; q++) {
+    int k = (int)(bleft[q] >> 40);
+    int64_t nl = bleft[q] & (((int64_t)1 << 40) - 1), st = bstart[q];
+    int64_t e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+    memcpy(pos + bl[q], tl + st, (size_t)nl * sizeof *pos);
+    memcpy(pos + bnode[q], tr + st, (size_t)(e - st - nl) * sizeof *pos);
+  }
+  free(mem);
 }
 
 void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin) {
@@ -328,12 +378,25 @@ void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *mar
   for (int64_t i = a; i < b; i++) margin[pos[i]] += v;
 }
 
-void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int32_t feat, int32_t bin,
-                    uint8_t dleft, float vl, float vr, float *margin) {
-#pragma omp parallel for schedule(static) if (b - a > 50000)
-  for (int64_t i = a; i < b; i++) {
-    int32_t r = pos[i];
-    margin[r] += row_goes_left(m, r, feat, bin, dleft) ? vl : vr;
+void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                    const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const float *vl, const float *vr,
+                    int nn, float *margin) {
+  const size_t n = (size_t)m->n;
+  int64_t total = 0;
+  for (int k = 0; k < nn; k++) total += end[k] - begin[k];
+#pragma omp parallel for schedule(dynamic, 1) if (total > 50000)
+  for (int k = 0; k < nn; k++) {
+    const int32_t f = feat[k], miss = m->nbins[f], b = bin[k];
+    const int dl = dleft[k];
+    const float v[2] = {vr[k], vl[k]};
+    for (int64_t i = begin[k]; i < end[k]; i++) {
+      int32_t r = pos[i];
+      int c = m->cols8 ? m->cols8[(size_t)f * n + (size_t)r]
+              : m->cols16 ? m->cols16[(size_t)f * n + (size_t)r]
+              : m->codes8 ? m->codes8[(size_t)r * (size_t)m->nfeat + (size_t)f]
+                          : m->codes16[(size_t)r * (size_t)m->nfeat + (size_t)f];
+      margin[r] += v[c == miss ? dl : c <= b];
+    }
   }
 }
 

@@ -25,6 +25,7 @@
 #ifndef SEGCAST_GBDT_H
 #define SEGCAST_GBDT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// Bin codes of the rows, as the kernels read them.
@@ -33,6 +34,8 @@ typedef struct {
   int nfeat;               ///< features (columns of the code matrix)
   const uint8_t *codes8;   ///< n x nfeat codes when every feature fits u8, else NULL
   const uint16_t *codes16; ///< n x nfeat codes otherwise
+  const uint8_t *cols8;    ///< the same codes column-major (nfeat x n), or NULL: partitioning
+  const uint16_t *cols16;  ///< reads one feature of many rows, 1 byte a row instead of a cache line
   const int32_t *nbins;    ///< real bins of feature f; the code nbins[f] means missing
   const int32_t *hoff;     ///< first slot of feature f in a node histogram; hoff[nfeat] = slots
 } gbdt_matrix;
@@ -86,19 +89,24 @@ double gbdt_gain(double G, double H, const gbdt_param *p);
 double gbdt_scale_for(double max_abs);
 
 /// Gradient and hessian of rows[0..n) from margins and labels:
-/// squared error g = m - y, h = 1; Poisson g = e^m - y, h = e^(m + 0.7).
-/// g and h are indexed by row. Returns max |g| and max h in *gmax, *hmax.
+/// squared error g = m - y, h = 1 (h is not written: it is constant);
+/// Poisson g = e^m - y, h = e^(m + 0.7). g and h are indexed by row.
+/// Returns max |g| and max h in *gmax, *hmax.
 void gbdt_gradients(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
                     double *g, double *h, double *gmax, double *hmax);
 
-/// Quantises v[rows[i]] to round(v x scale) into q[rows[i]].
+/// Quantises v[rows[i]] to round(v x scale) (half away from zero) into q[rows[i]].
 void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale, int32_t *q);
+
+/// int64 entries of the scratch gbdt_hist_build needs (threads x 2 nodes).
+size_t gbdt_hist_scratch_size(const gbdt_matrix *m);
 
 /// Builds the histograms of nn nodes: node k's rows are pos[begin[k]..end[k]);
 /// hist receives nn x slots x 2 int64 (overwritten). hq NULL means every
-/// row's quantised hessian is hconst. OpenMP over rows, balanced.
+/// row's quantised hessian is hconst. OpenMP over rows, balanced; scratch
+/// holds gbdt_hist_scratch_size(m) entries.
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist);
+                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch);
 
 /// child := parent - sibling over one node's slots x 2 sums.
 void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *child, int64_t slots);
@@ -111,19 +119,22 @@ void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64
 /// Partitions the rows of nn nodes in place, stably: node k's range
 /// pos[begin[k]..end[k]) becomes its left rows then its right rows, and
 /// nleft[k] their split point. A row goes left when its code of feat[k] is
-/// <= bin[k], or is the missing code and dleft[k]. tmp (int32) and dec
-/// (bytes) are scratch as long as pos.
-void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tmp, uint8_t *dec, const int64_t *begin,
+/// <= bin[k], or is the missing code and dleft[k]. tl and tr are int32
+/// scratch as long as pos. Blocks of rows in parallel: one branch-free
+/// pass writes each block's lefts and rights apart, one copy places them.
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr, const int64_t *begin,
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft);
 
 /// margin[pos[i]] += v for i in [a, b): a leaf's rows take its value.
 void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin);
 
-/// The last split level without partitioning: rows pos[a..b) of a node
-/// split at (feat, bin, dleft) add vl or vr to their margin.
-void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int32_t feat, int32_t bin,
-                    uint8_t dleft, float vl, float vr, float *margin);
+/// The last split level without partitioning: the rows pos[begin[k]..end[k])
+/// of node k, split at (feat[k], bin[k], dleft[k]), add vl[k] (left) or
+/// vr[k] (right) to their margin. Parallel over nodes.
+void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                    const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const float *vl, const float *vr,
+                    int nn, float *margin);
 
 /// margin[rows[i]] += the leaf value of tree t for that row, found through
 /// the bin codes (rows outside the tree's row sets: held-out, unsampled).

@@ -99,16 +99,51 @@ int quantile_cuts_distinct(const float *d, int k, float *cuts) {
   return k;
 }
 
-int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float vmax, float *cuts) {
-  int k = 0;
-  for (int j = 1; j < nbins && m > 0; j++) {
-    float v = s[(int64_t)((double)j * (double)m / nbins)];
-    if (v <= vmin || (k > 0 && v <= cuts[k - 1])) continue;
-    if (v > vmax) break;
-    cuts[k++] = v;
+int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float vmax, float *cuts, int64_t *tmp) {
+  /* distinct values of the sample and their counts, in place: s is sorted */
+  float *v = (float *)tmp;
+  int64_t *w = tmp + m / 2 + 1, k = 0;
+  for (int64_t i = 0; i < m; i++) {
+    if (k > 0 && s[i] == v[k - 1]) w[k - 1]++;
+    else {
+      v[k] = s[i];
+      w[k++] = 1;
+    }
   }
+  int nc = 0;
+  if (k > 0 && k <= nbins) {
+    for (int64_t i = 1; i < k; i++) cuts[nc++] = v[i];
+  } else if (k > 0) {
+    /* Greedy equal-frequency bins in which a heavy value (at least a
+     * bin's share of the rows) gets a bin of its own, and the bins left
+     * share the remaining rows evenly (LightGBM's GreedyFindBin). */
+    double mean = (double)m / nbins;
+    int64_t nbig = 0, rest_rows = m;
+    for (int64_t i = 0; i < k; i++)
+      if (w[i] >= mean) {
+        nbig++;
+        rest_rows -= w[i];
+      }
+    int64_t rest_bins = nbins - nbig;
+    mean = rest_bins > 0 ? (double)rest_rows / (double)rest_bins : (double)m;
+    double in_bin = 0.0;
+    for (int64_t i = 0; i + 1 < k; i++) {
+      int big = (double)w[i] >= (double)m / nbins, next_big = (double)w[i + 1] >= (double)m / nbins;
+      if (!big) rest_rows -= w[i];
+      in_bin += (double)w[i];
+      if (big || in_bin >= mean || (next_big && in_bin >= fmax(1.0, 0.5 * mean))) {
+        cuts[nc++] = v[i + 1];
+        if (nc >= nbins - 1) break;
+        in_bin = 0.0;
+        if (!big && --rest_bins > 0) mean = (double)rest_rows / (double)rest_bins;
+      }
+    }
+  }
+  /* cuts above the sample's minimum, below the true maximum's last cut */
   float last = quantile_last_cut(vmax);
-  while (k > 0 && cuts[k - 1] >= last) k--;
-  cuts[k++] = last;
-  return k;
+  int j = 0;
+  for (int i = 0; i < nc; i++)
+    if (cuts[i] > vmin && cuts[i] < last && (j == 0 || cuts[i] > cuts[j - 1])) cuts[j++] = cuts[i];
+  cuts[j++] = last;
+  return j;
 }

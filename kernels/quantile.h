@@ -44,11 +44,16 @@ static inline float quantile_last_cut(float vmax) { return vmax + (fabsf(vmax) +
 /// (k; 1 when k = 0, with a single cut at FLT_MAX).
 int quantile_cuts_distinct(const float *d, int k, float *cuts);
 
-/// Equal-frequency cuts from a sorted sample s[0..m) of a feature whose
-/// true minimum and maximum are vmin, vmax: at most nbins cuts, strictly
-/// increasing, the last one quantile_last_cut(vmax). Cuts at or below vmin
-/// (empty bins) are dropped. Returns the number of cuts (>= 1).
-int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float vmax, float *cuts);
+/// Cuts from a sorted sample s[0..m) of a feature whose true minimum and
+/// maximum are vmin, vmax: at most nbins bins. A sample with at most nbins
+/// distinct values gets one bin per value; otherwise bins hold about
+/// equal numbers of sample rows, except that a value holding at least a
+/// bin's share gets a bin of its own (LightGBM's greedy binning; plain
+/// quantiles would spend most cuts on a few repeated values, such as the
+/// zeros of a lag). Cuts are sample values, strictly increasing, the last
+/// one quantile_last_cut(vmax). tmp holds 2m + 2 int64. Returns the number
+/// of cuts (>= 1).
+int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float vmax, float *cuts, int64_t *tmp);
 
 /// Bin of a non-NaN value: the number of cuts <= x, at most ncuts - 1.
 static inline int quantile_bin(const float *cuts, int ncuts, float x) {

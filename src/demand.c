@@ -5,12 +5,14 @@
  *   1. numbers the series with a hash map and orders them by (sku, region);
  *   2. groups line and inventory indices by series (counting sort);
  *   3. counts each series' rows, so every series gets its output slice;
- *   4. per series, in parallel: sorts its lines by (day, source row),
- *      fills dense day arrays (units, amounts, availability, lead-time
- *      difference arrays) and writes one row per on-sale day with lags,
- *      rolling means and carried-forward prices.
- * Every series' rows depend only on that series' lines, in a fixed order,
- * so the table is the same whatever the rank count.
+ *   4. gathers the lines' columns in series order (money as exact
+ *      integer millionths), so each series reads contiguous memory;
+ *   5. per series, in parallel: fills dense day arrays (units, amounts,
+ *      availability, lead-time difference arrays) and writes one row per
+ *      on-sale day with lags, rolling means and carried-forward prices.
+ * Every series' rows depend only on that series' lines, and every sum is
+ * an exact integer sum, so the table is the same whatever the rank count
+ * and whatever order the lines arrive in.
  */
 #include "demand.h"
 
@@ -141,122 +143,81 @@ static int series_cmp(const void *a, const void *b) {
   return (x->region > y->region) - (x->region < y->region);
 }
 
-/* Groups items by series: first[s]..first[s+1] of `out` are the items of sorted series s. */
+/* Counting sort by series: first[s]..first[s+1] are the positions of
+ * sorted series s, and item i (ser[i] >= 0) goes to position dst[i], in
+ * item order within a series. Scattering columns through dst reads them
+ * in order and writes to one cursor per series, which stays in cache;
+ * gathering through an index would read at random instead. */
 static sc_status group_by(const int32_t *ser, int64_t n, const int32_t *rank, int64_t nser, int64_t **first,
-                          int32_t **out) {
+                          int32_t **dst) {
   SC_TRY(sc_calloc(first, (size_t)nser + 1, sizeof **first));
-  SC_TRY(sc_alloc(out, (size_t)(n + 1) * sizeof **out));
+  SC_TRY(sc_alloc(dst, (size_t)(n + 1) * sizeof **dst));
   int64_t *f = *first;
   for (int64_t i = 0; i < n; i++)
     if (ser[i] >= 0) f[rank[ser[i]] + 1]++;
   for (int64_t s = 0; s < nser; s++) f[s + 1] += f[s];
-  int64_t *pos = NULL;
-  SC_TRY(sc_alloc(&pos, ((size_t)nser + 1) * sizeof *pos));
-  memcpy(pos, f, ((size_t)nser + 1) * sizeof *pos);
-  for (int64_t i = 0; i < n; i++)
-    if (ser[i] >= 0) (*out)[pos[rank[ser[i]]]++] = (int32_t)i;
-  free(pos);
+  int64_t *cur = NULL;
+  SC_TRY(sc_alloc(&cur, ((size_t)nser + 1) * sizeof *cur));
+  memcpy(cur, f, ((size_t)nser + 1) * sizeof *cur);
+  for (int64_t i = 0; i < n; i++) (*dst)[i] = ser[i] >= 0 ? (int32_t)cur[rank[ser[i]]]++ : -1;
+  free(cur);
   return SC_OK;
 }
 
 /* ---- per-series work --------------------------------------------------- */
 
-typedef struct {
-  int64_t row;
-  int32_t idx;
-} row_idx;
-
-static int row_idx_cmp(const void *a, const void *b) {
-  int64_t x = ((const row_idx *)a)->row, y = ((const row_idx *)b)->row;
-  return (x > y) - (x < y);
+/* Money is summed exactly, as integers in millionths of the currency unit,
+ * so a day's total does not depend on the order of its lines (which
+ * depends on the rank count). Finer fractions are rounded per line. */
+#define MICRO 1e6
+static int64_t to_micro(double x) {
+  double v = x * MICRO;
+  return (int64_t)(v >= 0 ? v + 0.5 : v - 0.5);
 }
 
-/* Per-thread scratch, sized for the range (R days) and the largest series. */
+/* A series' lines, gathered contiguously (series order). */
 typedef struct {
-  int64_t *units, *ltsum, *pref;
-  int32_t *ltcnt, *avail, *daycnt;
-  double *amt, *orig;
+  int32_t *day, *sec, *qty;
+  int64_t *amt, *orig, *arr_ts; /* amounts in millionths */
+  int32_t *inv_day, *inv_av;    /* inventory rows (available ones) */
+} series_lines;
+
+/* Per-thread scratch over the R days of the range. */
+typedef struct {
+  int64_t *units, *amt, *orig, *ltsum, *pref;
+  int32_t *ltcnt, *avail;
   uint8_t *mark;
-  int32_t *ord;
-  row_idx *pairs;
 } scratch;
 
 static void scratch_free(scratch *w) {
   free(w->units);
+  free(w->amt);
+  free(w->orig);
   free(w->ltsum);
   free(w->pref);
   free(w->ltcnt);
   free(w->avail);
-  free(w->daycnt);
-  free(w->amt);
-  free(w->orig);
   free(w->mark);
-  free(w->ord);
-  free(w->pairs);
   memset(w, 0, sizeof *w);
 }
 
-static sc_status scratch_init(scratch *w, int64_t R, int64_t maxlines) {
+static sc_status scratch_init(scratch *w, int64_t R) {
   memset(w, 0, sizeof *w);
   size_t r1 = (size_t)R + 2;
   SC_TRY(sc_calloc(&w->units, r1, sizeof *w->units));
+  SC_TRY(sc_calloc(&w->amt, r1, sizeof *w->amt));
+  SC_TRY(sc_calloc(&w->orig, r1, sizeof *w->orig));
   SC_TRY(sc_calloc(&w->ltsum, r1, sizeof *w->ltsum));
   SC_TRY(sc_calloc(&w->pref, r1, sizeof *w->pref));
   SC_TRY(sc_calloc(&w->ltcnt, r1, sizeof *w->ltcnt));
   SC_TRY(sc_calloc(&w->avail, r1, sizeof *w->avail));
-  SC_TRY(sc_calloc(&w->daycnt, r1, sizeof *w->daycnt));
-  SC_TRY(sc_calloc(&w->amt, r1, sizeof *w->amt));
-  SC_TRY(sc_calloc(&w->orig, r1, sizeof *w->orig));
-  SC_TRY(sc_calloc(&w->mark, r1, 1));
-  SC_TRY(sc_alloc(&w->ord, (size_t)(maxlines + 1) * sizeof *w->ord));
-  return sc_alloc(&w->pairs, (size_t)(maxlines + 1) * sizeof *w->pairs);
+  return sc_calloc(&w->mark, r1, 1);
 }
 
+/* The calendar of every day of the range, computed once. */
 typedef struct {
-  const int64_t *row, *sku;
-  const int32_t *region, *day, *sec, *qty;
-  const double *amount, *orig_amount;
-  const int64_t *arr_ts;
-  const int32_t *inv_day, *inv_av;
-} line_cols;
-
-/* Sorts a series' line indices li[0..n) by (day, row) into w->ord. */
-static void series_sort_lines(const line_cols *c, const int32_t *li, int64_t n, int32_t first_day, int64_t R,
-                              scratch *w) {
-  int32_t *ord = w->ord;
-  if (n <= 32) {
-    for (int64_t i = 0; i < n; i++) {
-      int32_t v = li[i];
-      int64_t j = i;
-      while (j > 0) {
-        int32_t u = ord[j - 1];
-        if (c->day[u] < c->day[v] || (c->day[u] == c->day[v] && c->row[u] <= c->row[v])) break;
-        ord[j] = u;
-        j--;
-      }
-      ord[j] = v;
-    }
-    return;
-  }
-  /* counting sort by day, then each day's lines by row */
-  int32_t *cnt = w->daycnt;
-  memset(cnt, 0, ((size_t)R + 1) * sizeof *cnt);
-  for (int64_t i = 0; i < n; i++) cnt[c->day[li[i]] - first_day + 1]++;
-  for (int64_t d = 0; d < R; d++) cnt[d + 1] += cnt[d];
-  for (int64_t i = 0; i < n; i++) ord[cnt[c->day[li[i]] - first_day]++] = li[i];
-  /* cnt[d] is now the end of day d's group */
-  int64_t a = 0;
-  while (a < n) {
-    int64_t b = a + 1;
-    while (b < n && c->day[ord[b]] == c->day[ord[a]]) b++;
-    if (b - a > 1) {
-      for (int64_t i = a; i < b; i++) w->pairs[i - a] = (row_idx){c->row[ord[i]], ord[i]};
-      qsort(w->pairs, (size_t)(b - a), sizeof *w->pairs, row_idx_cmp);
-      for (int64_t i = a; i < b; i++) ord[i] = w->pairs[i - a].idx;
-    }
-    a = b;
-  }
-}
+  double *dow, *dom, *month, *week;
+} calendar;
 
 typedef struct {
   int64_t *sku;
@@ -265,33 +226,26 @@ typedef struct {
   double *f[DEMAND_NFEAT];
 } out_cols;
 
-/* Day offset of the series' first sale (R when none). */
-static int64_t series_first_sale(const line_cols *c, const int32_t *li, int64_t n, int32_t first_day, int64_t R) {
-  int64_t m = R;
-  for (int64_t i = 0; i < n; i++) {
-    int64_t d = c->day[li[i]] - first_day;
-    if (d < m) m = d;
+/* Rows of one series: lines [la, lb), inventory rows [ia, ib). */
+static int64_t series_count(const demand_opts *o, const series_lines *c, int64_t la, int64_t lb, int64_t ia,
+                            int64_t ib, int64_t R, scratch *w) {
+  const int32_t fd = o->first_day;
+  if (!o->has_inventory) {
+    int64_t m = R;
+    for (int64_t i = la; i < lb; i++) m = SC_MIN(m, (int64_t)c->day[i] - fd);
+    return R - m;
   }
-  return m;
-}
-
-/* Rows of one series. */
-static int64_t series_count(const demand_opts *o, const line_cols *c, const int32_t *li, int64_t nl,
-                            const int32_t *ii, int64_t ni, int64_t R, scratch *w) {
-  if (!o->has_inventory) return R - series_first_sale(c, li, nl, o->first_day, R);
   int64_t rows = 0;
-  for (int64_t i = 0; i < nl; i++) {
-    int64_t d = c->day[li[i]] - o->first_day;
-    rows += !w->mark[d];
-    w->mark[d] = 1;
+  for (int64_t i = la; i < lb; i++) {
+    rows += !w->mark[c->day[i] - fd];
+    w->mark[c->day[i] - fd] = 1;
   }
-  for (int64_t i = 0; i < ni; i++) {
-    int64_t d = c->inv_day[ii[i]] - o->first_day;
-    rows += !w->mark[d];
-    w->mark[d] = 1;
+  for (int64_t i = ia; i < ib; i++) {
+    rows += !w->mark[c->inv_day[i] - fd];
+    w->mark[c->inv_day[i] - fd] = 1;
   }
-  for (int64_t i = 0; i < nl; i++) w->mark[c->day[li[i]] - o->first_day] = 0;
-  for (int64_t i = 0; i < ni; i++) w->mark[c->inv_day[ii[i]] - o->first_day] = 0;
+  for (int64_t i = la; i < lb; i++) w->mark[c->day[i] - fd] = 0;
+  for (int64_t i = ia; i < ib; i++) w->mark[c->inv_day[i] - fd] = 0;
   return rows;
 }
 
@@ -308,11 +262,10 @@ static int32_t region_dcs(const demand_opts *o, int32_t region) {
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Writes the rows of one series from out row `at`. */
-static void series_fill(const demand_opts *o, const line_cols *c, const int32_t *li, int64_t nl, const int32_t *ii,
-                        int64_t ni, int64_t sku, int32_t region, int64_t R, scratch *w, const out_cols *out,
-                        int64_t at) {
+static void series_fill(const demand_opts *o, const series_lines *c, int64_t la, int64_t lb, int64_t ia,
+                        int64_t ib, int64_t sku, int32_t region, int64_t R, const calendar *cal, scratch *w,
+                        const out_cols *out, int64_t at) {
   const int32_t fd = o->first_day;
-  series_sort_lines(c, li, nl, fd, R, w);
   memset(w->units, 0, (size_t)R * sizeof *w->units);
   memset(w->amt, 0, (size_t)R * sizeof *w->amt);
   memset(w->orig, 0, (size_t)R * sizeof *w->orig);
@@ -320,19 +273,17 @@ static void series_fill(const demand_opts *o, const line_cols *c, const int32_t 
   memset(w->ltsum, 0, ((size_t)R + 1) * sizeof *w->ltsum);
   memset(w->ltcnt, 0, ((size_t)R + 1) * sizeof *w->ltcnt);
   int64_t first_sale = R;
-  for (int64_t i = 0; i < nl; i++) {
-    int32_t k = w->ord[i];
+  for (int64_t k = la; k < lb; k++) {
     int64_t d = c->day[k] - fd;
-    if (d < first_sale) first_sale = d;
+    first_sale = SC_MIN(first_sale, d);
     w->units[d] += c->qty[k];
-    w->amt[d] += c->amount[k];
-    w->orig[d] += c->orig_amount[k];
+    w->amt[d] += c->amt[k];
+    w->orig[d] += c->orig[k];
     if (o->has_delivery && c->arr_ts[k] != SC_NO_TS) {
-      /* this line counts for dates t with day < t <= day + 28 and arr_ts < t 00:00 */
+      /* the line counts for the dates t with day < t <= day + 28 and arr_ts < t 00:00 */
       int64_t order_ts = (int64_t)c->day[k] * DAY_SECONDS + c->sec[k];
       int64_t arr_day = floor_div(c->arr_ts[k], DAY_SECONDS);
-      int64_t lo = SC_MAX((int64_t)c->day[k] + 1, arr_day + 1) - fd, hi = (int64_t)c->day[k] + 28 - fd;
-      if (hi > R - 1) hi = R - 1;
+      int64_t lo = SC_MAX((int64_t)c->day[k] + 1, arr_day + 1) - fd, hi = SC_MIN((int64_t)c->day[k] + 28 - fd, R - 1);
       if (lo <= hi) {
         int64_t secs = c->arr_ts[k] - order_ts;
         w->ltsum[lo] += secs;
@@ -342,38 +293,37 @@ static void series_fill(const demand_opts *o, const line_cols *c, const int32_t 
       }
     }
   }
-  for (int64_t i = 0; i < ni; i++) w->avail[c->inv_day[ii[i]] - fd] = c->inv_av[ii[i]];
+  for (int64_t i = ia; i < ib; i++) w->avail[c->inv_day[i] - fd] = c->inv_av[i];
   w->pref[0] = 0;
   for (int64_t d = 0; d < R; d++) w->pref[d + 1] = w->pref[d] + w->units[d];
   const int32_t ndc = o->has_inventory ? region_dcs(o, region) : 0;
   double price = NAN, disc = NAN;
   int64_t lts = 0, ltc = 0, r = at;
-  const int lags[4] = {1, 7, 14, 28};
   for (int64_t d = 0; d < R; d++) {
     lts += w->ltsum[d];
     ltc += w->ltcnt[d];
     if (w->units[d] > 0) {
-      price = w->amt[d] / (double)w->units[d];
-      disc = w->orig[d] > 0 ? 1.0 - w->amt[d] / w->orig[d] : NAN;
+      price = (double)w->amt[d] / MICRO / (double)w->units[d];
+      disc = w->orig[d] > 0 ? 1.0 - (double)w->amt[d] / (double)w->orig[d] : NAN;
     }
     int on = o->has_inventory ? (w->avail[d] > 0 || w->units[d] > 0) : d >= first_sale;
     if (!on) continue;
-    int32_t day = fd + (int32_t)d;
-    int dow, dom, month, week;
-    demand_calendar(day, &dow, &dom, &month, &week);
     out->sku[r] = sku;
     out->region[r] = region;
-    out->date[r] = day;
+    out->date[r] = fd + (int32_t)d;
     out->units[r] = w->units[d];
     out->f[0][r] = price;
     out->f[1][r] = disc;
     out->f[2][r] = o->has_inventory && ndc > 0 ? (double)w->avail[d] / (double)ndc : NAN;
     out->f[3][r] = o->has_delivery && ltc > 0 ? (double)lts / (double)ltc / 3600.0 : NAN;
-    out->f[4][r] = dow;
-    out->f[5][r] = dom;
-    out->f[6][r] = month;
-    out->f[7][r] = week;
-    for (int j = 0; j < 4; j++) out->f[8 + j][r] = d >= lags[j] ? (double)w->units[d - lags[j]] : NAN;
+    out->f[4][r] = cal->dow[d];
+    out->f[5][r] = cal->dom[d];
+    out->f[6][r] = cal->month[d];
+    out->f[7][r] = cal->week[d];
+    out->f[8][r] = d >= 1 ? (double)w->units[d - 1] : NAN;
+    out->f[9][r] = d >= 7 ? (double)w->units[d - 7] : NAN;
+    out->f[10][r] = d >= 14 ? (double)w->units[d - 14] : NAN;
+    out->f[11][r] = d >= 28 ? (double)w->units[d - 28] : NAN;
     out->f[12][r] = d >= 7 ? (double)(w->pref[d] - w->pref[d - 7]) / 7.0 : NAN;
     out->f[13][r] = d >= 28 ? (double)(w->pref[d] - w->pref[d - 28]) / 28.0 : NAN;
     r++;
@@ -388,41 +338,43 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
                    o->last_day);
   if (lines->n > INT32_MAX || (inv && inv->n > INT32_MAX))
     return sc_fail(SC_EINPUT, "demand table: more than 2^31 lines on one rank: run on more ranks");
-  line_cols c;
-  memset(&c, 0, sizeof c);
-  if (!(c.row = table_i64(lines, "row")) || !(c.sku = table_i64(lines, "sku")) ||
-      !(c.region = table_i32(lines, "region")) || !(c.day = table_i32(lines, "day")) ||
-      !(c.sec = table_i32(lines, "sec")) || !(c.qty = table_i32(lines, "quantity")) ||
-      !(c.amount = table_f64(lines, "amount")) || !(c.orig_amount = table_f64(lines, "orig_amount")) ||
-      !(c.arr_ts = table_i64(lines, "arr_ts")))
+  const int64_t *sku, *arr_ts;
+  const int32_t *region, *day, *sec, *qty;
+  const double *amount, *orig_amount;
+  if (!(sku = table_i64(lines, "sku")) || !(region = table_i32(lines, "region")) || !(day = table_i32(lines, "day")) ||
+      !(sec = table_i32(lines, "sec")) || !(qty = table_i32(lines, "quantity")) ||
+      !(amount = table_f64(lines, "amount")) || !(orig_amount = table_f64(lines, "orig_amount")) ||
+      !(arr_ts = table_i64(lines, "arr_ts")))
     return SC_EINTERNAL;
   const int64_t *inv_sku = NULL;
-  const int32_t *inv_reg = NULL;
+  const int32_t *inv_reg = NULL, *inv_day = NULL, *inv_av = NULL;
   int64_t nin = inv ? inv->n : 0;
-  if (inv && nin > 0) {
-    if (!(inv_sku = table_i64(inv, "sku")) || !(inv_reg = table_i32(inv, "region")) ||
-        !(c.inv_day = table_i32(inv, "day")) || !(c.inv_av = table_i32(inv, "available_dcs")))
-      return SC_EINTERNAL;
-  }
+  if (nin > 0 && (!(inv_sku = table_i64(inv, "sku")) || !(inv_reg = table_i32(inv, "region")) ||
+                  !(inv_day = table_i32(inv, "day")) || !(inv_av = table_i32(inv, "available_dcs"))))
+    return SC_EINTERNAL;
   const int64_t n = lines->n;
   for (int64_t i = 0; i < n; i++)
-    if (c.day[i] < o->first_day || c.day[i] > o->last_day || c.qty[i] <= 0)
-      return sc_fail(SC_EINTERNAL, "demand table: line (row %lld) outside the date range or not a sale",
-                     (long long)c.row[i]);
+    if (day[i] < o->first_day || day[i] > o->last_day || qty[i] <= 0)
+      return sc_fail(SC_EINTERNAL, "demand table: a line (sku %lld, day %d) outside the date range or not a sale",
+                     (long long)sku[i], day[i]);
 
   /* 1. series numbers; inventory rows count only when available and in range */
   series_map map;
   memset(&map, 0, sizeof map);
-  int32_t *lser = NULL, *iser = NULL, *order = NULL, *rank = NULL;
+  int32_t *lser = NULL, *iser = NULL, *order = NULL, *rank = NULL, *ldst = NULL, *idst = NULL;
   int64_t *lfirst = NULL, *ifirst = NULL, *ofirst = NULL;
-  int32_t *lidx = NULL, *iidx = NULL;
+  series_lines c;
+  memset(&c, 0, sizeof c);
+  calendar cal = {NULL, NULL, NULL, NULL};
+  scratch *ws = NULL;
+  int nt = omp_get_max_threads();
   sc_status s = sc_alloc(&lser, (size_t)(n + 1) * sizeof *lser);
   if (!s) s = sc_alloc(&iser, (size_t)(nin + 1) * sizeof *iser);
   for (int64_t i = 0; !s && i < n; i++)
-    if ((lser[i] = map_get(&map, c.sku[i], c.region[i])) < 0) s = SC_ENOMEM;
+    if ((lser[i] = map_get(&map, sku[i], region[i])) < 0) s = SC_ENOMEM;
   for (int64_t i = 0; !s && i < nin; i++) {
     iser[i] = -1;
-    if (c.inv_av[i] <= 0 || c.inv_day[i] < o->first_day || c.inv_day[i] > o->last_day || !o->has_inventory) continue;
+    if (!o->has_inventory || inv_av[i] <= 0 || inv_day[i] < o->first_day || inv_day[i] > o->last_day) continue;
     if ((iser[i] = map_get(&map, inv_sku[i], inv_reg[i])) < 0) s = SC_ENOMEM;
   }
   const int64_t nser = map.n;
@@ -439,22 +391,67 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
     }
   }
   free(keys);
-  /* 2. group lines and inventory rows by series */
-  if (!s) s = group_by(lser, n, rank, nser, &lfirst, &lidx);
-  if (!s) s = group_by(iser, nin, rank, nser, &ifirst, &iidx);
-  int64_t maxl = 0;
-  for (int64_t q = 0; !s && q < nser; q++) maxl = SC_MAX(maxl, lfirst[q + 1] - lfirst[q]);
+  /* 2. group lines and inventory rows by series, and gather their columns
+   * in that order, so each series reads contiguous memory */
+  if (!s) s = group_by(lser, n, rank, nser, &lfirst, &ldst);
+  if (!s) s = group_by(iser, nin, rank, nser, &ifirst, &idst);
+  int64_t ni = !s ? ifirst[nser] : 0;
+  if (!s) s = sc_alloc(&c.day, (size_t)(n + 1) * sizeof *c.day);
+  if (!s) s = sc_alloc(&c.sec, (size_t)(n + 1) * sizeof *c.sec);
+  if (!s) s = sc_alloc(&c.qty, (size_t)(n + 1) * sizeof *c.qty);
+  if (!s) s = sc_alloc(&c.amt, (size_t)(n + 1) * sizeof *c.amt);
+  if (!s) s = sc_alloc(&c.orig, (size_t)(n + 1) * sizeof *c.orig);
+  if (!s) s = sc_alloc(&c.arr_ts, (size_t)(n + 1) * sizeof *c.arr_ts);
+  if (!s) s = sc_alloc(&c.inv_day, (size_t)(ni + 1) * sizeof *c.inv_day);
+  if (!s) s = sc_alloc(&c.inv_av, (size_t)(ni + 1) * sizeof *c.inv_av);
+  if (!s) {
+    /* one column per pass: sequential reads, one write cursor per series */
+#pragma omp parallel sections
+    {
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.day[ldst[i]] = day[i];
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.sec[ldst[i]] = sec[i];
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.qty[ldst[i]] = qty[i];
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.amt[ldst[i]] = to_micro(amount[i]);
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.orig[ldst[i]] = to_micro(orig_amount[i]);
+#pragma omp section
+      for (int64_t i = 0; i < n; i++) c.arr_ts[ldst[i]] = arr_ts[i];
+#pragma omp section
+      for (int64_t i = 0; i < nin; i++)
+        if (idst[i] >= 0) {
+          c.inv_day[idst[i]] = inv_day[i];
+          c.inv_av[idst[i]] = inv_av[i];
+        }
+    }
+  }
+  /* the calendar of the range */
+  if (!s) s = sc_alloc(&cal.dow, (size_t)(4 * R) * sizeof *cal.dow);
+  if (!s) {
+    cal.dom = cal.dow + R;
+    cal.month = cal.dom + R;
+    cal.week = cal.month + R;
+    for (int64_t d = 0; d < R; d++) {
+      int dw, dm, mo, wk;
+      demand_calendar(o->first_day + (int32_t)d, &dw, &dm, &mo, &wk);
+      cal.dow[d] = dw;
+      cal.dom[d] = dm;
+      cal.month[d] = mo;
+      cal.week[d] = wk;
+    }
+  }
   /* 3. rows per series */
   if (!s) s = sc_calloc(&ofirst, (size_t)nser + 1, sizeof *ofirst);
-  int nt = omp_get_max_threads();
-  scratch *ws = NULL;
   if (!s) s = sc_calloc(&ws, (size_t)nt, sizeof *ws);
-  for (int t = 0; !s && t < nt; t++) s = scratch_init(&ws[t], R, maxl);
+  for (int t = 0; !s && t < nt; t++) s = scratch_init(&ws[t], R);
   if (!s) {
 #pragma omp parallel for schedule(dynamic, 64)
     for (int64_t q = 0; q < nser; q++)
-      ofirst[q + 1] = series_count(o, &c, lidx + lfirst[q], lfirst[q + 1] - lfirst[q], iidx + ifirst[q],
-                                   ifirst[q + 1] - ifirst[q], R, &ws[omp_get_thread_num()]);
+      ofirst[q + 1] = series_count(o, &c, lfirst[q], lfirst[q + 1], ifirst[q], ifirst[q + 1], R,
+                                   &ws[omp_get_thread_num()]);
     for (int64_t q = 0; q < nser; q++) ofirst[q + 1] += ofirst[q];
     s = table_resize(out, ofirst[nser]);
   }
@@ -469,8 +466,8 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t q = 0; q < nser; q++) {
       int32_t id = order[q];
-      series_fill(o, &c, lidx + lfirst[q], lfirst[q + 1] - lfirst[q], iidx + ifirst[q], ifirst[q + 1] - ifirst[q],
-                  map.sku[id], map.region[id], R, &ws[omp_get_thread_num()], &oc, ofirst[q]);
+      series_fill(o, &c, lfirst[q], lfirst[q + 1], ifirst[q], ifirst[q + 1], map.sku[id], map.region[id], R, &cal,
+                  &ws[omp_get_thread_num()], &oc, ofirst[q]);
     }
   }
   for (int t = 0; ws && t < nt; t++) scratch_free(&ws[t]);
@@ -483,8 +480,17 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
   free(lfirst);
   free(ifirst);
   free(ofirst);
-  free(lidx);
-  free(iidx);
+  free(ldst);
+  free(idst);
+  free(c.day);
+  free(c.sec);
+  free(c.qty);
+  free(c.amt);
+  free(c.orig);
+  free(c.arr_ts);
+  free(c.inv_day);
+  free(c.inv_av);
+  free(cal.dow);
   if (s == SC_ENOMEM && !sc_message()[0]) s = sc_fail(SC_ENOMEM, "demand table: out of memory: run on more ranks");
   return s;
 }
@@ -526,12 +532,12 @@ sc_status demand_build(const sc_dataset *ds, sc_table *out) {
   const sc_table *L = &ds->lines;
   sc_table dl;
   sc_status s = table_init(&dl, "demand_lines", DEMAND_LINES_SPEC);
-  const int64_t *row = table_col(L, "row"), *sku = table_col(L, "sku"), *arr = table_col(L, "arr_ts");
+  const int64_t *sku = table_col(L, "sku"), *arr = table_col(L, "arr_ts");
   const int32_t *region = table_col(L, "region"), *day = table_col(L, "day"), *sec = table_col(L, "sec"),
                 *qty = table_col(L, "quantity");
   const double *amount = table_col(L, "amount"), *orig = table_col(L, "orig_amount");
   const uint8_t *flags = table_col(L, "flags");
-  if (!s && L->n > 0 && (!row || !sku || !arr || !region || !day || !sec || !qty || !amount || !orig || !flags))
+  if (!s && L->n > 0 && (!sku || !arr || !region || !day || !sec || !qty || !amount || !orig || !flags))
     s = sc_fail(SC_ESTORE, "demand table: the lines table lacks a column: rebuild the store with segcast ingest");
   int64_t m = 0;
   for (int64_t i = 0; !s && i < L->n; i++) m += (flags[i] & SC_LINE_VALID) && region[i] >= 0 && sku[i] >= 0;
@@ -539,7 +545,7 @@ sc_status demand_build(const sc_dataset *ds, sc_table *out) {
   int32_t *dest = NULL;
   if (!s) s = sc_alloc(&dest, (size_t)(m + 1) * sizeof *dest);
   if (!s) {
-    int64_t *drow = table_i64(&dl, "row"), *dsku = table_i64(&dl, "sku"), *darr = table_i64(&dl, "arr_ts");
+    int64_t *dsku = table_i64(&dl, "sku"), *darr = table_i64(&dl, "arr_ts");
     int32_t *dreg = table_i32(&dl, "region"), *dday = table_i32(&dl, "day"), *dsec = table_i32(&dl, "sec"),
             *dq = table_i32(&dl, "quantity");
     double *dam = table_f64(&dl, "amount"), *dor = table_f64(&dl, "orig_amount");
@@ -547,7 +553,6 @@ sc_status demand_build(const sc_dataset *ds, sc_table *out) {
     int64_t j = 0;
     for (int64_t i = 0; i < L->n; i++) {
       if (!((flags[i] & SC_LINE_VALID) && region[i] >= 0 && sku[i] >= 0)) continue;
-      drow[j] = row[i];
       dsku[j] = sku[i];
       darr[j] = arr[i];
       dreg[j] = region[i];

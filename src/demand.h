@@ -6,9 +6,9 @@
  * whole on one rank and its lags, rolling means and carried-forward prices
  * are computed locally, one series at a time, over a dense day array.
  *
- * Sums that feed floating-point results are taken in a fixed order (each
- * day's lines sorted by their source row), so the table is the same at
- * any rank count; quantities and lead-time seconds are exact integers.
+ * Every sum is exact: quantities and lead-time seconds are integers, money
+ * is summed in integer millionths, so the table is the same at any rank
+ * count whatever order the lines arrive in.
  */
 #ifndef SEGCAST_DEMAND_H
 #define SEGCAST_DEMAND_H
@@ -31,8 +31,7 @@ extern const char *const demand_features[DEMAND_NFEAT];
 
 /// The compact line table the builder works on (valid lines of known
 /// region, one rank's series): see SC_LINES_SPEC for the meanings.
-#define DEMAND_LINES_SPEC \
-  "row:i64,sku:i64,region:i32,day:i32,sec:i32,quantity:i32,amount:f64,orig_amount:f64,arr_ts:i64"
+#define DEMAND_LINES_SPEC "sku:i64,region:i32,day:i32,sec:i32,quantity:i32,amount:f64,orig_amount:f64,arr_ts:i64"
 
 /// What the builder needs besides the lines.
 typedef struct {

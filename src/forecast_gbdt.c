@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "comm.h"
 #include "quantile.h"
@@ -24,6 +25,9 @@
 #define SALT_SKETCH 0x51A7C4E5D00DULL
 #define SALT_ROWS 0x5B5A4D71E0ULL
 #define SALT_COLS 0xC0150A3B1EULL
+
+const char *const fc_phase_names[FC_PHASES] = {"setup",     "gradients", "histograms", "allreduce",
+                                                "splits",    "partition", "leaves",     "held-out rows"};
 
 double fc_sum_exact(const double *v, int64_t n) {
   double m = 0.0;
@@ -228,6 +232,8 @@ static sc_status bins_build(const fc_data *d, const fc_params *p, const int32_t 
   float *col = NULL, *tmp = NULL;
   if (!s && nneed > 0) s = sc_alloc(&col, (size_t)(sample_rows + 1) * sizeof *col);
   if (!s && nneed > 0) s = sc_alloc(&tmp, (size_t)(sample_rows + 1) * sizeof *tmp);
+  int64_t *tmp64 = NULL;
+  if (!s && nneed > 0) s = sc_alloc(&tmp64, (size_t)(2 * sample_rows + 2) * sizeof *tmp64);
   if (!s) {
     int32_t o = 0;
     for (int f = 0; f < F; f++) {
@@ -246,7 +252,7 @@ static sc_status bins_build(const fc_data *d, const fc_params *p, const int32_t 
           if (v == v) col[mm++] = v + 0.0f;
         }
         quantile_sort(col, mm, tmp);
-        k = quantile_cuts_sample(col, mm, allow[f], (float)vmin[f], (float)vmax[f], c);
+        k = quantile_cuts_sample(col, mm, allow[f], (float)vmin[f], (float)vmax[f], c, tmp64);
       }
       b->nbins[f] = k;
       o += k;
@@ -255,21 +261,29 @@ static sc_status bins_build(const fc_data *d, const fc_params *p, const int32_t 
   }
   free(col);
   free(tmp);
+  free(tmp64);
   free(sample);
   free(uni);
   return comm_agree(s);
 }
 
-/* Bin codes of every local row, row-major. */
-static void codes_build(const fc_data *d, const fc_booster *b, uint8_t *c8, uint16_t *c16) {
+/* Bin codes of every local row, row-major (c8 / c16) and column-major (k8 / k16). */
+static void codes_build(const fc_data *d, const fc_booster *b, uint8_t *c8, uint16_t *c16, uint8_t *k8,
+                        uint16_t *k16) {
   const int F = d->nfeat;
+  const size_t n = (size_t)d->n;
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < d->n; r++) {
     for (int f = 0; f < F; f++) {
       double v = d->x[f][r];
       int code = v != v ? b->nbins[f] : quantile_bin(b->cuts + b->cut_off[f], b->nbins[f], (float)v);
-      if (c8) c8[r * F + f] = (uint8_t)code;
-      else c16[r * F + f] = (uint16_t)code;
+      if (c8) {
+        c8[r * F + f] = (uint8_t)code;
+        k8[(size_t)f * n + (size_t)r] = (uint8_t)code;
+      } else {
+        c16[r * F + f] = (uint16_t)code;
+        k16[(size_t)f * n + (size_t)r] = (uint16_t)code;
+      }
     }
   }
 }
@@ -282,12 +296,38 @@ typedef struct {
   int64_t *hist;
 } open_node;
 
+/* Histogram buffers kept across levels and trees (grown when needed):
+ * a level's histograms live in one pair, its children's in the other. */
+typedef struct {
+  int64_t *buf[2][2]; /* [pair][small, sibling] */
+  size_t cap[2][2];   /* int64 entries */
+  int64_t *scratch;   /* gbdt_hist_build's per-thread scratch */
+} hist_pool;
+
+static sc_status pool_get(hist_pool *hp, int pair, int which, size_t n, int64_t **out) {
+  if (hp->cap[pair][which] < n) {
+    free(hp->buf[pair][which]);
+    hp->buf[pair][which] = NULL;
+    hp->cap[pair][which] = 0;
+    SC_TRY(sc_alloc(&hp->buf[pair][which], n * sizeof(int64_t)));
+    hp->cap[pair][which] = n;
+  }
+  *out = hp->buf[pair][which];
+  return SC_OK;
+}
+
+static void pool_free(hist_pool *hp) {
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) free(hp->buf[i][j]);
+  free(hp->scratch);
+  memset(hp, 0, sizeof *hp);
+}
+
 typedef struct {
   const gbdt_matrix *m;
   const fc_params *p;
   gbdt_param gp;
-  int32_t *pos, *tmp;
-  uint8_t *dec;
+  int32_t *pos, *tl, *tr;
   const int32_t *gq, *hq;
   int32_t hconst;
   const uint8_t *use_feat;
@@ -295,7 +335,28 @@ typedef struct {
   const int32_t *cut_off;
   float *margin;
   double *gain_total;
+  hist_pool *pool;
+  double *phase;
+  int64_t *hist_rows;
 } grow_ctx;
+
+/* The clock of the phase timings: wall time, or this process's CPU time
+ * when SEGCAST_CPU_CLOCK is set (profiling on a shared machine). */
+static double phase_clock(void) {
+  static int cpu = -1;
+  if (cpu < 0) cpu = getenv("SEGCAST_CPU_CLOCK") != NULL;
+  if (!cpu) return sc_now();
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define PHASE(c, ph, stmt)                 \
+  do {                                     \
+    double t_ = phase_clock();             \
+    stmt;                                  \
+    (c)->phase[ph] += phase_clock() - t_;  \
+  } while (0)
 
 static float leaf_value(const grow_ctx *c, int64_t G, int64_t H) {
   return (float)(c->p->eta * gbdt_weight((double)G / c->gp.gscale, (double)H / c->gp.hscale, &c->gp));
@@ -324,10 +385,11 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   open_node *cur = NULL, *next = NULL;
   gbdt_split *sp = NULL;
   int64_t *arr = NULL;
-  SC_TRY(sc_alloc(&buf, width * sizeof *buf));
+  SC_TRY(pool_get(c->pool, 0, 0, width, &buf));
   int64_t b0 = 0, e0 = nrows;
-  gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf);
-  comm_sum_i64(buf, width);
+  PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf, c->pool->scratch));
+  *c->hist_rows += nrows;
+  PHASE(c, FC_PH_REDUCE, comm_sum_i64(buf, width));
   int64_t G = 0, H = 0;
   for (int32_t k = 0; k < m->hoff[1]; k++) {
     G += buf[2 * k];
@@ -336,26 +398,24 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   int32_t root;
   s = node_push(t, -1, H, c, &root);
   if (!s) s = sc_alloc(&cur, sizeof *cur);
-  if (s) {
-    free(buf);
-    return s;
-  }
+  if (s) return s;
   cur[0] = (open_node){root, 0, nrows, G, H, buf};
   int ncur = 1;
-  int64_t *cur_bufs[2] = {buf, NULL}; /* the level's histogram blocks, freed when done */
   for (int depth = 0; ncur > 0 && !s; depth++) {
     if (depth == max_depth) {
       for (int k = 0; k < ncur; k++) {
         float v = leaf_value(c, cur[k].G, cur[k].H);
         node_leaf(t, cur[k].id, v);
-        gbdt_add_leaf(c->pos, cur[k].begin, cur[k].end, v, c->margin);
+        PHASE(c, FC_PH_LEAF, gbdt_add_leaf(c->pos, cur[k].begin, cur[k].end, v, c->margin));
       }
       break;
     }
     s = sc_alloc(&sp, (size_t)ncur * sizeof *sp);
     if (s) break;
+    double t_split = phase_clock();
 #pragma omp parallel for schedule(dynamic, 1) if (ncur > 1)
     for (int k = 0; k < ncur; k++) gbdt_split_find(m, cur[k].hist, cur[k].G, cur[k].H, c->use_feat, &c->gp, &sp[k]);
+    c->phase[FC_PH_SPLIT] += phase_clock() - t_split;
     int nsplit = 0;
     for (int k = 0; k < ncur; k++) nsplit += sp[k].feat >= 0;
     /* arrays for the split nodes: begin, end, feat, bin, dleft, nleft */
@@ -371,7 +431,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
       if (sp[k].feat < 0) {
         float v = leaf_value(c, o->G, o->H);
         node_leaf(t, o->id, v);
-        gbdt_add_leaf(c->pos, o->begin, o->end, v, c->margin);
+        PHASE(c, FC_PH_LEAF, gbdt_add_leaf(c->pos, o->begin, o->end, v, c->margin));
         continue;
       }
       int32_t f = sp[k].feat, l, r;
@@ -401,26 +461,31 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
     if (s) break;
     if (depth + 1 == max_depth) {
       /* children are leaves: add their values without moving rows */
+      float *vl = NULL;
+      s = sc_alloc(&vl, (size_t)(2 * nsplit + 1) * sizeof *vl);
+      if (s) break;
+      float *vr = vl + nsplit;
       for (int q = 0; q < nsplit; q++) {
-        float vl = leaf_value(c, next[2 * q].G, next[2 * q].H), vr = leaf_value(c, next[2 * q + 1].G, next[2 * q + 1].H);
-        node_leaf(t, next[2 * q].id, vl);
-        node_leaf(t, next[2 * q + 1].id, vr);
-        gbdt_split_add(m, c->pos, sb[q], se[q], sf[q], sbin[q], sdl[q], vl, vr, c->margin);
+        vl[q] = leaf_value(c, next[2 * q].G, next[2 * q].H);
+        vr[q] = leaf_value(c, next[2 * q + 1].G, next[2 * q + 1].H);
+        node_leaf(t, next[2 * q].id, vl[q]);
+        node_leaf(t, next[2 * q + 1].id, vr[q]);
       }
+      PHASE(c, FC_PH_LEAF, gbdt_split_add(m, c->pos, sb, se, sf, sbin, sdl, vl, vr, nsplit, c->margin));
+      free(vl);
       break;
     }
     if (nsplit > 0) {
-      gbdt_partition(m, c->pos, c->tmp, c->dec, sb, se, sf, sbin, sdl, nsplit, snl);
+      PHASE(c, FC_PH_PARTITION, gbdt_partition(m, c->pos, c->tl, c->tr, sb, se, sf, sbin, sdl, nsplit, snl));
       /* the smaller child (by global hessian) is built, the other derived */
       int64_t *bb = NULL, *be = NULL;
       s = sc_alloc(&bb, (size_t)nsplit * 2 * sizeof *bb);
       int64_t *small = NULL, *sib = NULL;
-      if (!s) s = sc_alloc(&small, (size_t)nsplit * width * sizeof *small);
-      if (!s) s = sc_alloc(&sib, (size_t)nsplit * width * sizeof *sib);
+      int pair = (depth + 1) & 1;
+      if (!s) s = pool_get(c->pool, pair, 0, (size_t)nsplit * width, &small);
+      if (!s) s = pool_get(c->pool, pair, 1, (size_t)nsplit * width, &sib);
       if (s) {
         free(bb);
-        free(small);
-        free(sib);
         break;
       }
       be = bb + nsplit;
@@ -434,8 +499,9 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
         bb[q] = sm->begin;
         be[q] = sm->end;
       }
-      gbdt_hist_build(m, c->pos, bb, be, nsplit, c->gq, c->hq, c->hconst, small);
-      comm_sum_i64(small, (size_t)nsplit * width);
+      PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, bb, be, nsplit, c->gq, c->hq, c->hconst, small, c->pool->scratch));
+      for (int q = 0; q < nsplit; q++) *c->hist_rows += be[q] - bb[q];
+      PHASE(c, FC_PH_REDUCE, comm_sum_i64(small, (size_t)nsplit * width));
       int q = 0;
       for (int k = 0; k < ncur; k++) {
         if (sp[k].feat < 0) continue;
@@ -447,10 +513,6 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
         q++;
       }
       free(bb);
-      free(cur_bufs[0]);
-      free(cur_bufs[1]);
-      cur_bufs[0] = small;
-      cur_bufs[1] = sib;
     }
     free(cur);
     cur = next;
@@ -461,8 +523,6 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
     free(arr);
     arr = NULL;
   }
-  free(cur_bufs[0]);
-  free(cur_bufs[1]);
   free(cur);
   free(next);
   free(sp);
@@ -474,6 +534,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
 
 sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   memset(b, 0, sizeof *b);
+  const double t_setup = phase_clock();
   const int F = d->nfeat;
   if (F > 64) return comm_agree(sc_fail(SC_EINTERNAL, "forecast: at most 64 features"));
   if (d->n > INT32_MAX) return comm_agree(sc_fail(SC_EINPUT, "forecast: %lld demand rows on one rank, above 2^31: run on more ranks", (long long)d->n));
@@ -483,15 +544,13 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   b->best_round = -1;
   b->best_score = INFINITY;
 
-  int32_t *train = NULL, *held = NULL, *valid = NULL;
-  int64_t ntrain = 0, nheld = 0, nvalid = 0;
+  int32_t *train = NULL, *valid = NULL;
+  int64_t ntrain = 0, nvalid = 0;
   sc_status s = sc_alloc(&train, (size_t)(d->n + 1) * sizeof *train);
-  if (!s) s = sc_alloc(&held, (size_t)(d->n + 1) * sizeof *held);
   if (!s) s = sc_alloc(&valid, (size_t)(d->n + 1) * sizeof *valid);
   if (!s) {
     for (int64_t r = 0; r < d->n; r++) {
       if (d->set[r] == FC_TRAIN) train[ntrain++] = (int32_t)r;
-      else held[nheld++] = (int32_t)r;
       if (d->set[r] == FC_VALID) valid[nvalid++] = (int32_t)r;
     }
   }
@@ -516,12 +575,13 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   /* codes, margins, labels and scratch */
   int code_max = 0;
   int32_t *hoff = NULL;
-  uint8_t *c8 = NULL;
-  uint16_t *c16 = NULL;
+  uint8_t *c8 = NULL, *k8 = NULL;
+  uint16_t *c16 = NULL, *k16 = NULL;
   float *margin = NULL, *label = NULL;
   double *g = NULL, *h = NULL;
-  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *tmp = NULL, *rest = NULL;
-  uint8_t *dec = NULL;
+  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *tl = NULL, *tr = NULL, *rest = NULL;
+  hist_pool pool;
+  memset(&pool, 0, sizeof pool);
   size_t n1 = (size_t)d->n + 1;
   if (!s) {
     s = sc_alloc(&hoff, (size_t)(F + 1) * sizeof *hoff);
@@ -534,46 +594,58 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
       }
     }
     if (!s) s = code_max <= 256 ? sc_alloc(&c8, n1 * (size_t)F) : sc_alloc(&c16, n1 * (size_t)F * 2);
+    if (!s) s = code_max <= 256 ? sc_alloc(&k8, n1 * (size_t)F) : sc_alloc(&k16, n1 * (size_t)F * 2);
     if (!s) s = sc_alloc(&margin, n1 * sizeof *margin);
     if (!s) s = sc_alloc(&label, n1 * sizeof *label);
     if (!s) s = sc_alloc(&g, n1 * sizeof *g);
-    if (!s) s = sc_alloc(&h, n1 * sizeof *h);
+    if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&h, n1 * sizeof *h);
     if (!s) s = sc_alloc(&gq, n1 * sizeof *gq);
     if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&hq, n1 * sizeof *hq);
     if (!s) s = sc_alloc(&pos, n1 * sizeof *pos);
-    if (!s) s = sc_alloc(&tmp, n1 * sizeof *tmp);
+    if (!s) s = sc_alloc(&tl, n1 * sizeof *tl);
+    if (!s) s = sc_alloc(&tr, n1 * sizeof *tr);
     if (!s) s = sc_alloc(&rest, n1 * sizeof *rest);
-    if (!s) s = sc_alloc(&dec, n1);
     if (!s) s = sc_calloc(&b->trees, (size_t)p->rounds + 1, sizeof *b->trees);
     if (!s) s = sc_calloc(&b->valid_rmse, (size_t)p->rounds + 1, sizeof *b->valid_rmse);
     if (!s) s = sc_calloc(&b->tree_gain, ((size_t)p->rounds + 1) * (size_t)F, sizeof *b->tree_gain);
   }
   s = comm_agree(s);
   if (!s) {
-    codes_build(d, b, c8, c16);
+    codes_build(d, b, c8, c16, k8, k16);
     float m0 = fc_base_margin(b);
     for (int64_t r = 0; r < d->n; r++) {
       margin[r] = m0;
       label[r] = (float)d->y[r];
     }
   }
-  gbdt_matrix mat = {d->n, F, c8, c16, b->nbins, hoff};
+  gbdt_matrix mat = {d->n, F, c8, c16, k8, k16, b->nbins, hoff};
+  if (!s) s = comm_agree(sc_alloc(&pool.scratch, gbdt_hist_scratch_size(&mat) * sizeof *pool.scratch));
   uint8_t use_feat[64];
+  /* validation margins are only followed when they decide when to stop */
+  const int track_valid = p->early_stopping_rounds > 0 && nvalid_g > 0;
   double *verr = NULL;
   if (!s) s = comm_agree(sc_alloc(&verr, (size_t)(nvalid + 1) * sizeof *verr));
   sc_progress prog;
+  b->phase[FC_PH_SETUP] = phase_clock() - t_setup;
   if (!s) progress_start(&prog, "forecast: boosting", p->rounds, "trees");
   for (int t = 0; !s && t < p->rounds; t++) {
     /* rows of this tree, keyed by (seed, round, row key) */
     int64_t np = 0, nr = 0;
-    uint64_t rkey = sc_mix64(p->seed ^ SALT_ROWS ^ sc_mix64((uint64_t)t));
-    for (int64_t i = 0; i < ntrain; i++) {
-      int32_t r = train[i];
-      if (p->subsample >= 1.0 || sc_unit(d->key[r] ^ rkey) < p->subsample) pos[np++] = r;
-      else rest[nr++] = r;
+    if (p->subsample >= 1.0) {
+      memcpy(pos, train, (size_t)ntrain * sizeof *pos);
+      np = ntrain;
+    } else {
+      uint64_t rkey = sc_mix64(p->seed ^ SALT_ROWS ^ sc_mix64((uint64_t)t));
+      for (int64_t i = 0; i < ntrain; i++) {
+        int32_t r = train[i];
+        if (sc_unit(d->key[r] ^ rkey) < p->subsample) pos[np++] = r;
+        else rest[nr++] = r;
+      }
     }
-    memcpy(rest + nr, held, (size_t)nheld * sizeof *rest);
-    nr += nheld;
+    if (track_valid) {
+      memcpy(rest + nr, valid, (size_t)nvalid * sizeof *rest);
+      nr += nvalid;
+    }
     /* features of this tree: the k with the smallest keyed hashes */
     int kf = (int)(p->colsample * F);
     if (kf < 1) kf = 1;
@@ -585,7 +657,7 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
       for (int f2 = 0; f2 < F; f2++) rank += fh[f2] < fh[f] || (fh[f2] == fh[f] && f2 < f);
       use_feat[f] = rank < kf;
     }
-    double gmax = 0.0, hmax = 0.0;
+    double gmax = 0.0, hmax = 0.0, t_grad = phase_clock();
     gbdt_gradients(p->objective, pos, np, margin, label, g, h, &gmax, &hmax);
     double mx[2] = {gmax, hmax};
     comm_max_double(mx, 2);
@@ -596,9 +668,13 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     c.gp = (gbdt_param){p->lambda, p->gamma, p->min_child_weight, gbdt_scale_for(mx[0]), gbdt_scale_for(mx[1])};
     gbdt_quantize(pos, np, g, c.gp.gscale, gq);
     if (hq) gbdt_quantize(pos, np, h, c.gp.hscale, hq);
+    b->phase[FC_PH_GRAD] += phase_clock() - t_grad;
+    c.phase = b->phase;
+    c.hist_rows = &b->hist_rows;
     c.pos = pos;
-    c.tmp = tmp;
-    c.dec = dec;
+    c.tl = tl;
+    c.tr = tr;
+    c.pool = &pool;
     c.gq = gq;
     c.hq = hq;
     c.hconst = (int32_t)llrint(c.gp.hscale);
@@ -610,20 +686,22 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     s = comm_agree(tree_grow(&c, np, &b->trees[t]));
     if (s) break;
     b->rounds_done = t + 1;
-    gbdt_tree_add_codes(&b->trees[t], &mat, rest, nr, margin);
+    double t_held = phase_clock();
+    if (nr > 0) gbdt_tree_add_codes(&b->trees[t], &mat, rest, nr, margin);
     /* validation score and early stopping */
-    if (nvalid_g > 0) {
+    if (track_valid) {
       for (int64_t i = 0; i < nvalid; i++) {
         int32_t r = valid[i];
         double pr = p->objective == GBDT_POISSON ? (double)expf(margin[r]) : (double)margin[r];
         verr[i] = (pr - d->y[r]) * (pr - d->y[r]);
       }
       double rmse = sqrt(fc_sum_exact(verr, nvalid) / (double)nvalid_g);
+      b->phase[FC_PH_HELD] += phase_clock() - t_held;
       b->valid_rmse[t] = rmse;
       if (rmse < b->best_score) {
         b->best_score = rmse;
         b->best_round = t;
-      } else if (p->early_stopping_rounds > 0 && t - b->best_round >= p->early_stopping_rounds) {
+      } else if (t - b->best_round >= p->early_stopping_rounds) {
         break;
       }
     }
@@ -636,11 +714,13 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   }
   free(verr);
   free(train);
-  free(held);
   free(valid);
+  pool_free(&pool);
   free(hoff);
   free(c8);
   free(c16);
+  free(k8);
+  free(k16);
   free(margin);
   free(label);
   free(g);
@@ -648,8 +728,8 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   free(gq);
   free(hq);
   free(pos);
-  free(tmp);
+  free(tl);
+  free(tr);
   free(rest);
-  free(dec);
   return s;
 }

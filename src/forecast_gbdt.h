@@ -42,6 +42,12 @@ typedef struct {
   const uint8_t *set;        ///< FC_TRAIN, FC_VALID or FC_TEST
 } fc_data;
 
+/// Phases of training that are timed (see fc_phase_names).
+enum { FC_PH_SETUP, FC_PH_GRAD, FC_PH_HIST, FC_PH_REDUCE, FC_PH_SPLIT, FC_PH_PARTITION, FC_PH_LEAF, FC_PH_HELD,
+       FC_PHASES };
+/// Names of the phases, for the summary and the benchmark.
+extern const char *const fc_phase_names[FC_PHASES];
+
 /// Everything boosting needs to continue (checkpointable; see above).
 typedef struct {
   int nfeat;
@@ -59,6 +65,8 @@ typedef struct {
   double *valid_rmse;        ///< validation RMSE after each round (rounds_done entries)
   uint64_t seed;
   double *tree_gain;         ///< split gain of each feature in each round (rounds x nfeat)
+  double phase[FC_PHASES];   ///< seconds spent in each phase of training (fc_phase_names)
+  int64_t hist_rows;         ///< rows histogrammed (all trees, this rank)
 } fc_booster;
 
 /// Trains on d with p (collective). rounds_done counts from 0; the booster
