@@ -243,7 +243,7 @@ def total(row):
     return sum(sum(v.values()) for v in row.values())
 
 
-def memory_model(best, folder, c, p_list, lines_per_customer, scale_users=1.0):
+def memory_model(best, folder, c, p_list, lines_per_customer, customers_per_user, scale_users=1.0):
     """Peak memory per rank: a + b * users (1-rank runs at two sizes), plus
     the payload of allgathered tables that grows with P."""
     pts = []
@@ -272,7 +272,8 @@ def memory_model(best, folder, c, p_list, lines_per_customer, scale_users=1.0):
     res = {}
     for p in p_list:
         u = (budget - icpt - grow * p * scale_users) / per_user
-        res[p] = {"users_per_rank": u, "customers": u * p, "order_lines": u * p * lines_per_customer,
+        res[p] = {"users_per_rank": u, "users": u * p, "customers": u * p * customers_per_user,
+                  "order_lines": u * p * customers_per_user * lines_per_customer,
                   "allgather_bytes": grow * p * scale_users}
     return {"per_user_bytes_measured": slope, "per_user_bytes_bottom_up": bottom_up, "per_user_bytes": per_user,
             "fixed_bytes": icpt, "points": pts, "largest": res}
@@ -412,7 +413,8 @@ def main(argv):
             print(f"  {t:7.3f} s  {st:9s} {cl:4s} {op:18s} {n:6d} calls, {b / 1e6:9.3f} MB at rank 0 "
                   f"({pr['_ref_p']} ranks)")
 
-    mem = memory_model(best, folder, c, [1024], lines_per_customer)
+    customers_per_user = s1["segment"]["customers"] / u1
+    mem = memory_model(best, folder, c, [1024], lines_per_customer, customers_per_user)
     result["memory"] = mem
     lg1024 = mem["largest"][1024]
     hours = lg1024["users_per_rank"] / u1 * total(scen["measured"][(False, 1)]) / 3600
@@ -422,10 +424,23 @@ def main(argv):
           f"the larger is used")
     print(f"allgathered tables at 1,024 ranks: {lg1024['allgather_bytes'] / 1e6:.0f} MB per rank")
     print(f"largest data set on 1,024 ranks x {c['node_mem'] / 1e9:.0f} GB ({c['usable']:.0%} usable): "
-          f"{lg1024['users_per_rank']:,.0f} users per rank, {lg1024['customers'] / 1e9:.2f} billion customers, "
+          f"{lg1024['users_per_rank']:,.0f} users per rank, {lg1024['users'] / 1e9:.2f} billion users of whom "
+          f"{lg1024['customers'] / 1e9:.2f} billion customers ({customers_per_user:.0%} buy), "
           f"{lg1024['order_lines'] / 1e9:.1f} billion order lines (at the measured rates, about {hours:.0f} h "
           f"of compute per rank with configs/small.ini settings)")
     result["memory"]["hours_small_settings"] = hours
+
+    print("\nmemory per rank (fixed + per-user x users per rank + allgathered tables growing with P):")
+    per_p = {}
+    for name, u in (("measured", u1), ("production", u_prod)):
+        cells = []
+        for p in PROJECT:
+            grow = mem["largest"][1024]["allgather_bytes"] / 1024 * p
+            m = mem["fixed_bytes"] + mem["per_user_bytes"] * u + grow
+            per_p.setdefault(name, {})[p] = m
+            cells.append(f"{p}: {m / 1e9:.2f} GB")
+        print(f"  {name:10s} " + ", ".join(cells))
+    result["memory"]["per_rank"] = per_p
 
     if opts["--svg"]:
         series = []

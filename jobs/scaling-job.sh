@@ -43,7 +43,7 @@ scaling_run() {
   [ -n "${SEGCAST_MPIPROF:-}" ] && profdir="$out/$tag.prof"
   (
     flock -w 600 9 || exit 1
-    "$PY" "$SEGCAST_ROOT/bench/scaling_collect.py" "$out/$tag/summary.json" "$profdir" "$mode" "$out/scaling.csv" \
+    "$PY" "$SEGCAST_ROOT/bench/scaling_collect.py" "$out/$tag/summary.json" "$profdir" "$mode" "$out/scaling.csv" --run "$tag" \
       --note "slurm job ${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-}} on ${SLURM_JOB_NODELIST:-?}, $np x ${SEGCAST_THREADS:-1} threads"
   ) 9>"$out/.scaling.csv.lock"
   rm -f "$out/$tag/store.h5"
