@@ -14,7 +14,7 @@
  * fx_join puts the 128-bit value back together.
  *
  * Units: 2^-32 (fx_q) for the coordinates the Lloyd loop adds per point
- * (|z| < 2^31; cheap: one multiply and one conversion), 2^-24 (fx_q_d2)
+ * (|z| < 2^19; cheap: a multiply, an add and an integer subtract), 2^-24 (fx_q_d2)
  * for squared distances (< 2^39), and 2^-63 (fx_q63) where precision
  * matters more than speed (means and variances of the transform: values
  * repeat, e.g. log1p of small integer frequencies, so coarse rounding
@@ -31,8 +31,15 @@ __extension__ typedef __int128 fx_acc;
 #define FX_FRAC 32
 #define FX_FRAC_D2 24
 
-/// v in 2^-32 units, rounded half away from zero (|v| < 2^31).
-static inline int64_t fx_q(double v) { return (int64_t)(v * 0x1p32 + __builtin_copysign(0.5, v)); }
+/// v in 2^-32 units, rounded to nearest (ties to even), for |v| < 2^19:
+/// adding 1.5 * 2^52 leaves the rounded integer in the low mantissa bits,
+/// a trick that also vectorises (SSE2 has no double-to-int64 conversion).
+static inline int64_t fx_q(double v) {
+  double t = v * 0x1p32 + 0x1.8p52;
+  int64_t b;
+  __builtin_memcpy(&b, &t, sizeof b);
+  return b - 0x4338000000000000LL;
+}
 /// v in 2^-24 units (squared distances, 0 <= v < 2^39).
 static inline int64_t fx_q_d2(double v) { return (int64_t)(v * 0x1p24 + 0.5); }
 /// The value of an accumulator of 2^-32 units.

@@ -24,7 +24,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 /* 2c and ||c||^2 for every centroid, computed the same way everywhere. */
 static void km_prepare(const double *C, int k, int d, double *c2, double *cn) {
@@ -61,41 +63,315 @@ static void km_select(const double *s, int nb, int64_t c, double *best, int64_t 
   }
 }
 
-/* Nearest centroid of the nb points starting at i0: the score of centroid
- * c is ||c||^2 - (2c).x with the dot product added in coordinate order. */
-static void km_block_nearest(const double *X, int64_t n, int d, int64_t i0, int nb, const double *c2,
-                             const double *cn, int k, double *best, int64_t *arg) {
-  double sc[KM_BLOCK];
-  for (int c = 0; c < k; c++) {
-    const double *cc = c2 + (size_t)c * d, q = cn[c];
-    double *out = c == 0 ? best : sc;
-    if (d == 3) {
-      const double *x0 = X + i0, *x1 = X + n + i0, *x2 = X + 2 * n + i0;
-      const double a = cc[0], b = cc[1], e = cc[2];
-      for (int t = 0; t < nb; t++) out[t] = q - ((x0[t] * a + x1[t] * b) + x2[t] * e);
-    } else {
-      const double *x0 = X + i0, a0 = cc[0];
-      for (int t = 0; t < nb; t++) out[t] = x0[t] * a0;
-      for (int j = 1; j < d; j++) {
-        const double *xj = X + (size_t)j * n + i0, a = cc[j];
-        for (int t = 0; t < nb; t++) out[t] += xj[t] * a;
-      }
-      for (int t = 0; t < nb; t++) out[t] = q - out[t];
+/* The constant inputs of one assignment pass. */
+typedef struct {
+  const double *X, *c2, *cn;
+  int64_t n;
+  int d, k, counts, sums, incremental;
+} km_ctx;
+
+/* One thread's scratch: the block's scores and labels, the block's
+ * coordinates in fixed point, and int64 sums (a block of 256 points with
+ * |q| < 2^51 cannot overflow; the caller flushes them after each block). */
+typedef struct {
+  double best[KM_BLOCK], sc[KM_BLOCK];
+  int64_t arg[KM_BLOCK];
+  int64_t q[KM_MAX_D][KM_BLOCK];
+  int64_t *cnt, *sum, *sum2; /* k, k*d, k*d */
+} km_scratch;
+
+/* Score of centroid c for the nb points at i0 into out: ||c||^2 - (2c).x
+ * with the dot product added in coordinate order (as km_nearest). */
+#define KM_SCORES(ctx, i0, nb, c, out)                                                                                 \
+  do {                                                                                                                 \
+    const double *cc_ = (ctx)->c2 + (size_t)(c) * (ctx)->d, q_ = (ctx)->cn[c];                                         \
+    const double *x0_ = (ctx)->X + (i0);                                                                               \
+    if ((ctx)->d == 3) {                                                                                               \
+      const double *x1_ = x0_ + (ctx)->n, *x2_ = x1_ + (ctx)->n;                                                       \
+      const double a_ = cc_[0], b_ = cc_[1], e_ = cc_[2];                                                              \
+      for (int t_ = 0; t_ < (nb); t_++)                                                                                \
+        (out)[t_] = q_ - ((x0_[t_] * a_ + x1_[t_] * b_) + x2_[t_] * e_);                                               \
+    } else {                                                                                                           \
+      for (int t_ = 0; t_ < (nb); t_++)                                                                                \
+        (out)[t_] = x0_[t_] * cc_[0];                                                                                  \
+      for (int j_ = 1; j_ < (ctx)->d; j_++) {                                                                          \
+        const double *xj_ = x0_ + (size_t)j_ * (ctx)->n, a_ = cc_[j_];                                                 \
+        for (int t_ = 0; t_ < (nb); t_++)                                                                              \
+          (out)[t_] += xj_[t_] * a_;                                                                                   \
+      }                                                                                                                \
+      for (int t_ = 0; t_ < (nb); t_++)                                                                                \
+        (out)[t_] = q_ - (out)[t_];                                                                                    \
+    }                                                                                                                  \
+  } while (0)
+
+/* The block's coordinates in 2^-32 units (fx_q), for the sums. */
+#define KM_FIXED(ctx, i0, nb, w)                                                                                       \
+  do {                                                                                                                 \
+    for (int j_ = 0; j_ < (ctx)->d; j_++) {                                                                            \
+      const double *xj_ = (ctx)->X + (size_t)j_ * (ctx)->n + (i0);                                                     \
+      for (int t_ = 0; t_ < (nb); t_++)                                                                                \
+        (w)->q[j_][t_] = fx_q(xj_[t_]);                                                                                \
+    }                                                                                                                  \
+  } while (0)
+
+/* Counts and sums by scatter: two interleaved sets (even and odd points)
+ * so that consecutive points of one cluster do not wait on each other. */
+static void km_scatter(const km_ctx *x, int nb, km_scratch *w) {
+  const int d = x->d;
+  if (x->counts)
+    for (int t = 0; t < nb; t++)
+      w->cnt[w->arg[t]]++;
+  if (!x->sums)
+    return;
+  for (int j = 0; j < d; j++) {
+    const int64_t *q = w->q[j];
+    int t = 0;
+    for (; t + 2 <= nb; t += 2) {
+      w->sum[w->arg[t] * d + j] += q[t];
+      w->sum2[w->arg[t + 1] * d + j] += q[t + 1];
     }
-    if (c == 0) {
-      for (int t = 0; t < nb; t++) arg[t] = 0;
-    } else {
-      km_select(sc, nb, c, best, arg);
-    }
+    if (t < nb)
+      w->sum[w->arg[t] * d + j] += q[t];
   }
 }
+
+/* Stores the block's labels; returns how many changed. */
+static int64_t km_labels(const int64_t *arg, int nb, int32_t *labels) {
+  int64_t changed = 0;
+  for (int t = 0; t < nb; t++) {
+    changed += labels[t] != arg[t];
+    labels[t] = (int32_t)arg[t];
+  }
+  return changed;
+}
+
+/* Incremental counts and sums: point t moves from labels[t] (-1: none
+ * yet) to arg[t]; only points that move touch the sums. Exact integers
+ * make this equal to adding every point again. Stores the labels and
+ * returns how many changed. */
+static int64_t km_delta(const km_ctx *x, int64_t i0, int t0, int nb, const int64_t *arg, int32_t *labels,
+                        km_scratch *w) {
+  int64_t changed = 0;
+  for (int t = t0; t < nb; t++) {
+    int32_t o = labels[i0 + t];
+    int64_t c = arg[t];
+    if (o == c)
+      continue;
+    changed++;
+    labels[i0 + t] = (int32_t)c;
+    if (x->counts) {
+      w->cnt[c]++;
+      if (o >= 0)
+        w->cnt[o]--;
+    }
+    if (x->sums)
+      for (int j = 0; j < x->d; j++) {
+        int64_t q = fx_q(x->X[(size_t)j * x->n + i0 + t]);
+        w->sum[c * x->d + j] += q;
+        if (o >= 0)
+          w->sum[o * x->d + j] -= q;
+      }
+  }
+  return changed;
+}
+
+/* Baseline instruction set (SSE2 on x86-64). Returns the labels changed. */
+static int64_t km_block_base(const km_ctx *x, int64_t i0, int nb, km_scratch *w, int32_t *labels) {
+  for (int c = 0; c < x->k; c++) {
+    if (c == 0) {
+      KM_SCORES(x, i0, nb, 0, w->best);
+      for (int t = 0; t < nb; t++)
+        w->arg[t] = 0;
+    } else {
+      KM_SCORES(x, i0, nb, c, w->sc);
+      km_select(w->sc, nb, c, w->best, w->arg);
+    }
+  }
+  if (x->incremental)
+    return km_delta(x, i0, 0, nb, w->arg, labels, w);
+  if (x->sums)
+    KM_FIXED(x, i0, nb, w);
+  if (x->counts || x->sums)
+    km_scatter(x, nb, w);
+  return labels ? km_labels(w->arg, nb, labels + i0) : 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KM_HAVE_AVX2_PATH 1
+/* The same block with AVX2 (4 doubles a vector), chosen at run time. The
+ * select and, for k <= 8, the counts and sums (masked integer adds, no
+ * scatter) use AVX2 intrinsics; the scores are plain loops the compiler
+ * vectorises. Every lane does the baseline's operations (no FMA: "avx2"
+ * alone does not enable it, and ISO C mode keeps contraction off), so the
+ * labels and the integer sums are the same bits as on the baseline path. */
+__attribute__((target("avx2"))) static int64_t km_block_avx2(const km_ctx *x, int64_t i0, int nb, km_scratch *w,
+                                                             int32_t *labels) {
+  double *best = w->best, *sc = w->sc;
+  int64_t *arg = w->arg, changed = 0;
+  const int n4 = nb & ~3;
+  if (x->d == 3 && x->k <= 64) {
+    /* fused: scores, select and fixed point in one pass over the block */
+    const double *x0p = x->X + i0, *x1p = x0p + x->n, *x2p = x1p + x->n, *c2 = x->c2, *cn = x->cn;
+    const __m256d sc32 = _mm256_set1_pd(0x1p32), mg = _mm256_set1_pd(0x1.8p52);
+    const __m256i mgi = _mm256_set1_epi64x(0x4338000000000000LL);
+    for (int t = 0; t < n4; t += 4) {
+      __m256d x0 = _mm256_loadu_pd(x0p + t), x1 = _mm256_loadu_pd(x1p + t), x2 = _mm256_loadu_pd(x2p + t);
+      __m256d b =
+          _mm256_sub_pd(_mm256_set1_pd(cn[0]), _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(x0, _mm256_set1_pd(c2[0])),
+                                                                           _mm256_mul_pd(x1, _mm256_set1_pd(c2[1]))),
+                                                             _mm256_mul_pd(x2, _mm256_set1_pd(c2[2]))));
+      __m256d ar = _mm256_setzero_pd();
+      for (int c = 1; c < x->k; c++) {
+        const double *cc = c2 + 3 * c;
+        __m256d sv =
+            _mm256_sub_pd(_mm256_set1_pd(cn[c]), _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(x0, _mm256_set1_pd(cc[0])),
+                                                                             _mm256_mul_pd(x1, _mm256_set1_pd(cc[1]))),
+                                                               _mm256_mul_pd(x2, _mm256_set1_pd(cc[2]))));
+        __m256d m = _mm256_cmp_pd(sv, b, _CMP_LT_OQ);
+        b = _mm256_min_pd(sv, b);
+        ar = _mm256_blendv_pd(ar, _mm256_castsi256_pd(_mm256_set1_epi64x(c)), m);
+      }
+      _mm256_storeu_pd(best + t, b);
+      _mm256_storeu_pd((double *)(arg + t), ar);
+      if (x->sums && !x->incremental) {
+        _mm256_storeu_si256((__m256i *)(w->q[0] + t),
+                            _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(_mm256_mul_pd(x0, sc32), mg)), mgi));
+        _mm256_storeu_si256((__m256i *)(w->q[1] + t),
+                            _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(_mm256_mul_pd(x1, sc32), mg)), mgi));
+        _mm256_storeu_si256((__m256i *)(w->q[2] + t),
+                            _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(_mm256_mul_pd(x2, sc32), mg)), mgi));
+      }
+    }
+    for (int t = n4; t < nb; t++) { /* the tail, with the same operations */
+      for (int c = 0; c < x->k; c++) {
+        const double *cc = c2 + 3 * c;
+        double sv = cn[c] - ((x0p[t] * cc[0] + x1p[t] * cc[1]) + x2p[t] * cc[2]);
+        if (c == 0 || sv < best[t]) {
+          best[t] = sv;
+          arg[t] = c;
+        }
+      }
+      if (x->sums && !x->incremental) {
+        w->q[0][t] = fx_q(x0p[t]);
+        w->q[1][t] = fx_q(x1p[t]);
+        w->q[2][t] = fx_q(x2p[t]);
+      }
+    }
+  } else {
+    for (int c = 0; c < x->k; c++) {
+      if (c == 0) {
+        KM_SCORES(x, i0, nb, 0, best);
+        for (int t = 0; t < nb; t++)
+          arg[t] = 0;
+        continue;
+      }
+      KM_SCORES(x, i0, nb, c, sc);
+      const __m256d cv = _mm256_castsi256_pd(_mm256_set1_epi64x(c));
+      for (int t = 0; t < n4; t += 4) {
+        __m256d sv = _mm256_loadu_pd(sc + t), bv = _mm256_loadu_pd(best + t);
+        __m256d m = _mm256_cmp_pd(sv, bv, _CMP_LT_OQ), av = _mm256_loadu_pd((const double *)(arg + t));
+        _mm256_storeu_pd(best + t, _mm256_min_pd(sv, bv));
+        _mm256_storeu_pd((double *)(arg + t), _mm256_blendv_pd(av, cv, m));
+      }
+      for (int t = n4; t < nb; t++)
+        if (sc[t] < best[t]) {
+          best[t] = sc[t];
+          arg[t] = c;
+        }
+    }
+    if (x->sums && !x->incremental)
+      KM_FIXED(x, i0, nb, w);
+  }
+  if (x->incremental) {
+    /* compare four labels at a time; only groups with a change go on */
+    const __m256i lo = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
+    const int32_t *lab = labels + i0;
+    for (int t = 0; t < n4; t += 4) {
+      __m128i nl =
+          _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(arg + t)), lo));
+      __m128i ol = _mm_loadu_si128((const __m128i *)(lab + t));
+      if (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(nl, ol))) != 0xF)
+        changed += km_delta(x, i0, t, t + 4, arg, labels, w);
+    }
+    return changed + km_delta(x, i0, n4, nb, arg, labels, w);
+  }
+  if (labels) {
+    /* the low halves of four int64 labels, compared and stored as int32 */
+    const __m256i lo = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
+    int32_t *lab = labels + i0;
+    for (int t = 0; t < n4; t += 4) {
+      __m128i nl =
+          _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(arg + t)), lo));
+      __m128i ol = _mm_loadu_si128((const __m128i *)(lab + t));
+      changed += 4 - __builtin_popcount((unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(nl, ol))));
+      _mm_storeu_si128((__m128i *)(lab + t), nl);
+    }
+    changed += km_labels(arg + n4, nb - n4, lab + n4);
+  }
+  if (!x->counts && !x->sums)
+    return changed;
+  if (x->k > 8) {
+    km_scatter(x, nb, w);
+    return changed;
+  }
+  /* clusters 1..k-1 by masked adds; cluster 0 gets the block's total
+   * minus theirs (exact integers), one masked pass fewer */
+  const int d = x->d;
+  int64_t lanes[4];
+  if (x->sums)
+    for (int j = 0; j < d; j++) {
+      __m256i tot = _mm256_setzero_si256();
+      for (int t = 0; t < n4; t += 4)
+        tot = _mm256_add_epi64(tot, _mm256_loadu_si256((const __m256i *)(w->q[j] + t)));
+      _mm256_storeu_si256((__m256i *)lanes, tot);
+      int64_t total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+      for (int t = n4; t < nb; t++)
+        total += w->q[j][t];
+      w->sum[j] += total;
+    }
+  if (x->counts)
+    w->cnt[0] += nb;
+  for (int c = 1; c < x->k; c++) {
+    const __m256i cv = _mm256_set1_epi64x(c);
+    __m256i cnt = _mm256_setzero_si256(), acc[KM_MAX_D];
+    for (int j = 0; j < d; j++)
+      acc[j] = _mm256_setzero_si256();
+    for (int t = 0; t < n4; t += 4) {
+      __m256i m = _mm256_cmpeq_epi64(_mm256_loadu_si256((const __m256i *)(arg + t)), cv);
+      cnt = _mm256_sub_epi64(cnt, m);
+      if (x->sums)
+        for (int j = 0; j < d; j++)
+          acc[j] = _mm256_add_epi64(acc[j], _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)(w->q[j] + t))));
+    }
+    if (x->counts) {
+      _mm256_storeu_si256((__m256i *)lanes, cnt);
+      int64_t total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+      for (int t = n4; t < nb; t++)
+        total += arg[t] == c;
+      w->cnt[c] += total;
+      w->cnt[0] -= total;
+    }
+    if (x->sums)
+      for (int j = 0; j < d; j++) {
+        _mm256_storeu_si256((__m256i *)lanes, acc[j]);
+        int64_t total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+        for (int t = n4; t < nb; t++)
+          total += arg[t] == c ? w->q[j][t] : 0;
+        w->sum[c * d + j] += total;
+        w->sum[j] -= total;
+      }
+  }
+  return changed;
+}
+#endif
 
 int km_nearest(const double *x, int d, const double *C, int k) {
   int arg = 0;
   double best = 0;
   for (int c = 0; c < k; c++) {
     double q = 0, dot = 0;
-    for (int j = 0; j < d; j++) q += C[c * d + j] * C[c * d + j];
+    for (int j = 0; j < d; j++)
+      q += C[c * d + j] * C[c * d + j];
     for (int j = 0; j < d; j++) {
       double a = 2.0 * C[c * d + j];
       dot = j == 0 ? x[0] * a : dot + x[j] * a;
@@ -117,58 +393,50 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
     return -1;
   }
   km_prepare(C, k, d, c2, cn);
-  if (p->counts) memset(p->counts, 0, sizeof(int64_t) * (size_t)k);
-  if (p->sums) memset(p->sums, 0, sizeof(fx_acc) * (size_t)k * (size_t)d);
+  km_ctx ctx = {X, c2, cn, n, d, k, p->counts != NULL, p->sums != NULL, p->incremental && p->labels};
+  int64_t (*block)(const km_ctx *, int64_t, int, km_scratch *, int32_t *) = km_block_base;
+#ifdef KM_HAVE_AVX2_PATH
+  if (!p->baseline && __builtin_cpu_supports("avx2"))
+    block = km_block_avx2;
+#endif
+  if (p->counts && !ctx.incremental)
+    memset(p->counts, 0, sizeof(int64_t) * (size_t)k);
+  if (p->sums && !ctx.incremental)
+    memset(p->sums, 0, sizeof(fx_acc) * (size_t)k * (size_t)d);
   p->inertia = 0;
   p->changed = 0;
   int64_t nblocks = (n + KM_BLOCK - 1) / KM_BLOCK, changed = 0;
   int failed = 0;
 #pragma omp parallel reduction(+ : changed) reduction(| : failed)
   {
-    int64_t *cnt = p->counts ? calloc((size_t)k, sizeof *cnt) : NULL;
+    km_scratch *w = malloc(sizeof *w);
+    int64_t *ints = calloc((size_t)k * (1 + 2 * (size_t)d), sizeof *ints);
     fx_acc *sum = p->sums ? calloc((size_t)k * (size_t)d, sizeof *sum) : NULL;
-    /* per-block int64 sums, two interleaved sets (even and odd points) so
-     * that consecutive points of one cluster do not wait on each other */
-    int64_t *blk2 = p->sums ? calloc(2 * (size_t)k * (size_t)d, sizeof *blk2) : NULL;
     fx_acc inert = 0;
-    double best[KM_BLOCK];
-    int64_t arg[KM_BLOCK];
-    if ((p->counts && !cnt) || (p->sums && (!sum || !blk2))) failed = 1;
+    if (!w || !ints || (p->sums && !sum))
+      failed = 1;
+    else {
+      w->cnt = ints;
+      w->sum = ints + k;
+      w->sum2 = ints + k + (size_t)k * d;
+    }
     int32_t *labels = p->labels;
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < nblocks; blk++) {
-      if (failed) continue;
+      if (failed)
+        continue;
       int64_t i0 = blk * KM_BLOCK;
       int nb = (int)(n - i0 < KM_BLOCK ? n - i0 : KM_BLOCK);
-      km_block_nearest(X, n, d, i0, nb, c2, cn, k, best, arg);
-      if (labels) {
-        for (int t = 0; t < nb; t++) {
-          changed += labels[i0 + t] != arg[t];
-          labels[i0 + t] = (int32_t)arg[t];
-        }
-      }
-      if (cnt)
-        for (int t = 0; t < nb; t++) cnt[arg[t]]++;
+      changed += block(&ctx, i0, nb, w, labels);
       if (sum) {
-        /* |x| < 2^20 gives |q| < 2^52: a block of 256 cannot overflow */
-        int64_t *e = blk2, *o = blk2 + (size_t)k * d;
-        for (int j = 0; j < d; j++) {
-          const double *xj = X + (size_t)j * n + i0;
-          int t = 0;
-          for (; t + 2 <= nb; t += 2) {
-            e[arg[t] * d + j] += fx_q(xj[t]);
-            o[arg[t + 1] * d + j] += fx_q(xj[t + 1]);
-          }
-          if (t < nb) e[arg[t] * d + j] += fx_q(xj[t]);
-        }
         for (int c = 0; c < k * d; c++) {
-          sum[c] += (fx_acc)e[c] + (fx_acc)o[c];
-          e[c] = o[c] = 0;
+          sum[c] += (fx_acc)w->sum[c] + (fx_acc)w->sum2[c];
+          w->sum[c] = w->sum2[c] = 0;
         }
       }
       if (p->want_inertia) {
         for (int t = 0; t < nb; t++) {
-          const double *c = C + (size_t)arg[t] * d;
+          const double *c = C + (size_t)w->arg[t] * d;
           double dd = 0;
           for (int j = 0; j < d; j++) {
             double diff = X[(size_t)j * n + i0 + t] - c[j];
@@ -180,15 +448,17 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
     }
 #pragma omp critical(km_assign_merge)
     {
-      if (cnt)
-        for (int c = 0; c < k; c++) p->counts[c] += cnt[c];
+      if (p->counts && ints)
+        for (int c = 0; c < k; c++)
+          p->counts[c] += ints[c];
       if (sum)
-        for (int c = 0; c < k * d; c++) p->sums[c] += sum[c];
+        for (int c = 0; c < k * d; c++)
+          p->sums[c] += sum[c];
       p->inertia += inert;
     }
-    free(cnt);
+    free(w);
+    free(ints);
     free(sum);
-    free(blk2);
   }
   p->changed = changed;
   free(c2);
@@ -196,8 +466,7 @@ int km_assign(const double *X, int64_t n, int d, const double *C, int k, km_pass
   return failed ? -1 : 0;
 }
 
-void km_d2_update(const double *X, int64_t n, int d, const double *C, int64_t m, double *d2, int reset,
-                  fx_acc *total) {
+void km_d2_update(const double *X, int64_t n, int d, const double *C, int64_t m, double *d2, int reset, fx_acc *total) {
   fx_acc tot = 0;
   int64_t nblocks = (n + KM_BLOCK - 1) / KM_BLOCK;
 #pragma omp parallel
@@ -210,7 +479,8 @@ void km_d2_update(const double *X, int64_t n, int d, const double *C, int64_t m,
       int nb = (int)(n - i0 < KM_BLOCK ? n - i0 : KM_BLOCK);
       double *out = d2 + i0;
       if (reset)
-        for (int t = 0; t < nb; t++) out[t] = INFINITY;
+        for (int t = 0; t < nb; t++)
+          out[t] = INFINITY;
       for (int64_t c = 0; c < m; c++) {
         const double *cc = C + c * d;
         for (int t = 0; t < nb; t++) {
@@ -224,9 +494,11 @@ void km_d2_update(const double *X, int64_t n, int d, const double *C, int64_t m,
             dd[t] += diff * diff;
           }
         }
-        for (int t = 0; t < nb; t++) out[t] = dd[t] < out[t] ? dd[t] : out[t];
+        for (int t = 0; t < nb; t++)
+          out[t] = dd[t] < out[t] ? dd[t] : out[t];
       }
-      for (int t = 0; t < nb; t++) local += fx_q_d2(out[t]);
+      for (int t = 0; t < nb; t++)
+        local += fx_q_d2(out[t]);
     }
 #pragma omp critical(km_d2_merge)
     tot += local;
@@ -255,10 +527,11 @@ int64_t km_oversample(const double *d2, const int64_t *uid, int64_t n, double l,
 /* Is (da, ua) farther than (db, ub) in the order distance desc, uid asc? */
 static int far_before(double da, int64_t ua, double db, int64_t ub) { return da > db || (da == db && ua < ub); }
 
-int km_farthest(const double *X, int64_t n, int d, const double *C, const int32_t *labels, const int64_t *uid,
-                int m, int64_t *idx, double *dist) {
+int km_farthest(const double *X, int64_t n, int d, const double *C, const int32_t *labels, const int64_t *uid, int m,
+                int64_t *idx, double *dist) {
   int have = 0;
-  if (m <= 0) return 0;
+  if (m <= 0)
+    return 0;
   for (int64_t i = 0; i < n; i++) {
     const double *c = C + (size_t)labels[i] * d;
     double dd = 0;
@@ -266,7 +539,8 @@ int km_farthest(const double *X, int64_t n, int d, const double *C, const int32_
       double diff = X[(size_t)j * n + i] - c[j];
       dd += diff * diff;
     }
-    if (have == m && !far_before(dd, uid[i], dist[m - 1], uid[idx[m - 1]])) continue;
+    if (have == m && !far_before(dd, uid[i], dist[m - 1], uid[idx[m - 1]]))
+      continue;
     int pos = have < m ? have++ : m - 1;
     while (pos > 0 && far_before(dd, uid[i], dist[pos - 1], uid[idx[pos - 1]])) {
       dist[pos] = dist[pos - 1];
@@ -303,10 +577,12 @@ static int64_t km_pick(const double *mass, int64_t m, double r) {
   double acc = 0;
   for (int64_t i = 0; i < m; i++) {
     acc += mass[i];
-    if (acc > r) return i;
+    if (acc > r)
+      return i;
   }
   for (int64_t i = m - 1; i > 0; i--)
-    if (mass[i] > 0) return i;
+    if (mass[i] > 0)
+      return i;
   return m - 1;
 }
 
@@ -327,7 +603,8 @@ int km_pp_weighted(const double *P, const double *w, int64_t m, int d, int k, ui
   uint64_t ctr = 0;
   int trials = 2 + (int)log((double)k);
   double wsum = 0;
-  for (int64_t i = 0; i < m; i++) wsum += w[i];
+  for (int64_t i = 0; i < m; i++)
+    wsum += w[i];
   int64_t first = km_pick(w, m, km_uniform(key, ctr++) * wsum);
   memcpy(C, P + first * d, sizeof(double) * (size_t)d);
   double pot = 0;
@@ -362,7 +639,8 @@ int km_pp_weighted(const double *P, const double *w, int64_t m, int d, int k, ui
     }
   }
   /* Weighted Lloyd on the candidates (Spark's LocalKMeans: 30 at most). */
-  for (int64_t i = 0; i < m; i++) lab[i] = -1;
+  for (int64_t i = 0; i < m; i++)
+    lab[i] = -1;
   for (int it = 0; it < 30; it++) {
     int moved = 0;
     for (int64_t i = 0; i < m; i++) {
@@ -378,16 +656,19 @@ int km_pp_weighted(const double *P, const double *w, int64_t m, int d, int k, ui
       moved |= lab[i] != bc;
       lab[i] = bc;
     }
-    if (!moved) break;
+    if (!moved)
+      break;
     memset(acc, 0, sizeof(double) * ((size_t)k * (size_t)d + (size_t)k));
     double *wc = acc + (size_t)k * d;
     for (int64_t i = 0; i < m; i++) {
-      for (int j = 0; j < d; j++) acc[lab[i] * d + j] += w[i] * P[i * d + j];
+      for (int j = 0; j < d; j++)
+        acc[lab[i] * d + j] += w[i] * P[i * d + j];
       wc[lab[i]] += w[i];
     }
     for (int c = 0; c < k; c++)
       if (wc[c] > 0)
-        for (int j = 0; j < d; j++) C[c * d + j] = acc[c * d + j] / wc[c];
+        for (int j = 0; j < d; j++)
+          C[c * d + j] = acc[c * d + j] / wc[c];
   }
   free(closest);
   free(mass);
@@ -398,18 +679,20 @@ int km_pp_weighted(const double *P, const double *w, int64_t m, int d, int k, ui
   return 0;
 }
 
-int km_cluster_spread(const double *X, int64_t n, int d, const int32_t *labels, const double *M, int k,
-                      fx_acc *within, fx_acc *dist) {
+int km_cluster_spread(const double *X, int64_t n, int d, const int32_t *labels, const double *M, int k, fx_acc *within,
+                      fx_acc *dist) {
   fx_acc w = 0;
   int failed = 0;
 #pragma omp parallel reduction(| : failed)
   {
     fx_acc lw = 0;
     fx_acc *ld = calloc((size_t)k, sizeof *ld);
-    if (!ld) failed = 1;
+    if (!ld)
+      failed = 1;
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; i++) {
-      if (!ld) continue;
+      if (!ld)
+        continue;
       const double *c = M + (size_t)labels[i] * d;
       double dd = 0;
       for (int j = 0; j < d; j++) {
@@ -423,7 +706,8 @@ int km_cluster_spread(const double *X, int64_t n, int d, const int32_t *labels, 
     {
       w += lw;
       if (ld)
-        for (int c = 0; c < k; c++) dist[c] += ld[c];
+        for (int c = 0; c < k; c++)
+          dist[c] += ld[c];
     }
     free(ld);
   }
@@ -485,7 +769,8 @@ static double km_dist_sum(const double *S, int64_t m, int d, const double *x, in
       l0 += sqrt(dd[t]);
       l1 += sqrt(dd[t + 1]);
     }
-    if (t < nb) l0 += sqrt(dd[t]);
+    if (t < nb)
+      l0 += sqrt(dd[t]);
   }
   return l0 + l1;
 }
@@ -498,22 +783,28 @@ int km_silhouette_rows(const double *S, int64_t m, int d, const int64_t *start, 
   {
     double *csum = malloc(sizeof(double) * (size_t)k);
     fx_acc local = 0;
-    if (!csum) failed = 1;
+    if (!csum)
+      failed = 1;
 #pragma omp for schedule(dynamic, 16)
     for (int64_t i = lo; i < hi; i++) {
-      if (!csum) continue;
+      if (!csum)
+        continue;
       int own = 0;
-      while (own < k - 1 && start[own + 1] <= i) own++;
+      while (own < k - 1 && start[own + 1] <= i)
+        own++;
       double x[KM_MAX_D];
-      for (int j = 0; j < d; j++) x[j] = S[(size_t)j * m + i];
-      for (int c = 0; c < k; c++) csum[c] = km_dist_sum(S, m, d, x, start[c], start[c + 1]);
+      for (int j = 0; j < d; j++)
+        x[j] = S[(size_t)j * m + i];
+      for (int c = 0; c < k; c++)
+        csum[c] = km_dist_sum(S, m, d, x, start[c], start[c + 1]);
       int64_t own_n = start[own + 1] - start[own];
       double s = 0;
       if (own_n > 1) {
         double a = csum[own] / (double)(own_n - 1), b = INFINITY;
         for (int c = 0; c < k; c++) {
           int64_t nc = start[c + 1] - start[c];
-          if (c != own && nc > 0 && csum[c] / (double)nc < b) b = csum[c] / (double)nc;
+          if (c != own && nc > 0 && csum[c] / (double)nc < b)
+            b = csum[c] / (double)nc;
         }
         double mx = a > b ? a : b;
         s = isfinite(b) && mx > 0 ? (b - a) / mx : 0;

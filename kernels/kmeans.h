@@ -14,8 +14,10 @@
  * never depends on which thread or rank handles the point, so the labels
  * are the same too, here and in `segcast predict`.
  *
- * Coordinates must satisfy |x| < 2^20 (standardized features do: |z| is
- * at most sqrt(n)), which keeps a block's fixed-point sums within int64.
+ * Coordinates must satisfy |x| < 2^19 (standardized features do: |z| is
+ * at most sqrt(n)), which keeps fx_q exact and a block's fixed-point sums
+ * within int64. On x86-64 km_assign picks an AVX2 path at run time when
+ * the processor has it; it gives the same bits as the baseline path.
  *
  * All functions are pure: plain arrays in, arrays out, OpenMP inside, no
  * MPI, no files, no globals. Those that allocate scratch return -1 when
@@ -39,6 +41,13 @@ typedef struct {
   fx_acc *sums;     ///< out: k*d coordinate sums per cluster (2^-32 units)
   int want_inertia; ///< compute `inertia`
   fx_acc inertia;   ///< out: sum of ||x - c_label||^2, direct form (2^-24 units)
+  int baseline;     ///< 1: use the baseline instruction set even where AVX2 is there (tests)
+  /// 1 (with labels): counts and sums hold the totals for the labels passed
+  /// in (zeros with all labels -1) and are updated in place by the points
+  /// whose label changes only. Exact integers make the result the same bits
+  /// as a full recount; after the first iterations few points move, so a
+  /// Lloyd iteration costs little more than the assignment.
+  int incremental;
 } km_pass;
 
 /// Assigns every point to its nearest centroid and accumulates what `p`

@@ -231,33 +231,43 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   const int d = D->d;
   const int64_t n = D->n;
   double tol = D->tol * D->mean_var;
-  int64_t *red = NULL;
-  fx_acc *sums = NULL;
+  int64_t *red = NULL, *lcnt = NULL;
+  fx_acc *sums = NULL, *lsum = NULL;
   double *newc = NULL;
   /* one Allreduce per iteration: [changed, failed, counts, sum limbs] */
   size_t nred = 2 + (size_t)k + FX_LIMBS * (size_t)k * d;
   sc_status s = sc_alloc(&red, sizeof(int64_t) * nred);
   if (!s) s = sc_alloc(&sums, sizeof(fx_acc) * (size_t)k * d);
   if (!s) s = sc_alloc(&newc, sizeof(double) * (size_t)k * d);
+  /* this rank's counts and sums by label, updated incrementally */
+  if (!s) s = sc_calloc(&lcnt, (size_t)k, sizeof *lcnt);
+  if (!s) s = sc_calloc(&lsum, (size_t)k * d, sizeof *lsum);
   s = comm_agree(s);
   for (int64_t i = 0; !s && i < n; i++) labels[i] = -1;
   int it = 0;
+  int64_t prev_changed = D->n_total;
   for (; !s && it < D->max_iter; it++) {
     km_pass p = {0};
     p.labels = labels;
-    p.counts = red + 2;
-    p.sums = sums;
+    p.counts = lcnt;
+    p.sums = lsum;
+    /* when few labels moved last time, update the sums by the movers only;
+     * otherwise recount (both give the same bits; the global count decides,
+     * so every rank chooses alike) */
+    p.incremental = it > 0 && prev_changed * 16 < D->n_total;
     if (km_assign(D->X, n, d, C, k, &p)) s = sc_fail(SC_ENOMEM, "k-means: out of memory in an assignment pass");
     red[0] = p.changed;
     red[1] = s != SC_OK;
+    memcpy(red + 2, lcnt, sizeof(int64_t) * (size_t)k);
     int64_t *limbs = red + 2 + k;
-    for (int c = 0; c < k * d; c++) fx_split(sums[c], limbs + FX_LIMBS * c);
+    for (int c = 0; c < k * d; c++) fx_split(lsum[c], limbs + FX_LIMBS * c);
     comm_sum_i64(red, nred);
     if (red[1]) {
       s = comm_agree(s); /* every rank sees the failure: agree on its message */
       break;
     }
     for (int c = 0; c < k * d; c++) sums[c] = fx_join(limbs + FX_LIMBS * c);
+    prev_changed = red[0];
     int64_t *counts = red + 2;
     int empty = 0;
     for (int c = 0; c < k; c++) empty |= counts[c] == 0;
@@ -295,6 +305,8 @@ static sc_status seg_lloyd(const seg_km_data *D, int k, double *C, int32_t *labe
   free(red);
   free(sums);
   free(newc);
+  free(lcnt);
+  free(lsum);
   return s;
 }
 

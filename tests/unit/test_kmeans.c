@@ -9,7 +9,8 @@
  *     the as_of cut, returns) and the joins with users and clicks;
  *   - km_assign: labels against a brute-force nearest centroid, sums and
  *     counts against exact recomputation, and the same bits after
- *     shuffling the points or changing the thread count;
+ *     shuffling the points or changing the thread count, incrementally
+ *     updated or recounted, on the AVX2 or the baseline path;
  *   - km_nearest equals km_assign's labels; km_farthest's order;
  *   - the silhouette kernel against a naive O(m^2) computation;
  *   - km_pp_weighted: same key same centres, every centre a candidate;
@@ -266,6 +267,60 @@ static void test_assign(void) {
     int same = 1;
     for (int i = 0; i < N; i++) same &= lab2[i] == lab[perm[i]];
     CU_ASSERT(same);
+  }
+  /* incremental counts and sums after the centroids move: the same bits
+   * as a full recount; the baseline (SSE2) and AVX2 paths agree too */
+  for (int c = 0; c < K * D; c++) C[c] += 0.3 * (ur() - 0.5);
+  for (int base = 0; base < 2; base++) {
+    int64_t ci[K], cf[K];
+    fx_acc si[K * D], sf[K * D];
+    memcpy(ci, counts, sizeof ci);
+    memcpy(si, sums, sizeof si);
+    static int32_t li[N], lf[N];
+    memcpy(li, lab, sizeof li);
+    for (int i = 0; i < N; i++) lf[i] = -1;
+    km_pass inc = {0}, full = {0};
+    inc.labels = li;
+    inc.counts = ci;
+    inc.sums = si;
+    inc.incremental = 1;
+    inc.baseline = base;
+    full.labels = lf;
+    full.counts = cf;
+    full.sums = sf;
+    full.baseline = !base;
+    CU_ASSERT_EQUAL(km_assign(X, N, D, C, K, &inc), 0);
+    CU_ASSERT_EQUAL(km_assign(X, N, D, C, K, &full), 0);
+    CU_ASSERT(inc.changed > 0 && inc.changed < N / 2);
+    CU_ASSERT(memcmp(li, lf, sizeof li) == 0);
+    CU_ASSERT(memcmp(ci, cf, sizeof ci) == 0);
+    CU_ASSERT(memcmp(si, sf, sizeof si) == 0);
+  }
+  /* k above the masked-sum limit (scatter path) and odd block tails */
+  {
+    enum { K2 = 11, N2 = 1003 };
+    double C2b[K2 * D];
+    for (int c = 0; c < K2 * D; c++) C2b[c] = X[(size_t)(c % D) * N + c * 13];
+    int64_t ca[K2], cb[K2];
+    fx_acc sa[K2 * D], sb[K2 * D];
+    static int32_t la[N2], lb[N2];
+    km_pass a = {0}, b = {0};
+    a.labels = la;
+    a.counts = ca;
+    a.sums = sa;
+    b.labels = lb;
+    b.counts = cb;
+    b.sums = sb;
+    b.baseline = 1;
+    for (int i = 0; i < N2; i++) la[i] = lb[i] = -1;
+    /* the first N2 points of X as their own column-major matrix */
+    static double Xs[N2 * D];
+    for (int j = 0; j < D; j++) memcpy(Xs + (size_t)j * N2, X + (size_t)j * N, sizeof(double) * N2);
+    CU_ASSERT_EQUAL(km_assign(Xs, N2, D, C2b, K2, &a), 0);
+    CU_ASSERT_EQUAL(km_assign(Xs, N2, D, C2b, K2, &b), 0);
+    CU_ASSERT(memcmp(la, lb, sizeof la) == 0);
+    CU_ASSERT(memcmp(ca, cb, sizeof ca) == 0);
+    CU_ASSERT(memcmp(sa, sb, sizeof sa) == 0);
   }
   /* a generic dimension (d = 2) against brute force too */
   static double X2[N * 2];
