@@ -111,7 +111,10 @@ segcast_step() {
       echo "segcast job: stopped after a checkpoint (signal ${SEGCAST_SIGNALLED:-to a rank}); requeueing job $SLURM_JOB_ID to resume"
       # requeue ends this shell; a job submitted with --no-requeue gets an
       # error here and keeps status 75 so a dependent job does not start
-      scontrol requeue "$SLURM_JOB_ID" && sleep 60
+      if scontrol requeue "$SLURM_JOB_ID"; then
+        sleep 600 # Slurm ends this shell while it requeues the job
+        return "$rc"
+      fi
       echo "segcast job: could not requeue $SLURM_JOB_ID (submitted with --no-requeue?): resubmit to resume" >&2
     fi
   fi
