@@ -215,7 +215,7 @@ def compare(ref, got):
         print(m[m["_merge"] != "both"].head(20).to_string())
         return False
     for c in ["sku_id", "region_id", "date"]:
-        diff = (ref[c].astype(str).to_numpy() != got[c].astype(str).to_numpy())
+        diff = ref[c].to_numpy() != got[c].to_numpy()
         if diff.any():
             bad(f"{c} differs in {diff.sum()} rows, first at row {np.argmax(diff)}")
     if not ok:

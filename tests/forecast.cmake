@@ -1,0 +1,10 @@
+# Forecast tests (issue 4): kernels and the demand table against independent
+# computations; the distributed trainer identical at 1-4 ranks and 1-2
+# threads, loadable by XGBoost with the same predictions; the whole stage on
+# generated data and Online Retail against pandas and the seasonal-naive
+# baseline.
+segcast_unit_test(unit_gbdt ${CMAKE_SOURCE_DIR}/tests/unit/test_gbdt.c)
+
+add_executable(test_gbdt_mpi ${CMAKE_SOURCE_DIR}/tests/unit/test_gbdt_mpi.c)
+target_link_libraries(test_gbdt_mpi PRIVATE segcast_core)
+segcast_script_test(forecast_trainer_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_ranks.sh $<TARGET_FILE:test_gbdt_mpi>)
