@@ -1,8 +1,9 @@
 /* radix.c: stable LSD radix sort of (int64 key, int64 payload) pairs.
  *
  * Keys are biased to unsigned (flip the sign bit) so unsigned digit order
- * is signed key order. Six passes of 11 bits cover 64 bits; a pass whose
- * histogram has a single full bucket is skipped.
+ * is signed key order. Six passes of 11 bits cover 64 bits; all six
+ * histograms come from one read of the keys, and a pass whose histogram
+ * has a single full bucket is skipped.
  */
 #include "radix.h"
 
@@ -14,8 +15,9 @@
 
 int radix_sort_i64(int64_t *key, int64_t *val, int64_t n) {
   if (n < 2) return 0;
+  enum { PASSES = (64 + RADIX_BITS - 1) / RADIX_BITS };
   uint64_t *k0 = malloc(sizeof(uint64_t) * (size_t)n), *k1 = malloc(sizeof(uint64_t) * (size_t)n);
-  int64_t *v1 = malloc(sizeof(int64_t) * (size_t)n), *cnt = malloc(sizeof(int64_t) * RADIX_SIZE);
+  int64_t *v1 = malloc(sizeof(int64_t) * (size_t)n), *cnt = calloc((size_t)PASSES * RADIX_SIZE, sizeof(int64_t));
   if (!k0 || !k1 || !v1 || !cnt) {
     free(k0);
     free(k1);
@@ -23,21 +25,26 @@ int radix_sort_i64(int64_t *key, int64_t *val, int64_t n) {
     free(cnt);
     return -1;
   }
-  for (int64_t i = 0; i < n; i++) k0[i] = (uint64_t)key[i] ^ 0x8000000000000000ull;
+  /* every pass's histogram in one read of the keys */
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t u = (uint64_t)key[i] ^ 0x8000000000000000ull;
+    k0[i] = u;
+    for (int p = 0; p < PASSES; p++) cnt[p * RADIX_SIZE + ((u >> (p * RADIX_BITS)) & (RADIX_SIZE - 1))]++;
+  }
   uint64_t *ks = k0, *kd = k1;
   int64_t *vs = val, *vd = v1;
-  for (int shift = 0; shift < 64; shift += RADIX_BITS) {
-    memset(cnt, 0, sizeof(int64_t) * RADIX_SIZE);
-    for (int64_t i = 0; i < n; i++) cnt[(ks[i] >> shift) & (RADIX_SIZE - 1)]++;
-    if (cnt[(ks[0] >> shift) & (RADIX_SIZE - 1)] == n) continue;
+  for (int p = 0; p < PASSES; p++) {
+    int64_t *c = cnt + p * RADIX_SIZE;
+    const int shift = p * RADIX_BITS;
+    if (c[(ks[0] >> shift) & (RADIX_SIZE - 1)] == n) continue; /* every key has this digit */
     int64_t sum = 0;
     for (int b = 0; b < RADIX_SIZE; b++) {
-      int64_t c = cnt[b];
-      cnt[b] = sum;
-      sum += c;
+      int64_t t = c[b];
+      c[b] = sum;
+      sum += t;
     }
     for (int64_t i = 0; i < n; i++) {
-      int64_t o = cnt[(ks[i] >> shift) & (RADIX_SIZE - 1)]++;
+      int64_t o = c[(ks[i] >> shift) & (RADIX_SIZE - 1)]++;
       kd[o] = ks[i];
       vd[o] = vs[i];
     }
