@@ -546,6 +546,11 @@ static sc_status partition_by_user(sc_table *t, int size) {
   return comm_agree(s);
 }
 
+/* The rank where the rows of an order id meet. */
+static int32_t order_rank(int64_t order, int size) {
+  return (int32_t)(sc_mix64((uint64_t)order ^ 0x5bd1e995ULL) % (uint64_t)size);
+}
+
 /* Partitions a table by a hash of its order_id column. */
 static sc_status partition_by_order(sc_table *t, int size) {
   const int64_t *o = table_i64(t, "order_id");
@@ -554,21 +559,21 @@ static sc_status partition_by_order(sc_table *t, int size) {
     free(d);
     return comm_agree(sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name));
   }
-  for (int64_t i = 0; i < t->n; i++) d[i] = (int32_t)(sc_mix64((uint64_t)o[i] ^ 0x5bd1e995ULL) % (uint64_t)size);
+  for (int64_t i = 0; i < t->n; i++) d[i] = order_rank(o[i], size);
   sc_status s = table_exchange(t, d);
   free(d);
   return s;
 }
 
 /* The first delivery row (by line) with an arrival gives each order its
- * arrival time; orders and deliveries meet on the rank of the order id. */
+ * arrival time. Delivery rows move to the rank of a hash of their order
+ * id; order lines stay where they are and ask that rank (a request of
+ * order id and line index, answered with the arrival), so the wide line
+ * rows cross the network once, to their user's rank, not three times. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
   SC_TRY(comm_agree(table_sort(deliv, "order_id", "row", NULL)));
-  SC_TRY(partition_by_order(lines, size));
   const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
-  const int64_t *lord = table_i64(lines, "order_id");
-  int64_t *larr = table_i64(lines, "arr_ts");
   /* keep, per order, the first row that has an arrival */
   int64_t m = 0;
   int64_t *ko = NULL, *ka = NULL;
@@ -581,16 +586,54 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     ka[m] = darr[i];
     m++;
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < (s ? 0 : lines->n); i++) {
-    int64_t lo = 0, hi = m;
-    while (lo < hi) {
-      int64_t mid = (lo + hi) / 2;
-      if (ko[mid] < lord[i]) lo = mid + 1;
-      else hi = mid;
+  /* requests: (order, line index, asking rank) to the order's rank */
+  sc_table q;
+  int32_t *dest = NULL;
+  if (!s) s = table_init(&q, "delivery_requests", "order_id:i64,idx:i64,src:i32");
+  if (!s) s = table_resize(&q, lines->n);
+  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lines->n + 1));
+  int rank = comm_rank();
+  if (!s) {
+    const int64_t *lord = table_i64(lines, "order_id");
+    int64_t *qo = table_i64(&q, "order_id"), *qi = table_i64(&q, "idx");
+    int32_t *qs = table_i32(&q, "src");
+    for (int64_t i = 0; i < lines->n; i++) {
+      qo[i] = lord[i];
+      qi[i] = i;
+      qs[i] = rank;
+      dest[i] = order_rank(lord[i], size);
     }
-    larr[i] = lo < m && ko[lo] == lord[i] ? ka[lo] : SC_NO_TS;
   }
+  s = comm_agree(s);
+  if (!s) s = table_exchange(&q, dest);
+  free(dest);
+  dest = NULL;
+  /* answers travel back in the same table: order_id now holds the arrival */
+  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(q.n + 1));
+  if (!s) {
+    int64_t *qo = table_i64(&q, "order_id");
+    const int32_t *qs = table_i32(&q, "src");
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < q.n; i++) {
+      int64_t lo = 0, hi = m;
+      while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (ko[mid] < qo[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      qo[i] = lo < m && ko[lo] == qo[i] ? ka[lo] : SC_NO_TS;
+      dest[i] = qs[i];
+    }
+  }
+  s = comm_agree(s);
+  if (!s) s = table_exchange(&q, dest);
+  if (!s) {
+    int64_t *larr = table_i64(lines, "arr_ts");
+    const int64_t *qa = table_i64(&q, "order_id"), *qi = table_i64(&q, "idx");
+    for (int64_t i = 0; i < q.n; i++) larr[qi[i]] = qa[i];
+  }
+  table_free(&q);
+  free(dest);
   free(ko);
   free(ka);
   return comm_agree(s);
@@ -614,47 +657,61 @@ static sc_status reject_duplicates(sc_table *t, const char *key, file_state *fs,
   return comm_agree(s);
 }
 
-/* Sums inventory flags per (sku, region, day) on the series' rank. */
+/* Sums rows of the same (sku, region, day) of `in` (columns sku, region,
+ * day and a count column `cnt`) into `out` (SC_INVENTORY_SPEC), with an
+ * open-addressing hash on the key; groups keep their first-seen order. */
+static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table *out) {
+  const int64_t *sku = table_i64(in, "sku");
+  const int32_t *reg = table_i32(in, "region"), *day = table_i32(in, "day"), *c = table_i32(in, cnt);
+  int64_t nslots = 16;
+  while (nslots < 2 * in->n) nslots *= 2;
+  int64_t *slot = NULL;
+  SC_TRY(sc_alloc(&slot, sizeof(int64_t) * (size_t)nslots));
+  memset(slot, 0xff, sizeof(int64_t) * (size_t)nslots);
+  sc_status s = table_init(out, "inventory", SC_INVENTORY_SPEC);
+  if (!s) s = table_reserve(out, in->n + 1);
+  int64_t *os = table_i64(out, "sku");
+  int32_t *orr = table_i32(out, "region"), *od = table_i32(out, "day"), *oc = table_i32(out, "available_dcs");
+  int64_t n = 0;
+  for (int64_t i = 0; !s && i < in->n; i++) {
+    uint64_t h = sc_mix64((uint64_t)sku[i] * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)reg[i] << 32 | (uint32_t)day[i]));
+    int64_t k = (int64_t)(h & (uint64_t)(nslots - 1));
+    while (slot[k] >= 0 && !(os[slot[k]] == sku[i] && orr[slot[k]] == reg[i] && od[slot[k]] == day[i]))
+      k = (k + 1) & (nslots - 1);
+    if (slot[k] < 0) {
+      slot[k] = n;
+      os[n] = sku[i];
+      orr[n] = reg[i];
+      od[n] = day[i];
+      oc[n] = 0;
+      n++;
+    }
+    oc[slot[k]] += c[i];
+  }
+  out->n = n;
+  free(slot);
+  return s;
+}
+
+/* Counts available DCs per (sku, region, day) on the series' rank: sums on
+ * each rank first (a region has several DCs), then moves the partial sums
+ * and adds them up. */
 static sc_status aggregate_inventory(sc_table *raw, sc_table *inv, int size) {
-  const int64_t *sku = table_i64(raw, "sku");
-  const int32_t *reg = table_i32(raw, "region");
-  int32_t *d = dest_alloc(raw->n);
-  if (!d) return comm_agree(sc_fail(SC_ENOMEM, "out of memory partitioning inventory"));
-  for (int64_t i = 0; i < raw->n; i++) d[i] = part_series(sku[i], reg[i], size);
-  sc_status s = table_exchange(raw, d);
-  free(d);
-  SC_TRY(s);
-  /* a sort key (region, day) in one int64 */
-  sc_table keyed;
-  SC_TRY(table_init(&keyed, "inventory_raw", INVRAW_SPEC ",k2:i64"));
-  s = table_resize(&keyed, raw->n);
-  for (int c = 0; !s && c < raw->ncols; c++)
-    memcpy(keyed.cols[c].data, raw->cols[c].data, (size_t)raw->n * coltype_size(raw->cols[c].type));
-  if (!s) {
-    int64_t *k2 = table_i64(&keyed, "k2");
-    const int32_t *r2 = table_i32(&keyed, "region"), *dy = table_i32(&keyed, "day");
-    for (int64_t i = 0; i < keyed.n; i++) k2[i] = ((int64_t)r2[i] << 32) | (uint32_t)dy[i];
-    s = table_sort(&keyed, "sku", "k2", NULL);
-  }
-  if (!s) s = table_init(inv, "inventory", SC_INVENTORY_SPEC);
-  if (!s) s = table_reserve(inv, keyed.n / 4 + 1);
-  const int64_t *ks = table_i64(&keyed, "sku"), *k2 = table_i64(&keyed, "k2");
-  const int32_t *kf = table_i32(&keyed, "flag");
-  for (int64_t i = 0; !s && i < keyed.n;) {
-    int64_t j = i;
-    int32_t sum = 0;
-    while (j < keyed.n && ks[j] == ks[i] && k2[j] == k2[i]) sum += kf[j++];
-    int64_t o = inv->n;
-    s = table_resize(inv, o + 1);
-    if (s) break;
-    table_i64(inv, "sku")[o] = ks[i];
-    table_i32(inv, "region")[o] = (int32_t)(k2[i] >> 32);
-    table_i32(inv, "day")[o] = (int32_t)(uint32_t)k2[i];
-    table_i32(inv, "available_dcs")[o] = sum;
-    i = j;
-  }
-  table_free(&keyed);
+  sc_table part;
+  sc_status s = sum_by_series_day(raw, "flag", &part);
   table_free(raw);
+  int32_t *d = s ? NULL : malloc(sizeof(int32_t) * (size_t)(part.n + 1));
+  if (!s && !d) s = sc_fail(SC_ENOMEM, "out of memory partitioning inventory");
+  if (!s) {
+    const int64_t *sku = table_i64(&part, "sku");
+    const int32_t *reg = table_i32(&part, "region");
+    for (int64_t i = 0; i < part.n; i++) d[i] = part_series(sku[i], reg[i], size);
+  }
+  s = comm_agree(s);
+  if (!s) s = table_exchange(&part, d);
+  free(d);
+  if (!s) s = sum_by_series_day(&part, "available_dcs", inv);
+  table_free(&part);
   return comm_agree(s);
 }
 
