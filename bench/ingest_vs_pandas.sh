@@ -14,7 +14,7 @@ ranks=${2:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SEGCAST_BIN:-$root/build/segcast}
 work=${BENCH_DIR:-$(mktemp -d /tmp/segcast-bench.XXXXXX)}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_pml=ob1 OMPI_MCA_io=romio321
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_pml=ob1 OMPI_MCA_io=romio321 OMPI_MCA_mpi_yield_when_idle=1
 mpi=(mpirun --oversubscribe --bind-to none -np "$ranks" -x OMP_NUM_THREADS=1)
 data="$work/data"
 t0=$(date +%s.%N)
