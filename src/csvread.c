@@ -119,7 +119,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   struct stat st;
   sc_status s = SC_OK;
   if (fd < 0 || fstat(fd, &st) != 0)
-    s = sc_fail(SC_EINPUT, "%s: cannot open (%s): check input.path", label, strerror(errno));
+    s = sc_fail(SC_EINPUT, "%s: cannot open (%s): check input.path", path, strerror(errno));
   else if (st.st_size == 0)
     s = sc_fail(SC_EINPUT, "%s: the file is empty; expected a header line and data rows", label);
   SC_TRY(comm_agree(s));
