@@ -67,26 +67,26 @@ static const gen_category cats[GEN_CATEGORIES] = {
 #define ZIPF_ALPHA 1.05        /* popularity ~ (rank + ZIPF_OFFSET)^-alpha */
 #define ZIPF_OFFSET 3.0
 #define REGION_TASTE_SD 0.35   /* log-sd of a sku's popularity per region */
-#define SHOCK_SD 0.20          /* log-sd of the daily (sku, region) demand shock */
+#define SHOCK_SD 0.12          /* log-sd of the daily (sku, region) demand shock */
 #define TREND_AMP_MAX 0.30     /* amplitude of a (sku, region) cycle, log scale */
 #define LIFECYCLE_SD 0.35      /* log change of a sku's demand over the year */
 #define PRICE_STEP_DAYS 56     /* list prices are revised every 8 weeks */
 #define PRICE_STEP_RANGE 0.14  /* by a factor in [1 - r/2, 1 + r/2] */
 #define PROMO_BLOCK 7          /* campaigns live inside 7-day blocks */
-#define PROMO_BOOST 1.2        /* display lift of a promoted sku beyond its price effect */
+#define PROMO_BOOST 1.3        /* display lift of a promoted sku beyond its price effect */
 #define OUT_BLOCK 6            /* stock-out episodes start once per 6-day block at most */
-#define REROUTE_SHARE 0.25     /* demand kept when the home DC is out but another DC of the region is not */
+#define REROUTE_SHARE 0.10     /* demand kept when the home DC is out but another DC of the region is not */
 
 #define P_NONBUYER 0.08
 #define P_ONE_TIME 0.47
 #define P_EXISTING 0.40
 #define P_LOYAL 0.35
 #define CHURN_MEAN_DAYS 100.0
-#define RATE_MEDIAN 0.5        /* repeat buyers' orders per 30 days: lognormal median */
+#define RATE_MEDIAN 0.6        /* repeat buyers' orders per 30 days: lognormal median */
 #define RATE_LOG_SD 1.0
 #define P_REBUY 0.15
 #define P_COUPON 0.05
-#define P_CLICK_BEFORE 0.45
+#define P_CLICK_BEFORE 0.30
 #define P_NOT_SHIPPED 0.004
 #define P_LOST 0.012
 
@@ -222,6 +222,14 @@ static int rng_poisson(rng *r, double mean) {
 
 /* ---- calendar ------------------------------------------------------------ */
 
+/* Day of month (1..31) of day d of 2023. */
+static int day_of_month(int d) {
+  static const int start[13] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365};
+  int mo = 0;
+  while (d >= start[mo + 1]) mo++;
+  return d - start[mo] + 1;
+}
+
 /* Day weights of ordering: weekly and yearly rhythm and sale events (2023). */
 static double day_weight(int d) {
   static const double weekly[7] = {0.97, 0.94, 0.95, 0.98, 1.04, 1.20, 1.16};  /* Monday first */
@@ -232,6 +240,7 @@ static double day_weight(int d) {
   if (d >= 327 && d <= 330) w *= 1.6;                 /* Black Friday .. Cyber Monday */
   if (d >= 334 && d <= 355) w *= 1.15;                /* Christmas shopping, Dec 1-22 */
   if (d == 357 || d == 358) w *= 0.75;                /* Dec 24-25 */
+  if (day_of_month(d) == 18) w *= 1.3;                /* monthly member day */
   return w;
 }
 /* The sale event a day belongs to (0: none); most skus are discounted then. */
@@ -240,6 +249,7 @@ static int day_event(int d) {
   if (d >= 312 && d <= 314) return 2;
   if (d >= 327 && d <= 330) return 3;
   if (d >= 359 && d <= 363) return 4; /* Boxing week, Dec 26-30 */
+  if (day_of_month(d) == 18) return 5 + d / 31; /* member day, one event id per month */
   return 0;
 }
 /* Delivery slows down in the peak season. */
@@ -454,11 +464,11 @@ static sc_status consts_build(gen_consts *k, const gen_model *m) {
     uint64_t id = (uint64_t)s + 1;
     int cat = m->sku_cat[s];
     k->base_price[s] = cats[cat].price * gm_exp(0.55 * normal_of(hk(seed, P_SKU_PRICE, id, 0, 0)));
-    k->elast[s] = 1.4 + 0.8 * unit_of(hk(seed, P_SKU_ELAST, id, 0, 0));
-    k->out_p[s] = 0.02 + 0.06 * unit_of(hk(seed, P_SKU_OUT, id, 0, 0));
+    k->elast[s] = 1.6 + 0.4 * unit_of(hk(seed, P_SKU_ELAST, id, 0, 0));
+    k->out_p[s] = 0.03 + 0.07 * unit_of(hk(seed, P_SKU_OUT, id, 0, 0));
     k->life[s] = LIFECYCLE_SD * normal_of(hk(seed, P_SKU_LIFE, id, 0, 0));
     uint64_t h = hk(seed, P_SKU_PROMO, id, 0, 0);
-    k->promo_nat_p[s] = 0.03 + 0.05 * unit_of(h);
+    k->promo_nat_p[s] = 0.08 + 0.08 * unit_of(h);
     k->promo_nat_off[s] = (int)(h & 0xFF) % PROMO_BLOCK;
     k->price_off[s] = (int)(hk(seed, P_SKU_PRICE_OFF, id, 0, 0) % PRICE_STEP_DAYS);
     for (int g = 0; g < R; g++) {
@@ -468,7 +478,7 @@ static sc_status consts_build(gen_consts *k, const gen_model *m) {
       k->trend_freq[i] = GM_2PI / (30.0 + 90.0 * unit_of(sc_mix64(t)));
       k->trend_phase[i] = GM_2PI * unit_of(sc_mix64(t ^ 1));
       uint64_t p = hk(seed, P_SG_PROMO, id, (uint64_t)g, 0);
-      k->promo_reg_p[i] = 0.02 + 0.03 * unit_of(p);
+      k->promo_reg_p[i] = 0.04 + 0.04 * unit_of(p);
       k->promo_reg_off[i] = (int)(p & 0xFF) % PROMO_BLOCK;
     }
   }
@@ -796,7 +806,7 @@ int gen_user(const gen_model *m, gen_scratch *sc, int64_t uid, gen_buf *users, g
   char gender = ug < 0.46 ? 'M' : ug < 0.96 ? 'F' : 'U';
   static const double plat_w[3] = {0.6, 0.3, 0.1};
   int platform = 1 + pick_weighted(plat_w, 3, rng_unit(&ru));
-  double browse_mean = (buyer ? 1.5 : 3.0) * gm_exp(0.8 * rng_normal(&ru) - 0.32);
+  double browse_mean = (buyer ? 1.0 : 2.5) * gm_exp(0.8 * rng_normal(&ru) - 0.32);
   int miss_created = rng_unit(&ru) < 0.015, miss_age = rng_unit(&ru) < 0.04;
   int miss_gender = rng_unit(&ru) < 0.02, miss_city = rng_unit(&ru) < 0.03;
   /* Higher-tier cities buy a little more often. */
