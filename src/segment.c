@@ -118,7 +118,7 @@ static sc_status seg_compute_features(const sc_dataset *ds, seg_ctx *cx) {
   o.frequency = (int64_t *)p, p += 8 * g1;
   o.diversity = (int64_t *)p, p += 8 * g1;
   o.return_lines = (int64_t *)p, p += 8 * g1;
-  int64_t *created_or_clicks = (int64_t *)p;
+  int64_t *clicks = (int64_t *)p;
   p += 8 * g1;
   o.monetary = (double *)p, p += 8 * g1;
   o.final_sum = (double *)p, p += 8 * g1;
@@ -155,7 +155,6 @@ static sc_status seg_compute_features(const sc_dataset *ds, seg_ctx *cx) {
         else feat_lookup_i32(o.user_id, n, uu, cd, ds->users.n, SC_NO_DAY, created);
       }
     }
-    int64_t *clicks = created_or_clicks;
     if (!s && cx->present[SEG_CLICKS]) {
       const int64_t *cu = table_i64(&ds->clicks, "user_id");
       const int32_t *cdy = table_i32(&ds->clicks, "day");
@@ -211,10 +210,15 @@ static sc_status seg_range_partition(seg_ctx *cx) {
     const int64_t *uid = table_i64(&cx->cust, "user_id");
     for (int r = 1; r < size; r++) pos[r - 1] = cx->n_total * r / size;
     s = seg_select(uid, zero, n, pos, size - 1, sa, sb);
+    /* destination: the number of splitters at or below the user id */
     for (int64_t i = 0; !s && i < n; i++) {
-      int32_t r = 0;
-      while (r < size - 1 && sa[r] <= uid[i]) r++;
-      dest[i] = r;
+      int32_t lo = 0, hi = size - 1;
+      while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (sa[mid] <= uid[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      dest[i] = lo;
     }
   }
   if (!s) s = table_exchange(&cx->cust, dest);

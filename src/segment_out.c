@@ -83,16 +83,15 @@ static void put_real(FILE *f, double v) {
 
 /* ---- customer_segments.csv ------------------------------------------- */
 
-static sc_status format_block(const seg_ctx *cx, char **out, size_t *len) {
-  int64_t n = cx->cust.n;
-  size_t per = 24 + (size_t)SEG_NFEAT * 28 + 40 + 24 + 12 + SEG_NAME_MAX;
-  char *buf = NULL;
-  SC_TRY(sc_alloc(&buf, per * (size_t)n + 1));
+#define SEG_CHUNK 16384 /* customers formatted and sent at a time */
+
+/* Formats customers [b, e) as CSV rows into buf (room for e - b rows). */
+static size_t format_rows(const seg_ctx *cx, int64_t b, int64_t e, char *buf) {
   const int64_t *uid = table_i64(&cx->cust, "user_id");
   const int32_t *r = table_i32(&cx->cust, "r_score"), *f = table_i32(&cx->cust, "f_score"),
                 *m = table_i32(&cx->cust, "m_score"), *sg = table_i32(&cx->cust, "rfm_segment");
   char *p = buf;
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = b; i < e; i++) {
     p = put_i64(p, uid[i]);
     for (int ft = 0; ft < SEG_NFEAT; ft++) {
       if (!cx->present[ft]) continue;
@@ -115,41 +114,47 @@ static sc_status format_block(const seg_ctx *cx, char **out, size_t *len) {
     p = put_str(p, cx->prof[cx->labels[i]].name);
     *p++ = '\n';
   }
-  *out = buf;
-  *len = (size_t)(p - buf);
-  return SC_OK;
+  return (size_t)(p - buf);
 }
 
+/* Customers sit on ranks by user-id range. Rank 0 writes its own rows,
+ * then each other rank's rows in rank order; every rank formats and sends
+ * SEG_CHUNK customers at a time (an empty chunk ends a rank's stream), so
+ * no rank holds more than one chunk of text. */
 static sc_status write_customers(const sc_run *run, const seg_ctx *cx) {
   FILE *f = NULL;
   sc_status s = comm_rank() == 0 ? out_open(run, "customer_segments.csv", &f) : SC_OK;
   SC_TRY(comm_agree(s));
+  const size_t per = 24 + (size_t)SEG_NFEAT * 28 + 40 + 24 + 12 + SEG_NAME_MAX;
   char *buf = NULL;
-  size_t len = 0;
-  s = comm_agree(format_block(cx, &buf, &len));
+  s = comm_agree(sc_alloc(&buf, per * SEG_CHUNK + 1));
   if (s) {
     if (f) fclose(f);
     return s;
   }
+  int64_t n = cx->cust.n;
   if (comm_rank() == 0) {
     fputs("user_id", f);
     for (int ft = 0; ft < SEG_NFEAT; ft++)
       if (cx->present[ft]) fprintf(f, ",%s", seg_feature_name[ft]);
     fputs(",r_score,f_score,m_score,rfm_score,rfm_segment,cluster,cluster_name\n", f);
-    fwrite(buf, 1, len, f);
-    free(buf);
-    buf = NULL;
+    for (int64_t b = 0; b < n; b += SEG_CHUNK) fwrite(buf, 1, format_rows(cx, b, SC_MIN(n, b + SEG_CHUNK), buf), f);
     for (int r = 1; r < comm_size() && !s; r++) {
-      char *blk = NULL;
-      size_t bl = 0;
-      s = comm_recv_bytes(r, SEG_TAG_BLOCK, (void **)&blk, &bl);
-      if (!s) fwrite(blk, 1, bl, f);
-      free(blk);
+      for (;;) {
+        char *blk = NULL;
+        size_t bl = 0;
+        s = comm_recv_bytes(r, SEG_TAG_BLOCK, (void **)&blk, &bl);
+        if (!s && bl) fwrite(blk, 1, bl, f);
+        free(blk);
+        if (s || !bl) break;
+      }
     }
     if (!s) s = out_commit(run, "customer_segments.csv", f);
     else fclose(f);
   } else {
-    s = comm_send_bytes(0, SEG_TAG_BLOCK, buf, len);
+    for (int64_t b = 0; b < n && !s; b += SEG_CHUNK)
+      s = comm_send_bytes(0, SEG_TAG_BLOCK, buf, format_rows(cx, b, SC_MIN(n, b + SEG_CHUNK), buf));
+    if (!s) s = comm_send_bytes(0, SEG_TAG_BLOCK, buf, 0);
   }
   free(buf);
   return comm_agree(s);

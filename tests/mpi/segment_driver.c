@@ -97,6 +97,7 @@ int main(int argc, char **argv) {
   s = comm_agree(s);
   if (!s) s = comm_agree(rank == 0 ? sc_mkdirs(out) : SC_OK);
   sc_run run;
+  memset(&run, 0, sizeof run);
   sc_dataset ds;
   memset(&ds, 0, sizeof ds);
   if (!s) s = run_init(&run, &cfg);
@@ -195,6 +196,7 @@ int main(int argc, char **argv) {
   }
   if (!s) s = comm_agree(run_write_summary(&run));
   if (s && rank == 0) fprintf(stderr, "segment_driver: error: %s\n", sc_message());
+  if (run.summary) run_free(&run);
   dataset_free(&ds);
   comm_finalize();
   return s;
