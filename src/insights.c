@@ -540,7 +540,7 @@ static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const
     for (int64_t i = 0; i < in->n_products; i++) {
       const ins_rec *r = &in->products[i];
       fprintf(f, "%lld,", (long long)i + 1);
-      ins_csv_field(f, dataset_sku_name(ds, r->k[0], nb));
+      out_csv_field(f, dataset_sku_name(ds, r->k[0], nb));
       fprintf(f, ",%s,%.6f,%lld,%lld,%lld\n", ins_fx_text(r->v[0], c), share(r->v[0], in->revenue), (long long)r->v[1],
               (long long)r->v[2], (long long)r->v[3]);
     }
@@ -552,7 +552,7 @@ static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const
   for (int64_t i = 0; i < in->n_regions; i++) {
     const ins_rec *r = &in->regions[i];
     fprintf(f, "%lld,", (long long)i + 1);
-    ins_csv_field(f, r->k[0] < 0 ? "" : dataset_region_name(ds, (int32_t)r->k[0], nb));
+    out_csv_field(f, r->k[0] < 0 ? "" : dataset_region_name(ds, (int32_t)r->k[0], nb));
     fprintf(f, ",%s,%.6f,%lld,%lld,%lld\n", ins_fx_text(r->v[0], c), share(r->v[0], in->revenue), (long long)r->v[1],
             (long long)r->v[2], (long long)r->v[3]);
   }

@@ -80,21 +80,6 @@ char *ins_fx_text(int64_t fx, char *buf) {
   return buf;
 }
 
-/* ---- CSV text ------------------------------------------------------------ */
-
-void ins_csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (const char *p = s; *p; p++) {
-    if (*p == '"') fputc('"', f);
-    fputc(*p, f);
-  }
-  fputc('"', f);
-}
-
 /* ---- aggregation records ------------------------------------------------- */
 
 /* Hash of a record's keys (for the local index). */

@@ -49,8 +49,6 @@ char *ins_fx_text(int64_t fx, char *buf);
 
 /* ---- CSV text ------------------------------------------------------------ */
 
-/// Writes one CSV field (RFC 4180: quoted when it holds , " CR or LF).
-void ins_csv_field(FILE *f, const char *s);
 
 /* ---- aggregation records ------------------------------------------------- */
 
