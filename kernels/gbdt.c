@@ -34,39 +34,47 @@ double gbdt_scale_for(double max_abs) {
   return ldexp(1.0, 30 - e);
 }
 
-void gbdt_gradients(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
-                    double *g, double *h, double *gmax, double *hmax) {
+void gbdt_grad_max(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
+                   double *gmax, double *hmax) {
   double gm = 0.0, hm = 0.0;
-  if (objective == GBDT_POISSON) {
 #pragma omp parallel for schedule(static) reduction(max : gm, hm)
-    for (int64_t i = 0; i < n; i++) {
-      int32_t r = rows[i];
-      double m = margin[r], gi = exp(m) - label[r], hi = exp(m + GBDT_POISSON_MAX_DELTA), ga = gi < 0 ? -gi : gi;
-      g[r] = gi;
-      h[r] = hi;
-      gm = ga > gm ? ga : gm;
-      hm = hi > hm ? hi : hm;
+  for (int64_t i = 0; i < n; i++) {
+    int32_t r = rows[i];
+    double m = margin[r], gi, hi;
+    if (objective == GBDT_POISSON) {
+      gi = exp(m) - label[r];
+      hi = exp(m + GBDT_POISSON_MAX_DELTA);
+    } else {
+      gi = m - (double)label[r];
+      hi = 1.0;
     }
-  } else {
-#pragma omp parallel for schedule(static) reduction(max : gm)
-    for (int64_t i = 0; i < n; i++) {
-      int32_t r = rows[i];
-      double gi = (double)margin[r] - (double)label[r], ga = gi < 0 ? -gi : gi;
-      g[r] = gi;
-      gm = ga > gm ? ga : gm;
-    }
-    hm = n > 0 ? 1.0 : 0.0;
+    gi = gi < 0 ? -gi : gi;
+    gm = gi > gm ? gi : gm;
+    hm = hi > hm ? hi : hm;
   }
   *gmax = gm;
   *hmax = hm;
 }
 
-void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale, int32_t *q) {
-  /* round half away from zero; |v x scale| <= 2^30 by the choice of scale */
+/* round half away from zero; |x| <= 2^30 by the choice of scale */
+static inline int32_t quantize(double x) { return (int32_t)(x >= 0 ? x + 0.5 : x - 0.5); }
+
+void gbdt_grad_quantize(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
+                        double gscale, double hscale, int32_t *gq, int32_t *hq) {
+  if (objective == GBDT_POISSON) {
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    double x = v[rows[i]] * scale;
-    q[rows[i]] = (int32_t)(x >= 0 ? x + 0.5 : x - 0.5);
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = rows[i];
+      double m = margin[r];
+      gq[r] = quantize((exp(m) - label[r]) * gscale);
+      hq[r] = quantize(exp(m + GBDT_POISSON_MAX_DELTA) * hscale);
+    }
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = rows[i];
+      gq[r] = quantize(((double)margin[r] - (double)label[r]) * gscale);
+    }
   }
 }
 
@@ -77,38 +85,48 @@ void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale
  * vector extension, any target). */
 typedef int64_t gh_pair __attribute__((vector_size(16)));
 
-/* Rows per range above which a second copy of the histogram pays: two
- * rows go to two copies at a time, so the updates of consecutive rows to
- * the same slot (low-cardinality features) do not wait for each other. */
-#define HIST_TWO_COPIES 8192
+/* Rows per range above which extra copies of the histogram pay: rows go
+ * to HIST_COPIES copies in turn, so the updates of consecutive rows to the
+ * same slot (a series' days share their month, week, lags...) do not wait
+ * for each other's stores. */
+#define HIST_MANY_ROWS 16384
+#define HIST_COPIES 4
 /* Rows ahead whose codes and gradients are prefetched: a node's rows are
  * sorted but, below the root, scattered over the code matrix. */
 #define HIST_PREFETCH 24
 
 /* Adds rows pos[a..b) into one node's histogram h (slots pairs);
- * spare (slots pairs, may be NULL) is scratch for the second copy. */
+ * spare (HIST_COPIES - 1 histograms, may be NULL) is scratch for the copies. */
 #define HIST_ROWS(NAME, CODE_T)                                                                                    \
   static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *pos, int64_t a, int64_t b,   \
                    const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare) {           \
-    gh_pair *h1 = (gh_pair *)h, *h2 = (gh_pair *)spare;                                                            \
+    const int32_t S = hoff[nf];                                                                                    \
+    gh_pair *h0 = (gh_pair *)h;                                                                                    \
     int64_t i = a;                                                                                                 \
-    if (spare && b - a >= HIST_TWO_COPIES) {                                                                       \
-      memset(spare, 0, 2 * (size_t)hoff[nf] * sizeof *spare);                                                      \
-      for (; i + 1 < b; i += 2) {                                                                                  \
-        if (i + HIST_PREFETCH + 1 < b) {                                                                           \
-          __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH] * (size_t)nf);                                 \
-          __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH + 1] * (size_t)nf);                             \
-          __builtin_prefetch(gq + pos[i + HIST_PREFETCH]);                                                         \
-          __builtin_prefetch(gq + pos[i + HIST_PREFETCH + 1]);                                                     \
-        }                                                                                                          \
-        int32_t r = pos[i], r2 = pos[i + 1];                                                                       \
-        const CODE_T *c = codes + (size_t)r * (size_t)nf, *c2 = codes + (size_t)r2 * (size_t)nf;                   \
-        gh_pair u = {gq[r], hq ? hq[r] : hconst}, u2 = {gq[r2], hq ? hq[r2] : hconst};                             \
+    const int many = spare && b - a >= HIST_MANY_ROWS;                                                             \
+    if (many) {                                                                                                    \
+      gh_pair *h1 = (gh_pair *)spare, *h2 = h1 + S, *h3 = h2 + S;                                                  \
+      memset(spare, 0, 3 * 2 * (size_t)S * sizeof *spare);                                                         \
+      for (; i + 3 < b; i += 4) {                                                                                  \
+        if (i + HIST_PREFETCH + 3 < b)                                                                             \
+          for (int j = 0; j < 4; j++) {                                                                            \
+            __builtin_prefetch(codes + (size_t)pos[i + HIST_PREFETCH + j] * (size_t)nf);                           \
+            __builtin_prefetch(gq + pos[i + HIST_PREFETCH + j]);                                                   \
+          }                                                                                                        \
+        int32_t r0 = pos[i], r1 = pos[i + 1], r2 = pos[i + 2], r3 = pos[i + 3];                                    \
+        const CODE_T *c0 = codes + (size_t)r0 * (size_t)nf, *c1 = codes + (size_t)r1 * (size_t)nf;                 \
+        const CODE_T *c2 = codes + (size_t)r2 * (size_t)nf, *c3 = codes + (size_t)r3 * (size_t)nf;                 \
+        gh_pair u0 = {gq[r0], hq ? hq[r0] : hconst}, u1 = {gq[r1], hq ? hq[r1] : hconst};                          \
+        gh_pair u2 = {gq[r2], hq ? hq[r2] : hconst}, u3 = {gq[r3], hq ? hq[r3] : hconst};                          \
         for (int f = 0; f < nf; f++) {                                                                             \
-          h1[hoff[f] + c[f]] += u;                                                                                 \
-          h2[hoff[f] + c2[f]] += u2;                                                                               \
+          const int32_t o = hoff[f];                                                                               \
+          h0[o + c0[f]] += u0;                                                                                     \
+          h1[o + c1[f]] += u1;                                                                                     \
+          h2[o + c2[f]] += u2;                                                                                     \
+          h3[o + c3[f]] += u3;                                                                                     \
         }                                                                                                          \
       }                                                                                                            \
+      for (int32_t k = 0; k < S; k++) h0[k] += h1[k] + h2[k] + h3[k];                                              \
     }                                                                                                              \
     for (; i < b; i++) {                                                                                           \
       if (i + HIST_PREFETCH < b) {                                                                                 \
@@ -118,10 +136,8 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
       int32_t r = pos[i];                                                                                          \
       const CODE_T *c = codes + (size_t)r * (size_t)nf;                                                            \
       gh_pair u = {gq[r], hq ? hq[r] : hconst};                                                                    \
-      for (int f = 0; f < nf; f++) h1[hoff[f] + c[f]] += u;                                                        \
+      for (int f = 0; f < nf; f++) h0[hoff[f] + c[f]] += u;                                                        \
     }                                                                                                              \
-    if (spare && b - a >= HIST_TWO_COPIES)                                                                         \
-      for (int32_t k = 0; k < hoff[nf]; k++) h1[k] += h2[k];                                                       \
   }
 HIST_ROWS(hist_rows8, uint8_t)
 HIST_ROWS(hist_rows16, uint16_t)
@@ -133,7 +149,7 @@ static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64
 }
 
 size_t gbdt_hist_scratch_size(const gbdt_matrix *m) {
-  return (size_t)omp_get_max_threads() * 3 * 2 * (size_t)m->hoff[m->nfeat] + 1;
+  return (size_t)omp_get_max_threads() * (2 + HIST_COPIES - 1) * 2 * (size_t)m->hoff[m->nfeat] + 1;
 }
 
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
@@ -180,16 +196,16 @@ void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *be
         dst = hist + k * width;
       } else {
         if (a == acc[k]) memset(hist + k * width, 0, width * sizeof *hist); /* owner of the first row zeroes */
-        dst = scratch + ((size_t)t * 3 + (size_t)npart) * width;
+        dst = scratch + ((size_t)t * (2 + HIST_COPIES - 1) + (size_t)npart) * width;
         part_node[npart++] = k;
       }
       memset(dst, 0, width * sizeof *dst);
       hist_rows(m, pos, begin[k] + (a - acc[k]), begin[k] + (b - acc[k]), gq, hq, hconst, dst,
-                scratch + ((size_t)t * 3 + 2) * width);
+                scratch + ((size_t)t * (2 + HIST_COPIES - 1) + 2) * width);
     }
 #pragma omp barrier
     for (int j = 0; j < npart; j++) {
-      const int64_t *src = scratch + ((size_t)t * 3 + (size_t)j) * width;
+      const int64_t *src = scratch + ((size_t)t * (2 + HIST_COPIES - 1) + (size_t)j) * width;
       int64_t *dst = hist + (size_t)part_node[j] * width;
 #pragma omp critical(gbdt_hist_merge)
       for (size_t i = 0; i < width; i++) dst[i] += src[i];
@@ -275,39 +291,48 @@ static inline int row_goes_left(const gbdt_matrix *m, int32_t r, int32_t f, int3
 #define PART_BLOCK 16384
 #define PART_PREFETCH 32
 
-/* One block of a node's rows: lefts to tl[s..), rights to tr[s..), in
- * order, branch-free. col(row) is the row's code of the split feature.
- * Returns the number of lefts. */
+/* Decides each row of a block: dec[i] = 1 when row pos[i] goes left
+ * (col(row) is its code of the split feature). Returns the lefts. */
 #define PART_BLOCK_FN(NAME, CODE_T)                                                                               \
   static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e, int miss,       \
-                      int32_t bin, int dl, int32_t *tl, int32_t *tr) {                                            \
-    int64_t l = s, r = s;                                                                                          \
+                      int32_t bin, int dl, uint8_t *dec) {                                                        \
+    int64_t nl = 0;                                                                                                \
     for (int64_t i = s; i < e; i++) {                                                                              \
       if (i + PART_PREFETCH < e) __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);               \
-      int32_t row = pos[i];                                                                                        \
-      int c = col[(size_t)row * stride];                                                                           \
+      int c = col[(size_t)pos[i] * stride];                                                                        \
       int go = c == miss ? dl : c <= bin;                                                                          \
-      tl[l] = row;                                                                                                 \
-      tr[r] = row;                                                                                                 \
-      l += go;                                                                                                     \
-      r += !go;                                                                                                    \
+      dec[i] = (uint8_t)go;                                                                                        \
+      nl += go;                                                                                                    \
     }                                                                                                              \
-    return l - s;                                                                                                  \
+    return nl;                                                                                                     \
   }
 PART_BLOCK_FN(part_block8, uint8_t)
 PART_BLOCK_FN(part_block16, uint16_t)
 
-/* Partitions one block by feature f, through the column-major codes when there are some. */
+/* Decides one block by feature f, through the column-major codes when there are some. */
 static int64_t part_block(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f, int32_t bin,
-                          int dl, int32_t *tl, int32_t *tr) {
+                          int dl, uint8_t *dec) {
   const size_t nf = (size_t)m->nfeat, n = (size_t)m->n;
-  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, m->nbins[f], bin, dl, tl, tr);
-  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, m->nbins[f], bin, dl, tl, tr);
-  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, m->nbins[f], bin, dl, tl, tr);
-  return part_block16(m->codes16 + f, nf, pos, s, e, m->nbins[f], bin, dl, tl, tr);
+  const int miss = m->nbins[f];
+  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, miss, bin, dl, dec);
+  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, miss, bin, dl, dec);
+  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, miss, bin, dl, dec);
+  return part_block16(m->codes16 + f, nf, pos, s, e, miss, bin, dl, dec);
 }
 
-void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr, const int64_t *begin,
+/* Places a decided block: lefts from dst[l], rights from dst[r], in order;
+ * the address by arithmetic (a branch would mispredict on half the rows). */
+static void part_place(const int32_t *pos, const uint8_t *dec, int64_t s, int64_t e, int32_t *dst, int64_t l,
+                       int64_t r) {
+  for (int64_t i = s; i < e; i++) {
+    int64_t go = dec[i];
+    dst[r + ((l - r) & -go)] = pos[i];
+    l += go;
+    r += 1 - go;
+  }
+}
+
+void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint8_t *dec, const int64_t *begin,
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft) {
   /* blocks: (node, start) pairs of at most PART_BLOCK rows */
@@ -316,34 +341,28 @@ void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr
   enum { STACK_BLOCKS = 1024 };
   int64_t stack[4 * STACK_BLOCKS];
   int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 4 * sizeof *mem);
-  int64_t *bnode = mem ? mem : stack, *bstart = bnode + (mem ? nblk : STACK_BLOCKS);
-  int64_t *bleft = bstart + (mem ? nblk : STACK_BLOCKS), *bl = bleft + (mem ? nblk : STACK_BLOCKS);
-  if (nblk > STACK_BLOCKS && !mem) nblk = -1; /* no memory: handled below, one block per node */
-  int64_t j = 0;
-  if (nblk >= 0) {
-    for (int k = 0; k < nn; k++)
-      for (int64_t st = begin[k]; st < end[k]; st += PART_BLOCK) {
-        bnode[j] = k;
-        bstart[j++] = st;
-      }
-  }
-#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
-  for (int64_t q = 0; q < (nblk >= 0 ? nblk : nn); q++) {
-    int k = nblk >= 0 ? (int)bnode[q] : (int)q;
-    int64_t st = nblk >= 0 ? bstart[q] : begin[k];
-    int64_t e = nblk >= 0 && st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    int64_t nl = part_block(m, pos, st, e, feat[k], bin[k], dleft[k], tl, tr);
-    if (nblk >= 0) bleft[q] = nl;
-    else nleft[k] = nl;
-  }
-  if (nblk < 0) { /* one block per node: lefts then rights */
+  if (nblk > STACK_BLOCKS && !mem) { /* no memory for the block list: one sequential pass per node */
     for (int k = 0; k < nn; k++) {
-      memcpy(pos + begin[k], tl + begin[k], (size_t)nleft[k] * sizeof *pos);
-      memcpy(pos + begin[k] + nleft[k], tr + begin[k], (size_t)(end[k] - begin[k] - nleft[k]) * sizeof *pos);
+      nleft[k] = part_block(m, pos, begin[k], end[k], feat[k], bin[k], dleft[k], dec);
+      part_place(pos, dec, begin[k], end[k], dst, begin[k], begin[k] + nleft[k]);
     }
     return;
   }
-  /* destinations: a node's lefts in block order, then its rights */
+  int64_t cap = mem ? nblk : STACK_BLOCKS;
+  int64_t *bnode = mem ? mem : stack, *bstart = bnode + cap, *bleft = bstart + cap, *bdst = bleft + cap;
+  int64_t j = 0;
+  for (int k = 0; k < nn; k++)
+    for (int64_t st = begin[k]; st < end[k]; st += PART_BLOCK) {
+      bnode[j] = k;
+      bstart[j++] = st;
+    }
+  /* decide and count, then place: a node's lefts in block order, then its rights */
+#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
+  for (int64_t q = 0; q < nblk; q++) {
+    int k = (int)bnode[q];
+    int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+    bleft[q] = part_block(m, pos, st, e, feat[k], bin[k], dleft[k], dec);
+  }
   for (int k = 0; k < nn; k++) nleft[k] = 0;
   for (int64_t q = 0; q < nblk; q++) nleft[bnode[q]] += bleft[q];
   int prev = -1;
@@ -356,19 +375,17 @@ void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr
       prev = k;
     }
     int64_t e = bstart[q] + PART_BLOCK < end[k] ? bstart[q] + PART_BLOCK : end[k];
-    bl[q] = l;
-    l += bleft[q];
-    bnode[q] = r; /* reused: where the block's rights go */
+    bdst[q] = r; /* the block's rights start here, its lefts at l (kept in bleft) */
     r += (e - bstart[q]) - bleft[q];
-    bleft[q] |= (int64_t)k << 40; /* keep the node for the copy below */
+    int64_t lq = l;
+    l += bleft[q];
+    bleft[q] = lq;
   }
 #pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
   for (int64_t q = 0; q < nblk; q++) {
-    int k = (int)(bleft[q] >> 40);
-    int64_t nl = bleft[q] & (((int64_t)1 << 40) - 1), st = bstart[q];
-    int64_t e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    memcpy(pos + bl[q], tl + st, (size_t)nl * sizeof *pos);
-    memcpy(pos + bnode[q], tr + st, (size_t)(e - st - nl) * sizeof *pos);
+    int k = (int)bnode[q];
+    int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+    part_place(pos, dec, st, e, dst, bleft[q], bdst[q]);
   }
   free(mem);
 }

@@ -88,15 +88,16 @@ double gbdt_gain(double G, double H, const gbdt_param *p);
 /// A power of two s such that max_abs * s <= 2^30 (1 when max_abs is 0).
 double gbdt_scale_for(double max_abs);
 
-/// Gradient and hessian of rows[0..n) from margins and labels:
-/// squared error g = m - y, h = 1 (h is not written: it is constant);
-/// Poisson g = e^m - y, h = e^(m + 0.7). g and h are indexed by row.
-/// Returns max |g| and max h in *gmax, *hmax.
-void gbdt_gradients(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
-                    double *g, double *h, double *gmax, double *hmax);
+/// Largest |g| and h over rows[0..n) for margins and labels: squared
+/// error g = m - y, h = 1; Poisson g = e^m - y, h = e^(m + 0.7).
+void gbdt_grad_max(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
+                   double *gmax, double *hmax);
 
-/// Quantises v[rows[i]] to round(v x scale) (half away from zero) into q[rows[i]].
-void gbdt_quantize(const int32_t *rows, int64_t n, const double *v, double scale, int32_t *q);
+/// Quantised gradients round(g x gscale) into gq[r] for r in rows[0..n)
+/// (half away from zero), and for Poisson hessians round(h x hscale) into
+/// hq[r]; squared error's hessian is the constant round(hscale). One pass.
+void gbdt_grad_quantize(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
+                        double gscale, double hscale, int32_t *gq, int32_t *hq);
 
 /// int64 entries of the scratch gbdt_hist_build needs (threads x 2 nodes).
 size_t gbdt_hist_scratch_size(const gbdt_matrix *m);
@@ -116,13 +117,14 @@ void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *
 void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64_t H, const uint8_t *use_feat,
                      const gbdt_param *p, gbdt_split *best);
 
-/// Partitions the rows of nn nodes in place, stably: node k's range
-/// pos[begin[k]..end[k]) becomes its left rows then its right rows, and
-/// nleft[k] their split point. A row goes left when its code of feat[k] is
-/// <= bin[k], or is the missing code and dleft[k]. tl and tr are int32
-/// scratch as long as pos. Blocks of rows in parallel: one branch-free
-/// pass writes each block's lefts and rights apart, one copy places them.
-void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *tl, int32_t *tr, const int64_t *begin,
+/// Partitions the rows of nn nodes stably into dst: node k's rows
+/// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first,
+/// and nleft[k] gets their number. A row goes left when its code of
+/// feat[k] is <= bin[k], or is the missing code and dleft[k]. Blocks of
+/// rows in parallel: one pass decides each row (into dec, bytes as long
+/// as pos) and counts each block's lefts, one places them (the caller
+/// swaps pos and dst: no copy back).
+void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint8_t *dec, const int64_t *begin,
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft);
 

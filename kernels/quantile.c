@@ -147,3 +147,35 @@ int quantile_cuts_sample(const float *s, int64_t m, int nbins, float vmin, float
   cuts[j++] = last;
   return j;
 }
+
+void quantile_bins(const float *cuts, int ncuts, const double *x, int64_t n, int missing_code, uint8_t *out8,
+                   uint16_t *out16) {
+  enum { L = 32 };
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    float v[L];
+    int pos[L];
+    for (int j = 0; j < L; j++) {
+      v[j] = (float)x[i + j];
+      pos[j] = 0;
+    }
+    int len = ncuts;
+    while (len > 1) {
+      int half = len >> 1;
+      for (int j = 0; j < L; j++) pos[j] += (cuts[pos[j] + half - 1] <= v[j]) * half;
+      len -= half;
+    }
+    for (int j = 0; j < L; j++) {
+      int k = pos[j] + (cuts[pos[j]] <= v[j]);
+      k = k < ncuts ? k : ncuts - 1;
+      if (x[i + j] != x[i + j]) k = missing_code;
+      if (out8) out8[i + j] = (uint8_t)k;
+      else out16[i + j] = (uint16_t)k;
+    }
+  }
+  for (; i < n; i++) {
+    int k = x[i] != x[i] ? missing_code : quantile_bin(cuts, ncuts, (float)x[i]);
+    if (out8) out8[i] = (uint8_t)k;
+    else out16[i] = (uint16_t)k;
+  }
+}

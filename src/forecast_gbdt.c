@@ -267,22 +267,35 @@ static sc_status bins_build(const fc_data *d, const fc_params *p, const int32_t 
   return comm_agree(s);
 }
 
-/* Bin codes of every local row, row-major (c8 / c16) and column-major (k8 / k16). */
+/* Bin codes of every local row: column-major (k8 / k16) one feature at a
+ * time so its cuts stay in cache, then transposed by blocks of rows into
+ * the row-major copy (c8 / c16) that histogram building streams. */
 static void codes_build(const fc_data *d, const fc_booster *b, uint8_t *c8, uint16_t *c16, uint8_t *k8,
                         uint16_t *k16) {
   const int F = d->nfeat;
-  const size_t n = (size_t)d->n;
+  const int64_t n = d->n;
+  for (int f = 0; f < F; f++) {
+    const double *x = d->x[f];
+    const float *cuts = b->cuts + b->cut_off[f];
+    const int nb = b->nbins[f];
+    uint8_t *o8 = k8 ? k8 + (size_t)f * (size_t)n : NULL;
+    uint16_t *o16 = k16 ? k16 + (size_t)f * (size_t)n : NULL;
+    const int64_t B = 65536;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < d->n; r++) {
+    for (int64_t r0 = 0; r0 < n; r0 += B)
+      quantile_bins(cuts, nb, x + r0, r0 + B < n ? B : n - r0, nb, o8 ? o8 + r0 : NULL, o16 ? o16 + r0 : NULL);
+  }
+  const int64_t B = 4096;
+#pragma omp parallel for schedule(static)
+  for (int64_t r0 = 0; r0 < n; r0 += B) {
+    int64_t r1 = r0 + B < n ? r0 + B : n;
     for (int f = 0; f < F; f++) {
-      double v = d->x[f][r];
-      int code = v != v ? b->nbins[f] : quantile_bin(b->cuts + b->cut_off[f], b->nbins[f], (float)v);
       if (c8) {
-        c8[r * F + f] = (uint8_t)code;
-        k8[(size_t)f * n + (size_t)r] = (uint8_t)code;
+        const uint8_t *src = k8 + (size_t)f * (size_t)n;
+        for (int64_t r = r0; r < r1; r++) c8[r * F + f] = src[r];
       } else {
-        c16[r * F + f] = (uint16_t)code;
-        k16[(size_t)f * n + (size_t)r] = (uint16_t)code;
+        const uint16_t *src = k16 + (size_t)f * (size_t)n;
+        for (int64_t r = r0; r < r1; r++) c16[r * F + f] = src[r];
       }
     }
   }
@@ -327,7 +340,8 @@ typedef struct {
   const gbdt_matrix *m;
   const fc_params *p;
   gbdt_param gp;
-  int32_t *pos, *tl, *tr;
+  int32_t *pos, *pos2; /* a level's rows are in pos; partitioning writes pos2, then they swap */
+  uint8_t *dec;        /* partitioning's decisions */
   const int32_t *gq, *hq;
   int32_t hconst;
   const uint8_t *use_feat;
@@ -476,7 +490,10 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
       break;
     }
     if (nsplit > 0) {
-      PHASE(c, FC_PH_PARTITION, gbdt_partition(m, c->pos, c->tl, c->tr, sb, se, sf, sbin, sdl, nsplit, snl));
+      PHASE(c, FC_PH_PARTITION, gbdt_partition(m, c->pos, c->pos2, c->dec, sb, se, sf, sbin, sdl, nsplit, snl));
+      int32_t *swap = c->pos;
+      c->pos = c->pos2;
+      c->pos2 = swap;
       /* the smaller child (by global hessian) is built, the other derived */
       int64_t *bb = NULL, *be = NULL;
       s = sc_alloc(&bb, (size_t)nsplit * 2 * sizeof *bb);
@@ -578,8 +595,8 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   uint8_t *c8 = NULL, *k8 = NULL;
   uint16_t *c16 = NULL, *k16 = NULL;
   float *margin = NULL, *label = NULL;
-  double *g = NULL, *h = NULL;
-  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *tl = NULL, *tr = NULL, *rest = NULL;
+  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *pos2 = NULL, *rest = NULL;
+  uint8_t *dec = NULL;
   hist_pool pool;
   memset(&pool, 0, sizeof pool);
   size_t n1 = (size_t)d->n + 1;
@@ -597,13 +614,11 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     if (!s) s = code_max <= 256 ? sc_alloc(&k8, n1 * (size_t)F) : sc_alloc(&k16, n1 * (size_t)F * 2);
     if (!s) s = sc_alloc(&margin, n1 * sizeof *margin);
     if (!s) s = sc_alloc(&label, n1 * sizeof *label);
-    if (!s) s = sc_alloc(&g, n1 * sizeof *g);
-    if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&h, n1 * sizeof *h);
     if (!s) s = sc_alloc(&gq, n1 * sizeof *gq);
     if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&hq, n1 * sizeof *hq);
     if (!s) s = sc_alloc(&pos, n1 * sizeof *pos);
-    if (!s) s = sc_alloc(&tl, n1 * sizeof *tl);
-    if (!s) s = sc_alloc(&tr, n1 * sizeof *tr);
+    if (!s) s = sc_alloc(&pos2, n1 * sizeof *pos2);
+    if (!s) s = sc_alloc(&dec, n1);
     if (!s) s = sc_alloc(&rest, n1 * sizeof *rest);
     if (!s) s = sc_calloc(&b->trees, (size_t)p->rounds + 1, sizeof *b->trees);
     if (!s) s = sc_calloc(&b->valid_rmse, (size_t)p->rounds + 1, sizeof *b->valid_rmse);
@@ -625,6 +640,10 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   const int track_valid = p->early_stopping_rounds > 0 && nvalid_g > 0;
   double *verr = NULL;
   if (!s) s = comm_agree(sc_alloc(&verr, (size_t)(nvalid + 1) * sizeof *verr));
+  /* bounds for the squared-error scale: |margin| <= mbound, |label| <= ymax */
+  double mbound = fabs((double)fc_base_margin(b)), ymax = 0.0;
+  for (int64_t i = 0; !s && i < ntrain; i++) ymax = fmax(ymax, fabs(d->y[train[i]]));
+  ymax = comm_max1_double(ymax);
   sc_progress prog;
   b->phase[FC_PH_SETUP] = phase_clock() - t_setup;
   if (!s) progress_start(&prog, "forecast: boosting", p->rounds, "trees");
@@ -657,23 +676,26 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
       for (int f2 = 0; f2 < F; f2++) rank += fh[f2] < fh[f] || (fh[f2] == fh[f] && f2 < f);
       use_feat[f] = rank < kf;
     }
-    double gmax = 0.0, hmax = 0.0, t_grad = phase_clock();
-    gbdt_gradients(p->objective, pos, np, margin, label, g, h, &gmax, &hmax);
-    double mx[2] = {gmax, hmax};
-    comm_max_double(mx, 2);
+    /* fixed-point scales: squared error from a bound on |margin - label|
+     * that every rank knows (the labels' max and the leaves so far), so no
+     * pass and no Allreduce; Poisson from the exact global maxima */
+    double mx[2] = {(mbound + ymax) * (1 + 1e-3) + 1e-9, 1.0}, t_grad = phase_clock();
+    if (p->objective == GBDT_POISSON) {
+      gbdt_grad_max(p->objective, pos, np, margin, label, &mx[0], &mx[1]);
+      comm_max_double(mx, 2);
+    }
     grow_ctx c;
     memset(&c, 0, sizeof c);
     c.m = &mat;
     c.p = p;
     c.gp = (gbdt_param){p->lambda, p->gamma, p->min_child_weight, gbdt_scale_for(mx[0]), gbdt_scale_for(mx[1])};
-    gbdt_quantize(pos, np, g, c.gp.gscale, gq);
-    if (hq) gbdt_quantize(pos, np, h, c.gp.hscale, hq);
+    gbdt_grad_quantize(p->objective, pos, np, margin, label, c.gp.gscale, c.gp.hscale, gq, hq);
     b->phase[FC_PH_GRAD] += phase_clock() - t_grad;
     c.phase = b->phase;
     c.hist_rows = &b->hist_rows;
     c.pos = pos;
-    c.tl = tl;
-    c.tr = tr;
+    c.pos2 = pos2;
+    c.dec = dec;
     c.pool = &pool;
     c.gq = gq;
     c.hq = hq;
@@ -686,6 +708,10 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     s = comm_agree(tree_grow(&c, np, &b->trees[t]));
     if (s) break;
     b->rounds_done = t + 1;
+    double leaf_max = 0.0;
+    for (int32_t k = 0; k < b->trees[t].n; k++)
+      if (b->trees[t].nodes[k].left < 0) leaf_max = fmax(leaf_max, fabs((double)b->trees[t].nodes[k].cond));
+    mbound += leaf_max;
     double t_held = phase_clock();
     if (nr > 0) gbdt_tree_add_codes(&b->trees[t], &mat, rest, nr, margin);
     /* validation score and early stopping */
@@ -723,13 +749,11 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   free(k16);
   free(margin);
   free(label);
-  free(g);
-  free(h);
   free(gq);
   free(hq);
   free(pos);
-  free(tl);
-  free(tr);
+  free(pos2);
+  free(dec);
   free(rest);
   return s;
 }

@@ -92,6 +92,20 @@ static void test_quantile_bins(void) {
     for (int b = 0; b < k - 1; b++) ok &= (bin <= b) == (x < cuts[b]);
   }
   CU_ASSERT(ok);
+  /* the batched search equals one at a time, NaN to the missing code */
+  enum { NX = 1000 };
+  double xs[NX];
+  uint8_t o8[NX];
+  uint16_t o16[NX];
+  for (int i = 0; i < NX; i++) xs[i] = i % 17 == 0 ? NAN : urand() * 12 - 3;
+  quantile_bins(cuts, k, xs, NX, k, o8, NULL);
+  quantile_bins(cuts, k, xs, NX, k, NULL, o16);
+  int same = 1;
+  for (int i = 0; i < NX; i++) {
+    int want = xs[i] != xs[i] ? k : quantile_bin(cuts, k, (float)xs[i]);
+    same &= o8[i] == want && o16[i] == want;
+  }
+  CU_ASSERT(same);
   CU_ASSERT_EQUAL(quantile_cuts_distinct(d, 0, cuts), 1);
 }
 
@@ -299,7 +313,8 @@ static void test_partition(void) {
   matrix_make(&x, 100000);
   int64_t n = x.n;
   int32_t *pos = malloc((size_t)n * sizeof *pos), *ref = malloc((size_t)n * sizeof *ref),
-          *tl = malloc((size_t)n * sizeof *tl), *tr = malloc((size_t)n * sizeof *tr);
+          *dst = malloc((size_t)n * sizeof *dst);
+  uint8_t *dec = malloc((size_t)n);
   for (int64_t i = 0; i < n; i++) pos[i] = (int32_t)(n - 1 - i); /* any order: stability is what counts */
   int64_t begin[3] = {0, 50000, 50001}, end[3] = {50000, 50001, n}, nleft[3];
   int32_t feat[3] = {2, 0, 3}, bin[3] = {90, 3, 5};
@@ -320,13 +335,21 @@ static void test_partition(void) {
       want_left[k] += c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
     }
   }
-  gbdt_partition(&x.m, pos, tl, tr, begin, end, feat, bin, dl, 3, nleft);
-  CU_ASSERT_EQUAL(memcmp(pos, ref, (size_t)n * sizeof *pos), 0);
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    memset(dst, 0xff, (size_t)n * sizeof *dst);
+    gbdt_partition(&x.m, pos, dst, dec, begin, end, feat, bin, dl, 3, nleft);
+    CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
+  }
+  /* row-major codes only (no column copy) give the same */
+  x.m.cols8 = NULL;
+  gbdt_partition(&x.m, pos, dst, dec, begin, end, feat, bin, dl, 3, nleft);
+  CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
   for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
   free(pos);
   free(ref);
-  free(tl);
-  free(tr);
+  free(dst);
+  free(dec);
   matrix_free(&x);
 }
 
@@ -372,18 +395,22 @@ static void test_gradients_scale(void) {
   CU_ASSERT_EQUAL(s, ldexp(1.0, 28));
   CU_ASSERT(3.0 * s <= ldexp(1.0, 30));
   float margin[3] = {1.0f, 2.0f, 0.0f}, label[3] = {3.0f, 1.0f, 0.0f};
-  int32_t rows[3] = {0, 1, 2}, q[3];
-  double g[3], h[3], gm, hm;
-  gbdt_gradients(GBDT_SQUARED, rows, 3, margin, label, g, NULL, &gm, &hm);
-  CU_ASSERT_EQUAL(g[0], -2.0);
+  int32_t rows[3] = {0, 1, 2}, q[3], hq[3];
+  double gm, hm;
+  gbdt_grad_max(GBDT_SQUARED, rows, 3, margin, label, &gm, &hm);
   CU_ASSERT_EQUAL(gm, 2.0);
   CU_ASSERT_EQUAL(hm, 1.0);
-  gbdt_quantize(rows, 3, g, 4.0, q);
+  gbdt_grad_quantize(GBDT_SQUARED, rows, 3, margin, label, 4.0, 1.0, q, NULL);
   CU_ASSERT_EQUAL(q[0], -8);
   CU_ASSERT_EQUAL(q[1], 4);
-  gbdt_gradients(GBDT_POISSON, rows, 3, margin, label, g, h, &gm, &hm);
-  CU_ASSERT_DOUBLE_EQUAL(g[1], exp(2.0) - 1.0, 1e-12);
-  CU_ASSERT_DOUBLE_EQUAL(h[2], exp(0.7), 1e-12);
+  CU_ASSERT_EQUAL(q[2], 0);
+  gbdt_grad_max(GBDT_POISSON, rows, 3, margin, label, &gm, &hm);
+  CU_ASSERT_DOUBLE_EQUAL(gm, exp(2.0) - 1.0, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(hm, exp(2.7), 1e-12);
+  gbdt_grad_quantize(GBDT_POISSON, rows, 3, margin, label, 1024.0, 1024.0, q, hq);
+  CU_ASSERT_EQUAL(q[1], (int32_t)llround((exp(2.0) - 1.0) * 1024));
+  CU_ASSERT_EQUAL(q[0], (int32_t)-llround((3.0 - exp(1.0)) * 1024));
+  CU_ASSERT_EQUAL(hq[2], (int32_t)llround(exp(0.7) * 1024));
 }
 
 /* ---- demand table ------------------------------------------------------- */
