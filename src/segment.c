@@ -421,6 +421,7 @@ static sc_status seg_fit(const sc_run *run, seg_ctx *cx) {
   cx->sweep.k_min = kmin;
   cx->sweep.k_max = kmax;
   SC_TRY(comm_agree(sc_calloc(&cx->sweep.models, (size_t)nk, sizeof(seg_km_model))));
+  cx->sweep.cap = nk;
   sc_say("segment: fitting k = %d..%d on %lld customers (%d features, n_init %d%s, silhouette on %lld)", ks[0],
          ks[nk - 1], (long long)cx->n_total, cx->d, D.n_init, cx->has_kms ? " seeded on a sample of 65536" : "",
          (long long)cx->sample.m);

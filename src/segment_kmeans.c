@@ -323,21 +323,26 @@ static sc_status full_inertia(const seg_km_data *D, const double *C, int k, int3
 }
 
 sc_status seg_kmeans_fit(const seg_km_data *D, int k, seg_km_model *out, int32_t *labels) {
-  memset(out, 0, sizeof *out);
-  out->k = k;
-  out->inertia = INFINITY;
+  sc_status s = SC_OK;
+  if (!(out->C && out->k == k && out->inits_done > 0)) {
+    /* a fresh fit; otherwise resume after out->inits_done seedings */
+    free(out->C);
+    memset(out, 0, sizeof *out);
+    out->k = k;
+    out->inertia = INFINITY;
+    s = sc_alloc(&out->C, sizeof(double) * (size_t)k * D->d);
+  }
   /* with a sample, seedings run on it and compete on the full data */
   const seg_km_data *S = D->sample && D->sample->n_total >= k ? D->sample : D;
   double *C = NULL, *d2 = NULL;
   uint8_t *mark = NULL;
   int32_t *slab = NULL;
-  sc_status s = sc_alloc(&out->C, sizeof(double) * (size_t)k * D->d);
   if (!s) s = sc_alloc(&C, sizeof(double) * (size_t)k * D->d);
   if (!s) s = sc_alloc(&d2, sizeof(double) * (size_t)(S->n + 1));
   if (!s) s = sc_alloc(&mark, (size_t)(S->n + 1));
   if (!s) s = sc_alloc(&slab, sizeof(int32_t) * (size_t)(S->n + 1));
   s = comm_agree(s);
-  for (int init = 0; !s && init < D->n_init; init++) {
+  for (int init = out->inits_done; !s && init < D->n_init; init++) {
     double inertia = 0;
     int iters = 0;
     s = seg_seed(S, k, init, C, d2, mark);
@@ -349,6 +354,9 @@ sc_status seg_kmeans_fit(const seg_km_data *D, int k, seg_km_model *out, int32_t
       out->best_init = init;
       memcpy(out->C, C, sizeof(double) * (size_t)k * D->d);
     }
+    out->inits_done = init + 1;
+    /* the state between seedings is *out: a checkpoint can save it here */
+    if (!s && D->after_seeding) s = D->after_seeding(D->hook_ctx, out);
   }
   if (!s && S != D) {
     /* Lloyd on the full data from the best seeding's sample optimum */
@@ -602,7 +610,7 @@ sc_status seg_silhouette(const seg_sample *sm, const int32_t *labels, int k, dou
 }
 
 void seg_sweep_free(seg_sweep *s) {
-  for (int i = 0; i < s->nk; i++) free(s->models[i].C);
+  for (int i = 0; i < s->cap; i++) free(s->models[i].C);
   free(s->models);
   memset(s, 0, sizeof *s);
 }

@@ -20,6 +20,8 @@
 #include "fxsum.h"
 #include "segcast.h"
 
+struct seg_km_model;
+
 /// The points of this rank and the fitting options.
 typedef struct seg_km_data {
   const double *X;     ///< column-major n x d: X[j * n + i]
@@ -37,10 +39,18 @@ typedef struct seg_km_data {
   /// full data continues from the winner.
   const struct seg_km_data *sample;
   int64_t sample_size;  ///< the sample's size (for the record)
+  /// Optional, collective: called after every seeding with the model so
+  /// far (a checkpoint saves it; a non-OK status stops the fit).
+  sc_status (*after_seeding)(void *ctx, const struct seg_km_model *so_far);
+  void *hook_ctx;
 } seg_km_data;
 
-/// One fitted model and its scores.
-typedef struct {
+/// One fitted model and its scores. Between seedings it is also the fit's
+/// whole state (best centroids, inertia, seedings done): a fit given a
+/// model with inits_done > 0 and its centroids resumes after them, and
+/// the random choices of the remaining seedings are keyed by (seed, k,
+/// seeding), so a resumed fit ends with the same bits.
+typedef struct seg_km_model {
   int k;
   double *C;            ///< k x d centroids (row-major), allocated by the fit
   double inertia;       ///< sum of squared distances to the assigned centroid
@@ -48,12 +58,14 @@ typedef struct {
   int best_init;        ///< which seeding won
   double silhouette, calinski_harabasz, davies_bouldin;
   int64_t nonempty;     ///< clusters with at least one customer
+  int inits_done;       ///< seedings completed
 } seg_km_model;
 
 /// Fits k clusters: n_init seedings (k-means||), Lloyd from each, the
 /// lowest inertia kept (the first seeding on ties); with data->sample the
 /// seedings and their Lloyd run on the sample and the winner is refined
-/// on the full data. labels (n) receives the final assignment. Collective.
+/// on the full data. labels (n) receives the final assignment. `out` must
+/// be zeroed for a fresh fit, or hold a saved state to resume. Collective.
 sc_status seg_kmeans_fit(const seg_km_data *data, int k, seg_km_model *out, int32_t *labels);
 
 /// Assigns the points to the model's centroids (labels, n entries) and
@@ -90,7 +102,8 @@ typedef struct {
   int k_min, k_max;   ///< range tried
   int next;           ///< next k to fit (k_min .. k_max + 1)
   int nk;             ///< k's done
-  seg_km_model *models; ///< one per k done (k_min + i)
+  int cap;            ///< models allocated
+  seg_km_model *models; ///< one per k done, in the order tried
 } seg_sweep;
 
 void seg_sweep_free(seg_sweep *s);

@@ -10,7 +10,9 @@
  * all on rank 0 (the other ranks empty) and once spread in blocks over
  * every rank, and checks that centroids, inertia, scores, iterations and
  * the silhouette are the same bits; the same with seedings on a k-means
- * sample, which must reach the optimum of the unsampled fit.
+ * sample, which must reach the optimum of the unsampled fit. A fit
+ * stopped between seedings and resumed from its saved state ends with the
+ * same bits as one that was not stopped.
  */
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +80,16 @@ static void test_select(void) {
   free(all);
 }
 
+/* A checkpoint stand-in: keeps the model after two seedings and stops. */
+static sc_status stop_after_two(void *ctx, const seg_km_model *so_far) {
+  if (so_far->inits_done < 2) return SC_OK;
+  seg_km_model *keep = ctx;
+  *keep = *so_far;
+  keep->C = malloc(sizeof(double) * 9);
+  memcpy(keep->C, so_far->C, sizeof(double) * 9);
+  return sc_fail(SC_CHECKPOINTED, "stopped after %d seedings", so_far->inits_done);
+}
+
 /* Fits k = 3 on the same 2000 points spread two ways; results must match.
  * With `sampled`, seedings run on a 600-point k-means sample. */
 static void fit(int spread, int sampled, seg_km_model *m, double *sil) {
@@ -97,13 +109,33 @@ static void fit(int spread, int sampled, seg_km_model *m, double *sil) {
     int grp = (int)(sc_mix64((uint64_t)g) % 3);
     for (int j = 0; j < D; j++) X[(size_t)j * n + i] = grp * 2.0 * (j == grp) + sc_unit((uint64_t)(g * 8 + j)) - 0.5;
   }
-  seg_km_data data = {X, uid, n, N, D, 42, 4, 300, 1e-4, 1.0, NULL, 0}, S;
+  seg_km_data data = {.X = X, .uid = uid, .n = n, .n_total = N, .d = D, .seed = 42, .n_init = 4, .max_iter = 300,
+                      .tol = 1e-4, .mean_var = 1.0},
+              S;
   if (sampled) {
     CHECK(seg_km_subsample(&data, 600, &S) == SC_OK, "k-means sample failed");
     CHECK(S.n_total == 600, "k-means sample of %lld", (long long)S.n_total);
     data.sample = &S;
   }
+  memset(m, 0, sizeof *m);
   CHECK(seg_kmeans_fit(&data, 3, m, lab) == SC_OK, "fit failed");
+  /* stopped after two seedings (as a checkpoint would), then resumed:
+   * the same bits as the uninterrupted fit */
+  seg_km_model saved, resumed;
+  memset(&saved, 0, sizeof saved);
+  data.after_seeding = stop_after_two;
+  data.hook_ctx = &saved;
+  memset(&resumed, 0, sizeof resumed);
+  CHECK(seg_kmeans_fit(&data, 3, &resumed, lab) == SC_CHECKPOINTED, "the hook did not stop the fit");
+  sc_clear();
+  free(resumed.C);
+  CHECK(saved.inits_done == 2, "saved after %d seedings", saved.inits_done);
+  data.after_seeding = NULL;
+  CHECK(seg_kmeans_fit(&data, 3, &saved, lab) == SC_OK, "resumed fit failed");
+  CHECK(memcmp(saved.C, m->C, sizeof(double) * 9) == 0 && saved.inertia == m->inertia &&
+            saved.best_init == m->best_init && saved.inits_done == 4,
+        "resumed fit differs (sampled %d)", sampled);
+  free(saved.C);
   if (sampled) seg_km_subsample_free(&S);
   seg_sample s;
   CHECK(seg_sample_draw(&data, 500, &s) == SC_OK, "sample failed");
