@@ -1,8 +1,10 @@
 /* generate.c: `segcast generate`, the synthetic marketplace data set.
  *
  * Splits the work and writes the files; the data itself comes from the
- * model in generate_model.c. Rank r makes users [r*N/size, (r+1)*N/size)
- * and the inventory days [r*365/size, (r+1)*365/size); rank 0 also makes
+ * model in generate_model.c. Rank r builds the model tables of the days
+ * [r*365/size, (r+1)*365/size) and gathers the others' (the tables are pure
+ * functions of their keys, so who builds a day does not matter), then makes
+ * users [r*N/size, (r+1)*N/size) and the inventory rows of its days; rank 0 also makes
  * network.csv and skus.csv and every header. Within a rank, OpenMP threads
  * take chunks of users (or days) into per-chunk buffers that are joined in
  * chunk order, so neither the thread count nor the rank count changes a
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "comm.h"
+#include "comm_generate.h"
 #include "generate_model.h"
 #include "stages.h"
 
@@ -196,22 +199,37 @@ static sc_status write_part(const char *dir, int f, gen_buf *part, int64_t *byte
   return s;
 }
 
+/* Every rank built the tables of its days [r*365/size, (r+1)*365/size);
+ * the days are gathered in place, so every rank ends with all of them. */
+static sc_status share_tables(gen_model *m) {
+  void **tables[4];
+  size_t day_bytes[4];
+  gen_model_tables(m, tables, day_bytes);
+  for (int i = 0; i < 4; i++) SC_TRY(comm_allgather_rows(*tables[i], GEN_DAYS, day_bytes[i]));
+  return SC_OK;
+}
+
 sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
   int rank = comm_rank(), size = comm_size();
   double t0 = sc_now();
   if (users < 1) return comm_agree(sc_fail(SC_EUSAGE, "generate: the number of users must be at least 1"));
   SC_TRY(comm_agree(rank == 0 ? sc_mkdirs(out) : SC_OK));
-  gen_model m;
-  SC_TRY(comm_agree(gen_model_build(&m, users, seed)));
-  sc_say("generate: %lld users, %d skus, %d DCs in %d regions, %d days; model tables in %.2f s", (long long)users,
-         m.n_sku, GEN_DCS, GEN_REGIONS, GEN_DAYS, sc_now() - t0);
-
   /* users <= 10^12 and rank counts far below 2^20 keep these products in int64 */
   int64_t u0 = users * rank / size, u1 = users * (rank + 1) / size;
   int d0 = GEN_DAYS * rank / size, d1 = GEN_DAYS * (rank + 1) / size;
+  gen_model m;
+  SC_TRY(comm_agree(gen_model_init(&m, users, seed)));
+  sc_status s = comm_agree(gen_model_build_days(&m, d0, d1));
+  if (!s) s = comm_agree(share_tables(&m));
+  if (s) {
+    gen_model_free(&m);
+    return s;
+  }
+  sc_say("generate: %lld users, %d skus, %d DCs in %d regions, %d days; model tables in %.2f s", (long long)users,
+         m.n_sku, GEN_DCS, GEN_REGIONS, GEN_DAYS, sc_now() - t0);
   gen_buf *chunks = NULL;
   int64_t nch = 0, bytes[7] = {0};
-  sc_status s = comm_agree(make_users(&m, u0, u1, &chunks, &nch));
+  s = comm_agree(make_users(&m, u0, u1, &chunks, &nch));
   double t_users = sc_now();
   /* users, orders, clicks, delivery */
   for (int f = 0; f < 4 && !s; f++) {

@@ -403,7 +403,7 @@ static int32_t price_cents(double p) {
 }
 
 /* Per-(sku, region) and per-sku constants used while the tables are built. */
-typedef struct {
+typedef struct gen_consts {
   double *pop;       /* [s * R + g] popularity x regional taste */
   double *trend_amp, *trend_freq, *trend_phase;  /* [s * R + g] */
   double *promo_reg_p;  /* [s * R + g] */
@@ -413,9 +413,11 @@ typedef struct {
 } gen_consts;
 
 static void consts_free(gen_consts *k) {
+  if (!k) return;
   free(k->pop); free(k->trend_amp); free(k->trend_freq); free(k->trend_phase); free(k->promo_reg_p);
   free(k->promo_reg_off); free(k->base_price); free(k->elast); free(k->out_p); free(k->life);
   free(k->promo_nat_p); free(k->price_off); free(k->promo_nat_off);
+  free(k);
 }
 
 typedef struct {
@@ -581,55 +583,81 @@ static void day_build(gen_model *m, const gen_consts *k, int d, double *bw) {
   }
 }
 
-sc_status gen_model_build(gen_model *m, int64_t users, uint64_t seed) {
+sc_status gen_model_init(gen_model *m, int64_t users, uint64_t seed) {
   memset(m, 0, sizeof *m);
   m->seed = seed;
   m->users = users;
   int S = m->n_sku = gen_sku_count(users);
-  SC_TRY(sc_alloc(&m->sku_cat, (size_t)S));
-  SC_TRY(sc_alloc(&m->sku_brand, (size_t)S * sizeof(int32_t)));
-  SC_TRY(sc_alloc(&m->sku_base_cents, (size_t)S * sizeof(int32_t)));
-  SC_TRY(sc_alloc(&m->stock, (size_t)GEN_DAYS * GEN_DCS * S));
-  SC_TRY(sc_alloc(&m->cum, (size_t)GEN_DAYS * GEN_DCS * S * sizeof(float)));
-  SC_TRY(sc_alloc(&m->promo_pct, (size_t)GEN_DAYS * GEN_REGIONS * S));
-  SC_TRY(sc_alloc(&m->list_cents, (size_t)GEN_DAYS * S * sizeof(int32_t)));
+  sc_status st = SC_OK;
+  if (!st) st = sc_alloc(&m->sku_cat, (size_t)S);
+  if (!st) st = sc_alloc(&m->sku_brand, (size_t)S * sizeof(int32_t));
+  if (!st) st = sc_alloc(&m->sku_base_cents, (size_t)S * sizeof(int32_t));
+  if (!st) st = sc_alloc(&m->stock, (size_t)GEN_DAYS * GEN_DCS * S);
+  if (!st) st = sc_alloc(&m->cum, (size_t)GEN_DAYS * GEN_DCS * S * sizeof(float));
+  if (!st) st = sc_alloc(&m->promo_pct, (size_t)GEN_DAYS * GEN_REGIONS * S);
+  if (!st) st = sc_alloc(&m->list_cents, (size_t)GEN_DAYS * S * sizeof(int32_t));
+  if (!st) st = sc_calloc(&m->consts, 1, sizeof(gen_consts));
+  if (st) {
+    gen_model_free(m);
+    return st;
+  }
   for (int s = 0; s < S; s++) {
     m->sku_cat[s] = (uint8_t)(hk(seed, P_SKU_CAT, (uint64_t)s + 1, 0, 0) % GEN_CATEGORIES);
     m->sku_brand[s] = 1 + (int32_t)(hk(seed, P_SKU_BRAND, (uint64_t)s + 1, 0, 0) % (uint64_t)(S / 8 + 5));
   }
-  gen_consts k;
-  sc_status st = consts_build(&k, m);
-  if (!st)
-    for (int s = 0; s < S; s++) m->sku_base_cents[s] = price_cents(k.base_price[s]);
-
+  st = consts_build(m->consts, m);
+  if (st) {
+    gen_model_free(m);
+    return st;
+  }
+  for (int s = 0; s < S; s++) m->sku_base_cents[s] = price_cents(m->consts->base_price[s]);
   double acc = 0;
   for (int d = 0; d < GEN_DAYS; d++) m->day_cum[d + 1] = acc += day_weight(d);
   acc = 0;
   for (int h = 0; h < 24; h++) m->hour_cum[h + 1] = acc += hour_weight[h];
   for (int d = 0; d < GEN_DAYS; d++) gen_format_date(GEN_DAY0 + d, m->day_text[d]);
+  return SC_OK;
+}
 
-  int failed = st != SC_OK;
-  if (!failed) {
+sc_status gen_model_build_days(gen_model *m, int d0, int d1) {
+  int failed = 0;
 #pragma omp parallel
-    {
-      double *bw = malloc((size_t)S * GEN_REGIONS * sizeof(double));
-      if (!bw) {
+  {
+    double *bw = malloc((size_t)m->n_sku * GEN_REGIONS * sizeof(double));
+    if (!bw) {
 #pragma omp atomic write
-        failed = 1;
-      }
-#pragma omp for schedule(dynamic, 1)
-      for (int d = 0; d < GEN_DAYS; d++)
-        if (bw) day_build(m, &k, d, bw);
-      free(bw);
+      failed = 1;
     }
-    if (failed) st = sc_fail(SC_ENOMEM, "generate: out of memory building the model tables of %d skus", S);
+#pragma omp for schedule(dynamic, 1)
+    for (int d = d0; d < d1; d++)
+      if (bw) day_build(m, m->consts, d, bw);
+    free(bw);
   }
-  consts_free(&k);
+  if (failed) return sc_fail(SC_ENOMEM, "generate: out of memory building the model tables of %d skus", m->n_sku);
+  return SC_OK;
+}
+
+sc_status gen_model_build(gen_model *m, int64_t users, uint64_t seed) {
+  SC_TRY(gen_model_init(m, users, seed));
+  sc_status st = gen_model_build_days(m, 0, GEN_DAYS);
   if (st) gen_model_free(m);
   return st;
 }
 
+void gen_model_tables(gen_model *m, void **tables[4], size_t day_bytes[4]) {
+  size_t S = (size_t)m->n_sku;
+  tables[0] = (void **)&m->stock;
+  day_bytes[0] = GEN_DCS * S;
+  tables[1] = (void **)&m->cum;
+  day_bytes[1] = GEN_DCS * S * sizeof(float);
+  tables[2] = (void **)&m->promo_pct;
+  day_bytes[2] = GEN_REGIONS * S;
+  tables[3] = (void **)&m->list_cents;
+  day_bytes[3] = S * sizeof(int32_t);
+}
+
 void gen_model_free(gen_model *m) {
+  consts_free(m->consts);
   free(m->sku_cat);
   free(m->sku_brand);
   free(m->sku_base_cents);

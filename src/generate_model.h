@@ -61,14 +61,26 @@ typedef struct {
   uint8_t *promo_pct;        ///< promotion discount in percent (0: none)
   /* per (day, sku): index d * n_sku + s - 1 */
   int32_t *list_cents;       ///< list (original) unit price in cents
+  struct gen_consts *consts; ///< per-sku constants the day tables are built from
 } gen_model;
 
 /// Number of skus for a data set of `users` users (1,000 at 1M users).
 int gen_sku_count(int64_t users);
 
-/// Builds every table (OpenMP over days); identical on every rank.
+/// Sets up the model: sku attributes, day weights, and the tables
+/// allocated but not filled. Identical on every rank.
+sc_status gen_model_init(gen_model *m, int64_t users, uint64_t seed);
+/// Fills the tables' days [d0, d1) (OpenMP over days). A day's tables are
+/// pure functions of (seed, day), so ranks may fill different days and
+/// exchange them (generate.c) or one process may fill all.
+sc_status gen_model_build_days(gen_model *m, int d0, int d1);
+/// gen_model_init, then every day.
 sc_status gen_model_build(gen_model *m, int64_t users, uint64_t seed);
 void gen_model_free(gen_model *m);
+
+/// Bytes of one day of each table, in the order stock, cum, promo_pct,
+/// list_cents; *tables[i] is the table's pointer (for exchanging days).
+void gen_model_tables(gen_model *m, void **tables[4], size_t day_bytes[4]);
 
 /// Per-thread scratch space for gen_user (sized once).
 typedef struct gen_scratch gen_scratch;
