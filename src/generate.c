@@ -6,16 +6,18 @@
  * functions of their keys, so who builds a day does not matter), then makes
  * users [r*N/size, (r+1)*N/size) and the inventory rows of its days; rank 0 also makes
  * network.csv and skus.csv and every header. Within a rank, OpenMP threads
- * take chunks of users (or days) into per-chunk buffers that are joined in
+ * take chunks of users (or days) into per-chunk buffers that are written in
  * chunk order, so neither the thread count nor the rank count changes a
  * byte: every random draw is keyed by (seed, entity id, purpose).
  *
- * Each file is written collectively with comm_write_ordered under
- * "<name>.tmp" (rank r's bytes after those of ranks 0..r-1); once all
- * seven are complete, rank 0 renames them into place, so a failed run
- * never leaves a finished-looking data set behind. Memory: a rank holds
- * its share of the CSV text (about 1 GB per million users at one rank)
- * plus one joined file at a time.
+ * Each file is written collectively under "<name>.tmp", rank r's bytes
+ * after those of ranks 0..r-1, straight from the chunks
+ * (comm_write_ordered_pieces in comm_generate.h, so the text is never
+ * copied into one buffer). Once all seven are complete, rank 0 renames
+ * them into place, so a failed run never leaves a finished-looking data set
+ * behind. Memory: a rank holds its share of the users' CSV text (about
+ * 0.9 GB per million users at one rank) and the model tables (about 50 MB
+ * per 1,000 skus).
  */
 #include <errno.h>
 #include <omp.h>
@@ -103,38 +105,8 @@ sc_status cmd_generate(int argc, char **argv) {
   return generate_marketplace(out, (int64_t)users, seed);
 }
 
-/* Joins per-chunk buffers (in chunk order, after `head` on rank 0) into one
- * and frees them. */
-static sc_status join_chunks(gen_buf *chunks, int64_t n, size_t stride, const char *head, gen_buf *all) {
-  size_t hn = head ? strlen(head) : 0, total = hn;
-  for (int64_t i = 0; i < n; i++) total += chunks[(size_t)i * stride].n;
-  memset(all, 0, sizeof *all);
-  if (gen_buf_reserve(all, total + 1))
-    return sc_fail(SC_ENOMEM, "generate: out of memory joining %zu bytes; use more ranks", total);
-  memcpy(all->p, head ? head : "", hn);
-  size_t off = hn;
-  size_t *at = malloc(sizeof(size_t) * (size_t)(n + 1));
-  if (!at) {
-    gen_buf_free(all);
-    return sc_fail(SC_ENOMEM, "generate: out of memory");
-  }
-  for (int64_t i = 0; i < n; i++) {
-    at[i] = off;
-    off += chunks[(size_t)i * stride].n;
-  }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    gen_buf *b = &chunks[(size_t)i * stride];
-    if (b->n) memcpy(all->p + at[i], b->p, b->n);
-    gen_buf_free(b);
-  }
-  free(at);
-  all->n = total;
-  return SC_OK;
-}
-
 /* This rank's users.csv, orders.csv, clicks.csv, delivery.csv bodies as
- * chunks: chunk i's file f is bufs[i * 4 + f]. */
+ * chunks of GEN_CHUNK_USERS users: chunk i's file f is (*bufs)[i * 4 + f]. */
 static sc_status make_users(const gen_model *m, int64_t u0, int64_t u1, gen_buf **bufs, int64_t *n_chunks) {
   int64_t nch = (u1 - u0 + GEN_CHUNK_USERS - 1) / GEN_CHUNK_USERS;
   *n_chunks = nch;
@@ -167,35 +139,49 @@ static sc_status make_users(const gen_model *m, int64_t u0, int64_t u1, gen_buf 
 }
 
 /* This rank's inventory rows, days [d0, d1), one chunk per day. */
-static sc_status make_inventory(const gen_model *m, int d0, int d1, gen_buf *all, const char *head) {
+static sc_status make_inventory(const gen_model *m, int d0, int d1, gen_buf **days) {
   int nd = d1 - d0;
-  gen_buf *days = calloc((size_t)SC_MAX(nd, 1), sizeof(gen_buf));
-  if (!days) return sc_fail(SC_ENOMEM, "generate: out of memory");
+  *days = calloc((size_t)SC_MAX(nd, 1), sizeof(gen_buf));
+  if (!*days) return sc_fail(SC_ENOMEM, "generate: out of memory");
   int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int i = 0; i < nd; i++)
-    if (gen_inventory(m, d0 + i, d0 + i + 1, &days[i])) {
+    if (gen_inventory(m, d0 + i, d0 + i + 1, &(*days)[i])) {
 #pragma omp atomic write
       failed = 1;
     }
-  sc_status s = failed ? sc_fail(SC_ENOMEM, "generate: out of memory writing inventory rows") : SC_OK;
-  if (!s) s = join_chunks(days, nd, 1, head, all);
-  for (int i = 0; i < nd; i++) gen_buf_free(&days[i]);
-  free(days);
-  return s;
+  return failed ? sc_fail(SC_ENOMEM, "generate: out of memory writing inventory rows") : SC_OK;
 }
 
 static void tmp_name(char *buf, const char *dir, const char *file) {
   snprintf(buf, SC_PATH_MAX, "%s/%s.tmp", dir, file);
 }
 
-/* Writes one file from every rank's part; frees the part. */
-static sc_status write_part(const char *dir, int f, gen_buf *part, int64_t *bytes) {
-  char tmp[SC_PATH_MAX];
-  tmp_name(tmp, dir, gen_files[f]);
-  sc_status s = comm_write_ordered(tmp, part->p, part->n);
-  bytes[f] += (int64_t)part->n;
-  gen_buf_free(part);
+/* Writes file f under its temporary name from every rank's chunks
+ * bufs[0], bufs[stride], ... (n of them), after the header on rank 0; adds
+ * this rank's bytes to bytes[f] and frees the chunks. Collective. */
+static sc_status write_chunks(const char *dir, int f, gen_buf *bufs, int64_t n, size_t stride, int64_t *bytes) {
+  const char **pieces = malloc(sizeof(char *) * (size_t)(n + 1));
+  size_t *lens = malloc(sizeof(size_t) * (size_t)(n + 1));
+  sc_status s = comm_agree(pieces && lens ? SC_OK : sc_fail(SC_ENOMEM, "generate: out of memory"));
+  if (!s) {
+    int64_t k = 0;
+    if (comm_rank() == 0) {
+      pieces[k] = gen_headers[f];
+      lens[k++] = strlen(gen_headers[f]);
+    }
+    for (int64_t i = 0; i < n; i++) {
+      pieces[k] = bufs[(size_t)i * stride].p;
+      lens[k++] = bufs[(size_t)i * stride].n;
+    }
+    for (int64_t i = 0; i < k; i++) bytes[f] += (int64_t)lens[i];
+    char tmp[SC_PATH_MAX];
+    tmp_name(tmp, dir, gen_files[f]);
+    s = comm_write_ordered_pieces(tmp, pieces, lens, k);
+  }
+  for (int64_t i = 0; i < n; i++) gen_buf_free(&bufs[(size_t)i * stride]);
+  free(pieces);
+  free(lens);
   return s;
 }
 
@@ -207,6 +193,26 @@ static sc_status share_tables(gen_model *m) {
   gen_model_tables(m, tables, day_bytes);
   for (int i = 0; i < 4; i++) SC_TRY(comm_allgather_rows(*tables[i], GEN_DAYS, day_bytes[i]));
   return SC_OK;
+}
+
+/* Renames the seven temporaries into place (rank 0), or removes them. */
+static sc_status commit_files(const char *out, sc_status s) {
+  char tmp[SC_PATH_MAX], fin[SC_PATH_MAX];
+  if (!s) {
+    sc_status ls = SC_OK;
+    for (int f = 0; f < 7 && comm_rank() == 0 && !ls; f++) {
+      tmp_name(tmp, out, gen_files[f]);
+      snprintf(fin, sizeof fin, "%s/%s", out, gen_files[f]);
+      if (rename(tmp, fin)) ls = sc_fail(SC_EIO, "generate: cannot rename %s to %s: %s", tmp, fin, strerror(errno));
+    }
+    s = comm_agree(ls);
+  }
+  if (s && comm_rank() == 0)
+    for (int f = 0; f < 7; f++) {
+      tmp_name(tmp, out, gen_files[f]);
+      unlink(tmp);
+    }
+  return s;
 }
 
 sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
@@ -227,64 +233,33 @@ sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
   }
   sc_say("generate: %lld users, %d skus, %d DCs in %d regions, %d days; model tables in %.2f s", (long long)users,
          m.n_sku, GEN_DCS, GEN_REGIONS, GEN_DAYS, sc_now() - t0);
+
   gen_buf *chunks = NULL;
   int64_t nch = 0, bytes[7] = {0};
   s = comm_agree(make_users(&m, u0, u1, &chunks, &nch));
   double t_users = sc_now();
-  /* users, orders, clicks, delivery */
-  for (int f = 0; f < 4 && !s; f++) {
-    gen_buf part;
-    s = comm_agree(join_chunks(chunks + f, nch, 4, rank == 0 ? gen_headers[f] : NULL, &part));
-    if (!s) s = write_part(out, f, &part, bytes);
-  }
-  if (chunks)
-    for (int64_t i = 0; i < nch * 4; i++) gen_buf_free(&chunks[i]);
+  /* users, orders, clicks, delivery; write_chunks frees what it wrote */
+  for (int f = 0; f < 4 && !s; f++) s = write_chunks(out, f, chunks + f, nch, 4, bytes);
+  for (int64_t i = 0; chunks && i < nch * 4; i++) gen_buf_free(&chunks[i]);
   free(chunks);
   /* inventory, split by days; network and skus from rank 0 */
   if (!s) {
-    gen_buf part;
-    s = comm_agree(make_inventory(&m, d0, d1, &part, rank == 0 ? gen_headers[4] : NULL));
-    if (!s) s = write_part(out, 4, &part, bytes);
+    gen_buf *days = NULL;
+    s = comm_agree(make_inventory(&m, d0, d1, &days));
+    if (!s) s = write_chunks(out, 4, days, d1 - d0, 1, bytes);
+    for (int i = 0; days && i < d1 - d0; i++) gen_buf_free(&days[i]);
+    free(days);
   }
   for (int f = 5; f < 7 && !s; f++) {
-    gen_buf part = {0};
-    sc_status ls = SC_OK;
-    if (rank == 0) {
-      if (gen_buf_reserve(&part, strlen(gen_headers[f]) + 1)) ls = sc_fail(SC_ENOMEM, "generate: out of memory");
-      else {
-        memcpy(part.p, gen_headers[f], strlen(gen_headers[f]));
-        part.n = strlen(gen_headers[f]);
-        if ((f == 5 ? gen_network(&part) : gen_skus(&m, &part)))
-          ls = sc_fail(SC_ENOMEM, "generate: out of memory");
-      }
-    }
-    s = comm_agree(ls);
-    if (!s) s = write_part(out, f, &part, bytes);
-    gen_buf_free(&part);
+    gen_buf body = {0};
+    int failed = rank == 0 && (f == 5 ? gen_network(&body) : gen_skus(&m, &body));
+    s = comm_agree(failed ? sc_fail(SC_ENOMEM, "generate: out of memory") : SC_OK);
+    if (!s) s = write_chunks(out, f, &body, rank == 0, 1, bytes);
+    gen_buf_free(&body);
   }
   gen_model_free(&m);
+  SC_TRY(commit_files(out, s));
 
-  /* All seven are complete: put them in place (rank 0), or take them back. */
-  char tmp[SC_PATH_MAX], fin[SC_PATH_MAX];
-  if (!s) {
-    comm_barrier();
-    sc_status ls = SC_OK;
-    for (int f = 0; f < 7 && rank == 0 && !ls; f++) {
-      tmp_name(tmp, out, gen_files[f]);
-      snprintf(fin, sizeof fin, "%s/%s", out, gen_files[f]);
-      if (rename(tmp, fin))
-        ls = sc_fail(SC_EIO, "generate: cannot rename %s to %s: %s", tmp, fin, strerror(errno));
-    }
-    s = comm_agree(ls);
-  }
-  if (s) {
-    if (rank == 0)
-      for (int f = 0; f < 7; f++) {
-        tmp_name(tmp, out, gen_files[f]);
-        unlink(tmp);
-      }
-    return s;
-  }
   comm_sum_i64(bytes, 7);
   int64_t total = 0;
   for (int f = 0; f < 7; f++) total += bytes[f];
