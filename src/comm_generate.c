@@ -44,8 +44,9 @@ sc_status comm_write_ordered_pieces(const char *path, const char *const *pieces,
   MPI_Offset off = (MPI_Offset)comm_exscan_i64(mine);
   MPI_File fh;
   int rc = MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
-  sc_status s = comm_agree(rc == MPI_SUCCESS ? SC_OK
-                                             : sc_fail(SC_EIO, "cannot create %s: check the folder exists and is writable", path));
+  sc_status s = SC_OK;
+  if (rc != MPI_SUCCESS) s = sc_fail(SC_EIO, "cannot create %s: check the folder exists and is writable", path);
+  s = comm_agree(s);
   if (s) {
     if (rc == MPI_SUCCESS) MPI_File_close(&fh);
     return s;

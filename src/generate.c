@@ -188,10 +188,10 @@ static sc_status write_chunks(const char *dir, int f, gen_buf *bufs, int64_t n, 
 /* Every rank built the tables of its days [r*365/size, (r+1)*365/size);
  * the days are gathered in place, so every rank ends with all of them. */
 static sc_status share_tables(gen_model *m) {
-  void **tables[4];
+  void *tables[4];
   size_t day_bytes[4];
   gen_model_tables(m, tables, day_bytes);
-  for (int i = 0; i < 4; i++) SC_TRY(comm_allgather_rows(*tables[i], GEN_DAYS, day_bytes[i]));
+  for (int i = 0; i < 4; i++) SC_TRY(comm_allgather_rows(tables[i], GEN_DAYS, day_bytes[i]));
   return SC_OK;
 }
 

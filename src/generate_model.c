@@ -7,8 +7,9 @@
  *    (1,000 at 1M users) with a category, brand, base price, a Zipf
  *    popularity rank and a price elasticity, all drawn from hashes of
  *    (seed, sku).
- * 2. Tables, pure functions of (seed, sku, DC/region, day), built by every
- *    rank in the same way (OpenMP over days, each day by one thread):
+ * 2. Tables, pure functions of (seed, sku, DC/region, day), built a day
+ *    range at a time (OpenMP over days, each day by one thread; generate.c
+ *    gives each rank a range and gathers the rest):
  *    list prices (revised every 8 weeks), promotions (national and regional
  *    campaigns plus sale events), stock-out episodes per (sku, DC), and per
  *    (day, DC) the cumulative weights of the skus a customer homed at that
@@ -131,7 +132,8 @@ static inline double gm_double(uint64_t u) {
 
 /* log x for normal x > 0: x = m 2^e with m in [0.707, 1.414), log m = 2 atanh f. */
 static inline double gm_log(double x) {
-  static const double c[10] = {1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21};
+  static const double c[10] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11,
+                               1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21};
   uint64_t u = gm_bits(x);
   int e = (int)((u >> 52) & 0x7FF) - 1022;
   double m = gm_double((u & 0x000FFFFFFFFFFFFFULL) | 0x3FE0000000000000ULL); /* [0.5, 1) */
@@ -243,7 +245,7 @@ static double day_weight(int d) {
   if (day_of_month(d) == 18) w *= 1.3;                /* monthly member day */
   return w;
 }
-/* The sale event a day belongs to (0: none); most skus are discounted then. */
+/* The sale event a day belongs to (0: none); 35 % of skus get an event discount. */
 static int day_event(int d) {
   if (d >= 166 && d <= 168) return 1;
   if (d >= 312 && d <= 314) return 2;
@@ -456,9 +458,10 @@ static sc_status consts_build(gen_consts *k, const gen_model *m) {
   for (int r = 0; r < S; r++) {
     int s = pk[r].sku;
     double pop = gm_exp(-ZIPF_ALPHA * gm_log(r + ZIPF_OFFSET));
-    for (int g = 0; g < R; g++)
-      k->pop[(size_t)s * R + g] = pop * gm_exp(REGION_TASTE_SD * normal_of(hk(seed, P_SG_TASTE, (uint64_t)s + 1, (uint64_t)g, 0)) -
-                                            0.5 * REGION_TASTE_SD * REGION_TASTE_SD);
+    for (int g = 0; g < R; g++) {
+      double z = normal_of(hk(seed, P_SG_TASTE, (uint64_t)s + 1, (uint64_t)g, 0));
+      k->pop[(size_t)s * R + g] = pop * gm_exp(REGION_TASTE_SD * z - 0.5 * REGION_TASTE_SD * REGION_TASTE_SD);
+    }
   }
   free(pk);
 
@@ -644,15 +647,15 @@ sc_status gen_model_build(gen_model *m, int64_t users, uint64_t seed) {
   return st;
 }
 
-void gen_model_tables(gen_model *m, void **tables[4], size_t day_bytes[4]) {
+void gen_model_tables(gen_model *m, void *tables[4], size_t day_bytes[4]) {
   size_t S = (size_t)m->n_sku;
-  tables[0] = (void **)&m->stock;
+  tables[0] = m->stock;
   day_bytes[0] = GEN_DCS * S;
-  tables[1] = (void **)&m->cum;
+  tables[1] = m->cum;
   day_bytes[1] = GEN_DCS * S * sizeof(float);
-  tables[2] = (void **)&m->promo_pct;
+  tables[2] = m->promo_pct;
   day_bytes[2] = GEN_REGIONS * S;
-  tables[3] = (void **)&m->list_cents;
+  tables[3] = m->list_cents;
   day_bytes[3] = S * sizeof(int32_t);
 }
 

@@ -78,9 +78,9 @@ sc_status gen_model_build_days(gen_model *m, int d0, int d1);
 sc_status gen_model_build(gen_model *m, int64_t users, uint64_t seed);
 void gen_model_free(gen_model *m);
 
-/// Bytes of one day of each table, in the order stock, cum, promo_pct,
-/// list_cents; *tables[i] is the table's pointer (for exchanging days).
-void gen_model_tables(gen_model *m, void **tables[4], size_t day_bytes[4]);
+/// The four day-major tables (stock, cum, promo_pct, list_cents) and the
+/// bytes of one day of each, for exchanging days between ranks.
+void gen_model_tables(gen_model *m, void *tables[4], size_t day_bytes[4]);
 
 /// Per-thread scratch space for gen_user (sized once).
 typedef struct gen_scratch gen_scratch;
