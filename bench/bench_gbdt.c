@@ -158,7 +158,7 @@ int main(int argc, char **argv) {
     if (acc == 42) printf(" ");
     int64_t b0 = 0, e0 = ntrain;
     t = cpu_now();
-    gbdt_hist_build(&m, pos, &b0, &e0, 1, gq, NULL, 1, hist, scratch);
+    gbdt_hist_build(&m, pos, &b0, &e0, 1, gq, NULL, 1, hist, scratch, NULL);
     best_hist = fmin(best_hist, cpu_now() - t);
     int32_t f8 = 8, bin = 0;
     uint8_t dl = 0;

@@ -2,13 +2,16 @@
  * walking for the boosted trees (see gbdt.h for the data layout and why
  * the sums are int64 fixed point).
  *
- * Threads. Histogram building splits the rows of all nodes of a level
- * into one contiguous share per thread; a node wholly inside a share is
- * built straight into the output, the (at most two) nodes cut by a
- * share's ends are built privately and added afterwards. Integer sums make
- * the result independent of that split. Partitioning works on blocks of
- * rows: one pass decides and counts, a prefix sum gives each block its
- * place, a second pass scatters; both passes are parallel over blocks.
+ * Threads. Histogram building cuts the rows of all nodes of a level into
+ * chunks (a few per thread) handed out dynamically, so a thread the
+ * machine delays holds up little; a chunk that is a whole node is built
+ * straight into the output, the pieces of bigger nodes in a thread's
+ * private histogram that is added to the node when the thread moves on.
+ * Integer sums make the result independent of who built what.
+ * Partitioning works on blocks of rows: one pass decides each row and
+ * counts, a prefix sum gives each block its place, a second pass places
+ * the rows into the other position array; both passes are parallel over
+ * blocks.
  */
 #include "gbdt.h"
 
@@ -97,9 +100,13 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
 
 /* Adds rows pos[a..b) into one node's histogram h (slots pairs);
  * spare (HIST_COPIES - 1 histograms, may be NULL) is scratch for the copies. */
+/* A row's quantised gradient: read, or computed (and kept) when src is set. */
+#define GQ(r) (src ? (gq[r] = quantize(((double)src->margin[r] - (double)src->label[r]) * src->gscale)) : gq[r])
+
 #define HIST_ROWS(NAME, CODE_T)                                                                                    \
   static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *pos, int64_t a, int64_t b,   \
-                   const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare) {           \
+                   int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare,                    \
+                   const gbdt_grad_src *src) {                                                                     \
     const int32_t S = hoff[nf];                                                                                    \
     gh_pair *h0 = (gh_pair *)h;                                                                                    \
     int64_t i = a;                                                                                                 \
@@ -116,8 +123,8 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
         int32_t r0 = pos[i], r1 = pos[i + 1], r2 = pos[i + 2], r3 = pos[i + 3];                                    \
         const CODE_T *c0 = codes + (size_t)r0 * (size_t)nf, *c1 = codes + (size_t)r1 * (size_t)nf;                 \
         const CODE_T *c2 = codes + (size_t)r2 * (size_t)nf, *c3 = codes + (size_t)r3 * (size_t)nf;                 \
-        gh_pair u0 = {gq[r0], hq ? hq[r0] : hconst}, u1 = {gq[r1], hq ? hq[r1] : hconst};                          \
-        gh_pair u2 = {gq[r2], hq ? hq[r2] : hconst}, u3 = {gq[r3], hq ? hq[r3] : hconst};                          \
+        gh_pair u0 = {GQ(r0), hq ? hq[r0] : hconst}, u1 = {GQ(r1), hq ? hq[r1] : hconst};                          \
+        gh_pair u2 = {GQ(r2), hq ? hq[r2] : hconst}, u3 = {GQ(r3), hq ? hq[r3] : hconst};                          \
         for (int f = 0; f < nf; f++) {                                                                             \
           const int32_t o = hoff[f];                                                                               \
           h0[o + c0[f]] += u0;                                                                                     \
@@ -135,83 +142,95 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
       }                                                                                                            \
       int32_t r = pos[i];                                                                                          \
       const CODE_T *c = codes + (size_t)r * (size_t)nf;                                                            \
-      gh_pair u = {gq[r], hq ? hq[r] : hconst};                                                                    \
+      gh_pair u = {GQ(r), hq ? hq[r] : hconst};                                                                    \
       for (int f = 0; f < nf; f++) h0[hoff[f] + c[f]] += u;                                                        \
     }                                                                                                              \
   }
 HIST_ROWS(hist_rows8, uint8_t)
 HIST_ROWS(hist_rows16, uint16_t)
 
-static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, const int32_t *gq,
-                      const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare) {
-  if (m->codes8) hist_rows8(m->codes8, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare);
-  else hist_rows16(m->codes16, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare);
+static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int32_t *gq,
+                      const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare, const gbdt_grad_src *src) {
+  if (m->codes8) hist_rows8(m->codes8, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare, src);
+  else hist_rows16(m->codes16, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare, src);
 }
 
 size_t gbdt_hist_scratch_size(const gbdt_matrix *m) {
-  return (size_t)omp_get_max_threads() * (2 + HIST_COPIES - 1) * 2 * (size_t)m->hoff[m->nfeat] + 1;
+  /* per thread: one private histogram and the extra copies */
+  return (size_t)omp_get_max_threads() * HIST_COPIES * 2 * (size_t)m->hoff[m->nfeat] + 1;
 }
 
+/* Chunks of the level's rows handed to threads: about HIST_CHUNKS per
+ * thread, so a thread that the machine delays holds up little work. */
+#define HIST_CHUNKS 6
+#define HIST_MIN_CHUNK 16384
+
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch) {
+                     int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
+                     const gbdt_grad_src *src) {
   const size_t width = 2 * (size_t)m->hoff[m->nfeat]; /* int64 per node */
   int64_t total = 0;
   for (int k = 0; k < nn; k++) total += end[k] - begin[k];
   int nt = omp_get_max_threads();
-  if (total < 20000 || nt == 1) {
+  int64_t csize = total / ((int64_t)nt * HIST_CHUNKS) + 1;
+  if (csize < HIST_MIN_CHUNK) csize = HIST_MIN_CHUNK;
+  int64_t nchunk = 0;
+  for (int k = 0; k < nn; k++) nchunk += (end[k] - begin[k] + csize - 1) / csize;
+  int64_t *chunk = nt > 1 && total >= 2 * HIST_MIN_CHUNK ? malloc((size_t)(nchunk + 1) * 3 * sizeof *chunk) : NULL;
+  if (!chunk) { /* one thread (or little work, or no memory) */
     for (int k = 0; k < nn; k++) {
       memset(hist + k * width, 0, width * sizeof *hist);
-      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width, scratch);
+      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width, scratch, src);
     }
     return;
   }
-  /* Prefix of row counts: node k covers [acc[k], acc[k+1]) of the level. */
-  int64_t *acc = malloc(((size_t)nn + 1) * sizeof *acc);
-  if (!acc) { /* no memory: fall back to one thread, no scratch needed */
-    for (int k = 0; k < nn; k++) {
-      memset(hist + k * width, 0, width * sizeof *hist);
-      hist_rows(m, pos, begin[k], end[k], gq, hq, hconst, hist + k * width, scratch);
+  /* chunks (node, first row, end row), in node order */
+  int64_t j = 0;
+  for (int k = 0; k < nn; k++)
+    for (int64_t a = begin[k]; a < end[k]; a += csize) {
+      chunk[3 * j] = k;
+      chunk[3 * j + 1] = a;
+      chunk[3 * j + 2] = a + csize < end[k] ? a + csize : end[k];
+      j++;
     }
-    return;
-  }
-  acc[0] = 0;
-  for (int k = 0; k < nn; k++) acc[k + 1] = acc[k] + (end[k] - begin[k]);
+  /* A chunk that is a whole node is built in place; the pieces of a bigger
+   * node go to the thread's private histogram, added to the node (under a
+   * lock) when the thread moves on to another node. Sums are integers, so
+   * which thread takes which chunk does not matter. */
+  for (int k = 0; k < nn; k++)
+    if (end[k] - begin[k] > csize || end[k] == begin[k]) memset(hist + k * width, 0, width * sizeof *hist);
 #pragma omp parallel num_threads(nt)
   {
-    int t = omp_get_thread_num(), nth = omp_get_num_threads();
-    int64_t lo = total * t / nth, hi = total * (t + 1) / nth;
-    int npart = 0, part_node[2] = {-1, -1};
-    /* empty nodes: nobody's share covers them */
-    if (t == 0)
-      for (int k = 0; k < nn; k++)
-        if (end[k] == begin[k]) memset(hist + k * width, 0, width * sizeof *hist);
-    /* first node with rows at or after lo */
-    int k = 0;
-    while (k < nn && acc[k + 1] <= lo) k++;
-    for (; k < nn && acc[k] < hi; k++) {
-      if (acc[k + 1] == acc[k]) continue;
-      int64_t a = lo > acc[k] ? lo : acc[k], b = hi < acc[k + 1] ? hi : acc[k + 1];
-      int64_t *dst;
-      if (a == acc[k] && b == acc[k + 1]) {
-        dst = hist + k * width;
-      } else {
-        if (a == acc[k]) memset(hist + k * width, 0, width * sizeof *hist); /* owner of the first row zeroes */
-        dst = scratch + ((size_t)t * (2 + HIST_COPIES - 1) + (size_t)npart) * width;
-        part_node[npart++] = k;
+    int t = omp_get_thread_num();
+    int64_t *priv = scratch + (size_t)t * HIST_COPIES * width, *spare = priv + width;
+    int64_t held = -1; /* node whose rows priv holds */
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t q = 0; q < nchunk; q++) {
+      int64_t k = chunk[3 * q], a = chunk[3 * q + 1], b = chunk[3 * q + 2];
+      if (a == begin[k] && b == end[k]) {
+        int64_t *dst = hist + (size_t)k * width;
+        memset(dst, 0, width * sizeof *dst);
+        hist_rows(m, pos, a, b, gq, hq, hconst, dst, spare, src);
+        continue;
       }
-      memset(dst, 0, width * sizeof *dst);
-      hist_rows(m, pos, begin[k] + (a - acc[k]), begin[k] + (b - acc[k]), gq, hq, hconst, dst,
-                scratch + ((size_t)t * (2 + HIST_COPIES - 1) + 2) * width);
-    }
-#pragma omp barrier
-    for (int j = 0; j < npart; j++) {
-      const int64_t *src = scratch + ((size_t)t * (2 + HIST_COPIES - 1) + (size_t)j) * width;
-      int64_t *dst = hist + (size_t)part_node[j] * width;
+      if (held != k) {
+        if (held >= 0) {
+          int64_t *dst = hist + (size_t)held * width;
 #pragma omp critical(gbdt_hist_merge)
-      for (size_t i = 0; i < width; i++) dst[i] += src[i];
+          for (size_t i = 0; i < width; i++) dst[i] += priv[i];
+        }
+        memset(priv, 0, width * sizeof *priv);
+        held = k;
+      }
+      hist_rows(m, pos, a, b, gq, hq, hconst, priv, spare, src);
+    }
+    if (held >= 0) {
+      int64_t *dst = hist + (size_t)held * width;
+#pragma omp critical(gbdt_hist_merge)
+      for (size_t i = 0; i < width; i++) dst[i] += priv[i];
     }
   }
-  free(acc);
+  free(chunk);
 }
 
 void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *child, int64_t slots) {

@@ -102,12 +102,21 @@ void gbdt_grad_quantize(int objective, const int32_t *rows, int64_t n, const flo
 /// int64 entries of the scratch gbdt_hist_build needs (threads x 2 nodes).
 size_t gbdt_hist_scratch_size(const gbdt_matrix *m);
 
+/// Squared-error gradients made while histogramming (the root level, which
+/// reads every row anyway): gq[r] = round((margin[r] - label[r]) x gscale).
+typedef struct {
+  const float *margin, *label;
+  double gscale;
+} gbdt_grad_src;
+
 /// Builds the histograms of nn nodes: node k's rows are pos[begin[k]..end[k]);
 /// hist receives nn x slots x 2 int64 (overwritten). hq NULL means every
-/// row's quantised hessian is hconst. OpenMP over rows, balanced; scratch
+/// row's quantised hessian is hconst. With src, each row's gq is computed
+/// from it and stored, else read. OpenMP over rows, balanced; scratch
 /// holds gbdt_hist_scratch_size(m) entries.
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     const int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch);
+                     int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
+                     const gbdt_grad_src *src);
 
 /// child := parent - sibling over one node's slots x 2 sums.
 void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *child, int64_t slots);

@@ -239,7 +239,7 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     }
   }
   /* accuracy on the test window, model and seasonal-naive baseline */
-  fc_metrics mm = {NAN, NAN, NAN}, mb = {NAN, NAN, NAN};
+  fc_metrics mm = {NAN, NAN, NAN}, mb = {NAN, NAN, NAN}, mv = {NAN, NAN, NAN};
   double pooled = 0.0;
   if (!s) {
     int64_t nt = 0;
@@ -257,6 +257,14 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
       }
       metrics(ty, tp, nt, &mm);
       metrics(ty, tb, nt, &mb);
+      /* the validation window, when there is one (early stopping, error spread) */
+      int64_t nv = 0;
+      for (int64_t i = 0; i < n; i++) {
+        if (set[i] != FC_VALID) continue;
+        ty[nv] = y[i];
+        tp[nv++] = pred[i];
+      }
+      if (comm_sum1_i64(nv) > 0) metrics(ty, tp, nv, &mv);
       reorder_points(run, &D, set, errwin, pred, rop, &pooled);
     }
     free(ty);
@@ -284,14 +292,22 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     json_object_set_new(js, "baseline", bj);
     json_object_set_new(js, "trees", json_integer(b.ntrees));
     json_object_set_new(js, "rounds", json_integer(b.rounds_done));
-    json_object_set_new(js, "best_round", json_integer(b.best_round));
-    json_object_set_new(js, "valid_rmse", fc_json_number(b.best_round >= 0 ? b.best_score : NAN));
+    json_object_set_new(js, "best_round", b.best_round >= 0 ? json_integer(b.best_round) : json_null());
+    json_t *vj = json_object();
+    json_object_set_new(vj, "rows", json_integer(counts[1]));
+    json_object_set_new(vj, "r2", fc_json_number(mv.r2));
+    json_object_set_new(vj, "rmse", fc_json_number(mv.rmse));
+    json_object_set_new(vj, "wape", fc_json_number(mv.wape));
+    json_object_set_new(js, "validation", vj);
     json_object_set_new(js, "objective", json_string(run->cfg.objective));
     json_object_set_new(js, "base_score", json_real(b.base_score));
     json_object_set_new(js, "test_start", json_integer(test_start));
     json_object_set_new(js, "error_sigma_pooled", fc_json_number(pooled));
     json_object_set_new(js, "seconds_demand_table", json_real(t_demand));
     json_object_set_new(js, "seconds_training", json_real(t_train));
+    json_t *ph = json_object();
+    for (int k = 0; k < FC_PHASES; k++) json_object_set_new(ph, fc_phase_names[k], json_real(b.phase[k]));
+    json_object_set_new(js, "seconds_training_phases", ph);
   }
   fc_booster_free(&b);
   free(key);

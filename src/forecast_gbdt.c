@@ -342,8 +342,10 @@ typedef struct {
   gbdt_param gp;
   int32_t *pos, *pos2; /* a level's rows are in pos; partitioning writes pos2, then they swap */
   uint8_t *dec;        /* partitioning's decisions */
-  const int32_t *gq, *hq;
+  int32_t *gq;
+  const int32_t *hq;
   int32_t hconst;
+  const gbdt_grad_src *gsrc; /* set: the root histogram makes the gradients */
   const uint8_t *use_feat;
   const float *cuts;
   const int32_t *cut_off;
@@ -401,7 +403,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   int64_t *arr = NULL;
   SC_TRY(pool_get(c->pool, 0, 0, width, &buf));
   int64_t b0 = 0, e0 = nrows;
-  PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf, c->pool->scratch));
+  PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf, c->pool->scratch, c->gsrc));
   *c->hist_rows += nrows;
   PHASE(c, FC_PH_REDUCE, comm_sum_i64(buf, width));
   int64_t G = 0, H = 0;
@@ -427,7 +429,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
     s = sc_alloc(&sp, (size_t)ncur * sizeof *sp);
     if (s) break;
     double t_split = phase_clock();
-#pragma omp parallel for schedule(dynamic, 1) if (ncur > 1)
+    /* a few thousand slots per node: cheaper alone than waking the threads */
     for (int k = 0; k < ncur; k++) gbdt_split_find(m, cur[k].hist, cur[k].G, cur[k].H, c->use_feat, &c->gp, &sp[k]);
     c->phase[FC_PH_SPLIT] += phase_clock() - t_split;
     int nsplit = 0;
@@ -516,7 +518,8 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
         bb[q] = sm->begin;
         be[q] = sm->end;
       }
-      PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, bb, be, nsplit, c->gq, c->hq, c->hconst, small, c->pool->scratch));
+      PHASE(c, FC_PH_HIST,
+            gbdt_hist_build(m, c->pos, bb, be, nsplit, c->gq, c->hq, c->hconst, small, c->pool->scratch, NULL));
       for (int q = 0; q < nsplit; q++) *c->hist_rows += be[q] - bb[q];
       PHASE(c, FC_PH_REDUCE, comm_sum_i64(small, (size_t)nsplit * width));
       int q = 0;
@@ -689,7 +692,9 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     c.m = &mat;
     c.p = p;
     c.gp = (gbdt_param){p->lambda, p->gamma, p->min_child_weight, gbdt_scale_for(mx[0]), gbdt_scale_for(mx[1])};
-    gbdt_grad_quantize(p->objective, pos, np, margin, label, c.gp.gscale, c.gp.hscale, gq, hq);
+    gbdt_grad_src gsrc = {margin, label, c.gp.gscale};
+    if (p->objective == GBDT_SQUARED) c.gsrc = &gsrc; /* made by the root histogram, no pass of their own */
+    else gbdt_grad_quantize(p->objective, pos, np, margin, label, c.gp.gscale, c.gp.hscale, gq, hq);
     b->phase[FC_PH_GRAD] += phase_clock() - t_grad;
     c.phase = b->phase;
     c.hist_rows = &b->hist_rows;

@@ -8,7 +8,8 @@
 #     segcast did (max abs difference <= 1e-4);
 #   - the boosted trees beat the seasonal-naive baseline on test R2, RMSE
 #     and WAPE, and the summary's metrics match a recomputation from
-#     forecast.csv.
+#     forecast.csv;
+#   - windows longer than the data stop the run with one clear error.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -25,6 +26,12 @@ for cfg in "2 1" "3 1" "4 1" "2 2"; do
     cmp "$tmp/r1/$f" "$tmp/r$1t$2/$f" || { echo "FAIL: $f differs at $1 rank(s) x $2 thread(s)"; exit 1; }
   done
 done
+# a date range too short for the windows: one clear error, exit status 3
+if "$SEGCAST_BIN" forecast "${common[@]}" --set run.out="$tmp/short" --set forecast.valid_days=400 2> "$tmp/err.txt" > /dev/null; then
+  echo "FAIL: forecast should refuse a range shorter than its windows"; exit 1
+fi
+grep -q "no training rows" "$tmp/err.txt" || { echo "FAIL: unclear error: $(cat "$tmp/err.txt")"; exit 1; }
+test ! -e "$tmp/short/gbdt_model.json" || { echo "FAIL: a failed run left gbdt_model.json"; exit 1; }
 cp "$tmp/store.h5" "$tmp/r1/store.h5"
 /usr/bin/python3 "$SEGCAST_ROOT/tests/ref/demand_ref.py" marketplace "$tmp/data" "$tmp/r1"
 /usr/bin/python3 - "$tmp/r1" <<'EOF'

@@ -198,14 +198,36 @@ static void test_hist_build(void) {
   for (int threads = 1; threads <= 2; threads++) {
     omp_set_num_threads(threads);
     memset(got, 0x55, 5 * width * sizeof *got);
-    gbdt_hist_build(&x.m, pos, begin, end, 5, gq, hq, 0, got, scratch);
+    gbdt_hist_build(&x.m, pos, begin, end, 5, gq, hq, 0, got, scratch, NULL);
     CU_ASSERT_EQUAL(memcmp(got, want, 5 * width * sizeof *got), 0);
   }
   /* constant hessian */
-  gbdt_hist_build(&x.m, pos, begin + 2, end + 2, 1, gq, NULL, 7, got, scratch);
+  gbdt_hist_build(&x.m, pos, begin + 2, end + 2, 1, gq, NULL, 7, got, scratch, NULL);
   int64_t hsum = 0;
   for (int b = 0; b <= nbins_t[0]; b++) hsum += got[2 * b + 1];
   CU_ASSERT_EQUAL(hsum, 7 * (end[2] - begin[2]));
+  /* gradients made while building equal gradients made first */
+  float *mg = malloc((size_t)x.n * sizeof *mg), *lb = malloc((size_t)x.n * sizeof *lb);
+  int32_t *gq2 = malloc((size_t)x.n * sizeof *gq2);
+  for (int64_t r = 0; r < x.n; r++) {
+    mg[r] = (float)(urand() * 20 - 10);
+    lb[r] = (float)(rnd() % 50);
+  }
+  gbdt_grad_quantize(GBDT_SQUARED, pos, m, mg, lb, 65536.0, 1.0, gq, NULL);
+  gbdt_hist_build(&x.m, pos, begin + 2, end + 2, 1, gq, NULL, 7, want, scratch, NULL);
+  gbdt_grad_src src = {mg, lb, 65536.0};
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    memset(gq2, 0, (size_t)x.n * sizeof *gq2);
+    gbdt_hist_build(&x.m, pos, begin + 2, end + 2, 1, gq2, NULL, 7, got, scratch, &src);
+    CU_ASSERT_EQUAL(memcmp(got, want, width * sizeof *got), 0);
+    int same = 1;
+    for (int64_t i = begin[2]; i < end[2]; i++) same &= gq2[pos[i]] == gq[pos[i]];
+    CU_ASSERT(same);
+  }
+  free(mg);
+  free(lb);
+  free(gq2);
   omp_set_num_threads(2);
   free(pos);
   free(gq);
