@@ -12,7 +12,9 @@
  *   3. RFM: quintile boundaries are found by distributed selection over
  *      (value, user id), so no rank ever holds all customers;
  *   4. clustering: log1p + standardize with fixed-point means and
- *      variances, the sweep over k (segment_kmeans.c), the choice of k;
+ *      variances, the sweep over k (segment_kmeans.c), checkpointed after
+ *      every seeding so a stopped job resumes (checkpoint.h, 4b below),
+ *      the choice of k;
  *   5. profiles: per-cluster means from exact integer sums (every
  *      feature is an integer or a value in millionths), medians by
  *      distributed selection; names and actions by a documented rule;
@@ -20,9 +22,11 @@
  * docs/segmentation.md states every rule.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 #include "custfeat.h"
 #include "radix.h"
@@ -377,7 +381,275 @@ static void model_copy(seg_km_model *dst, const seg_km_model *src) {
   dst->C = NULL;
 }
 
-static sc_status seg_fit(const sc_run *run, seg_ctx *cx) {
+/* ---- 4b. checkpoint and restart of the sweep ---------------------------
+ *
+ * A step is one (k, seeding) pair in sweep order: step s means s seedings
+ * done, n_init per k. After every seeding (seg_kmeans_fit's hook) the sweep
+ * asks checkpoint_due; when due it saves, replicated on every rank:
+ *   sweep            [n_init, d, k's to fit...]  (checked on resume)
+ *   done.k, done.n_iter, done.best_init, done.nonempty, done.inits (i64)
+ *   done.scores      nk x 4: inertia, silhouette, CH, DB
+ *   done.centroids   (sum of the done k's) x d, the models in order
+ *   current          [k, seedings done, n_iter, best seeding] of the k in
+ *                    progress (empty when none)
+ *   current.inertia, current.centroids: its best model so far
+ * The labels are not saved: the fit ends with an assignment to the final
+ * centroids, and the chosen model's labels are recomputed the same way.
+ * The key is the configuration key mixed with a data key of (user id,
+ * standardized features) of every customer, so a changed data set with the
+ * same customers is not resumed either. */
+
+/// The sweep's checkpoint: the state and what the hook needs.
+typedef struct {
+  sc_run *run;
+  seg_ctx *cx;
+  const int *ks;            ///< k's to fit, in sweep order
+  int nk;
+  int n_init;
+  checkpoint_state st;
+  int64_t test_step;        ///< SEGCAST_TEST_SIGNAL_AT: step to raise SIGUSR1 at (-1: none, -2: at the end)
+  int test_rank;
+} seg_ck;
+
+/* SEGCAST_TEST_SIGNAL_AT=segment:<step>[:<rank>] or segment:done[:<rank>]
+ * (test-only): rank <rank> (default 0) raises SIGUSR1 just before the
+ * checkpoint_due of that step (or of checkpoint_done), which makes a stop
+ * at an exact step reproducible in tests. Other stages' values are left to
+ * them. */
+static sc_status seg_ck_test_signal(seg_ck *ck) {
+  ck->test_step = -1;
+  ck->test_rank = 0;
+  const char *v = getenv("SEGCAST_TEST_SIGNAL_AT");
+  if (!v || strncmp(v, "segment:", 8)) return SC_OK;
+  const char *p = v + 8;
+  char *end = NULL;
+  if (!strncmp(p, "done", 4)) {
+    ck->test_step = -2;
+    end = (char *)p + 4;
+  } else {
+    ck->test_step = strtoll(p, &end, 10);
+    if (end == p || ck->test_step < 1) end = NULL;
+  }
+  if (end && *end == ':') {
+    const char *r = end + 1;
+    ck->test_rank = (int)strtol(r, &end, 10);
+    if (end == r || ck->test_rank < 0) end = NULL;
+  }
+  if (!end || *end)
+    return sc_fail(SC_EUSAGE, "SEGCAST_TEST_SIGNAL_AT='%s' is not segment:<step>[:<rank>] or segment:done[:<rank>] "
+                              "(a test-only variable: unset it)",
+                   v);
+  return SC_OK;
+}
+
+static void seg_ck_maybe_raise(const seg_ck *ck, int64_t step) {
+  if (ck->test_step == step && comm_rank() == ck->test_rank) raise(SIGUSR1);
+}
+
+/* Refills the state: the models done and the k in progress (cur, or none). */
+static sc_status seg_ck_fill(seg_ck *ck, const seg_km_model *cur) {
+  const seg_sweep *sw = &ck->cx->sweep;
+  const int d = ck->cx->d, nk = sw->nk;
+  checkpoint_state *st = &ck->st;
+  int64_t *iv = NULL, rows = 0;
+  double *fv = NULL;
+  for (int i = 0; i < nk; i++) rows += sw->models[i].k;
+  size_t nf = (size_t)rows * d > (size_t)nk * 4 ? (size_t)rows * d : (size_t)nk * 4;
+  sc_status s = sc_alloc(&iv, sizeof(int64_t) * (size_t)(2 + ck->nk)); /* nk <= ck->nk */
+  if (!s) s = sc_alloc(&fv, sizeof(double) * (nf + 1));
+  if (!s) {
+    iv[0] = ck->n_init;
+    iv[1] = d;
+    for (int i = 0; i < ck->nk; i++) iv[2 + i] = ck->ks[i];
+    s = checkpoint_put_i64(st, "sweep", iv, 2 + ck->nk);
+  }
+  static const char *const iname[] = {"done.k", "done.n_iter", "done.best_init", "done.nonempty", "done.inits"};
+  for (int f = 0; !s && f < 5; f++) {
+    for (int i = 0; i < nk; i++) {
+      const seg_km_model *m = &sw->models[i];
+      iv[i] = f == 0 ? m->k : f == 1 ? m->n_iter : f == 2 ? m->best_init : f == 3 ? m->nonempty : m->inits_done;
+    }
+    s = checkpoint_put_i64(st, iname[f], iv, nk);
+  }
+  if (!s) {
+    for (int i = 0; i < nk; i++) {
+      const seg_km_model *m = &sw->models[i];
+      fv[4 * i] = m->inertia;
+      fv[4 * i + 1] = m->silhouette;
+      fv[4 * i + 2] = m->calinski_harabasz;
+      fv[4 * i + 3] = m->davies_bouldin;
+    }
+    s = checkpoint_put_f64(st, "done.scores", fv, nk, 4);
+  }
+  if (!s) {
+    int64_t r = 0;
+    for (int i = 0; i < nk; i++) {
+      memcpy(fv + (size_t)r * d, sw->models[i].C, sizeof(double) * (size_t)sw->models[i].k * d);
+      r += sw->models[i].k;
+    }
+    s = checkpoint_put_f64(st, "done.centroids", fv, rows, d);
+  }
+  if (!s) {
+    int64_t c[4] = {cur ? cur->k : 0, cur ? cur->inits_done : 0, cur ? cur->n_iter : 0, cur ? cur->best_init : 0};
+    double inertia = cur ? cur->inertia : 0;
+    s = checkpoint_put_i64(st, "current", c, cur ? 4 : 0);
+    if (!s) s = checkpoint_put_f64(st, "current.inertia", &inertia, cur ? 1 : 0, 1);
+    if (!s) s = checkpoint_put_f64(st, "current.centroids", cur ? cur->C : NULL, cur ? cur->k : 0, d);
+  }
+  free(iv);
+  free(fv);
+  return comm_agree(s);
+}
+
+/* Restores the models done and the k in progress from a resumed state. */
+static sc_status seg_ck_restore(seg_ck *ck) {
+  seg_sweep *sw = &ck->cx->sweep;
+  const checkpoint_state *st = &ck->st;
+  const int d = ck->cx->d;
+  const int64_t *sweep, *k, *iters, *best, *nonempty, *inits, *cur;
+  const double *scores, *C, *cinertia, *cC;
+  int64_t ns, nk, n, rows, cols, ncur;
+  SC_TRY(comm_agree(checkpoint_get_i64(st, "sweep", &sweep, &ns)));
+  int same = ns == 2 + ck->nk && sweep[0] == ck->n_init && sweep[1] == d;
+  for (int i = 0; same && i < ck->nk; i++) same = sweep[2 + i] == ck->ks[i];
+  if (!same)
+    return comm_agree(sc_fail(SC_ESTORE,
+                              "checkpoint %s: its segment sweep (k's, n_init, features) is not this run's although "
+                              "the keys match; delete the file to start over",
+                              ck->run->checkpoint_path));
+  sc_status s = checkpoint_get_i64(st, "done.k", &k, &nk);
+  if (!s) s = checkpoint_get_i64(st, "done.n_iter", &iters, &n);
+  if (!s) s = checkpoint_get_i64(st, "done.best_init", &best, &n);
+  if (!s) s = checkpoint_get_i64(st, "done.nonempty", &nonempty, &n);
+  if (!s) s = checkpoint_get_i64(st, "done.inits", &inits, &n);
+  if (!s) s = checkpoint_get_f64(st, "done.scores", &scores, &n, &cols);
+  if (!s) s = checkpoint_get_f64(st, "done.centroids", &C, &rows, &cols);
+  if (!s) s = checkpoint_get_i64(st, "current", &cur, &ncur);
+  if (!s) s = checkpoint_get_f64(st, "current.inertia", &cinertia, &n, &cols);
+  if (!s) s = checkpoint_get_f64(st, "current.centroids", &cC, &n, &cols);
+  SC_TRY(comm_agree(s));
+  int64_t want = 0;
+  for (int64_t i = 0; i < nk && i < ck->nk; i++) want += k[i];
+  if (nk > ck->nk || rows != want || (ncur && (ncur != 4 || nk >= ck->nk || cur[0] != ck->ks[nk] || cur[1] < 1 ||
+                                               cur[1] > ck->n_init)))
+    return comm_agree(sc_fail(SC_ESTORE,
+                              "checkpoint %s: the segment state is inconsistent; delete the file to start over",
+                              ck->run->checkpoint_path));
+  int64_t r = 0;
+  for (int i = 0; !s && i < nk; i++) {
+    seg_km_model *m = &sw->models[i];
+    memset(m, 0, sizeof *m);
+    m->k = (int)k[i];
+    m->n_iter = (int)iters[i];
+    m->best_init = (int)best[i];
+    m->nonempty = nonempty[i];
+    m->inits_done = (int)inits[i];
+    m->inertia = scores[4 * i];
+    m->silhouette = scores[4 * i + 1];
+    m->calinski_harabasz = scores[4 * i + 2];
+    m->davies_bouldin = scores[4 * i + 3];
+    s = sc_alloc(&m->C, sizeof(double) * (size_t)m->k * d);
+    if (!s) memcpy(m->C, C + (size_t)r * d, sizeof(double) * (size_t)m->k * d);
+    r += m->k;
+  }
+  if (!s && ncur) {
+    seg_km_model *m = &sw->models[nk];
+    memset(m, 0, sizeof *m);
+    m->k = (int)cur[0];
+    m->inits_done = (int)cur[1];
+    m->n_iter = (int)cur[2];
+    m->best_init = (int)cur[3];
+    m->inertia = cinertia[0];
+    s = sc_alloc(&m->C, sizeof(double) * (size_t)m->k * d);
+    if (!s) memcpy(m->C, cC, sizeof(double) * (size_t)m->k * d);
+  }
+  SC_TRY(comm_agree(s));
+  sw->nk = (int)nk;
+  if (nk) sw->next = (int)k[nk - 1] + 1;
+  return SC_OK;
+}
+
+/* seg_kmeans_fit's hook after every seeding (collective). */
+static sc_status seg_ck_after_seeding(void *ctx, const seg_km_model *so_far) {
+  seg_ck *ck = ctx;
+  int64_t step = (int64_t)ck->cx->sweep.nk * ck->n_init + so_far->inits_done;
+  seg_ck_maybe_raise(ck, step);
+  if (!checkpoint_due(ck->run)) return SC_OK;
+  SC_TRY(seg_ck_fill(ck, so_far));
+  ck->st.step = step;
+  return checkpoint_save(ck->run, &ck->st);
+}
+
+/* The checkpoint key: configuration x (user id, features) of every customer
+ * (collective). */
+static sc_status seg_ck_key(const sc_run *run, const seg_ctx *cx, uint64_t *key) {
+  int64_t n = cx->cust.n;
+  const int64_t *uid = table_i64(&cx->cust, "user_id");
+  int64_t *h = NULL;
+  SC_TRY(comm_agree(sc_alloc(&h, sizeof(int64_t) * (size_t)(n + 1))));
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t v = sc_mix64((uint64_t)uid[i]);
+    for (int j = 0; j < cx->d; j++) {
+      uint64_t bits;
+      memcpy(&bits, &cx->X[(size_t)j * n + i], sizeof bits);
+      v = sc_mix64(v ^ bits);
+    }
+    h[i] = (int64_t)v;
+  }
+  uint64_t data = checkpoint_data_key(h, n);
+  free(h);
+  *key = checkpoint_key_mix(checkpoint_config_key(run), data);
+  return SC_OK;
+}
+
+/* The sweep over ks[0..nk) (every k <= the customers), resumed from the
+ * checkpoint when it holds this run's state. Collective. */
+static sc_status seg_sweep_run(sc_run *run, seg_ctx *cx, seg_km_data *D, const int *ks, int nk) {
+  seg_ck ck = {.run = run, .cx = cx, .ks = ks, .nk = nk, .n_init = D->n_init};
+  uint64_t key = 0;
+  sc_status s = comm_agree(seg_ck_test_signal(&ck));
+  if (!s) s = seg_ck_key(run, cx, &key);
+  if (s) return s;
+  int found = 0;
+  s = checkpoint_resume(run, "segment", key, &ck.st, &found);
+  if (!s && found) s = seg_ck_restore(&ck);
+  for (int i = 0; !s && i < cx->sweep.nk; i++) {
+    const seg_km_model *m = &cx->sweep.models[i];
+    sc_say("  k = %2d: inertia %.6g, silhouette %.4f, CH %.6g, DB %.4f (%d iterations, from the checkpoint)", m->k,
+           m->inertia, m->silhouette, m->calinski_harabasz, m->davies_bouldin, m->n_iter);
+  }
+  D->after_seeding = seg_ck_after_seeding;
+  D->hook_ctx = &ck;
+  for (int i = cx->sweep.nk; !s && i < nk; i++) {
+    int k = ks[i];
+    double t = sc_now();
+    seg_km_model *m = &cx->sweep.models[i];
+    s = seg_kmeans_fit(D, k, m, cx->labels);
+    if (!s) {
+      cx->sweep.nk++;
+      cx->sweep.next = k + 1;
+      s = seg_silhouette(&cx->sample, cx->labels, k, &m->silhouette);
+    }
+    if (!s)
+      sc_say("  k = %2d: inertia %.6g, silhouette %.4f, CH %.6g, DB %.4f (%d iterations, %.2f s)", k, m->inertia,
+             m->silhouette, m->calinski_harabasz, m->davies_bouldin, m->n_iter, sc_now() - t);
+  }
+  D->after_seeding = NULL;
+  D->hook_ctx = NULL;
+  if (!s) {
+    /* the finished sweep is kept for later saves (a stop during forecast
+     * must not redo it); a signal that came after the last seeding saves
+     * it now and stops */
+    s = seg_ck_fill(&ck, NULL);
+    ck.st.step = (int64_t)cx->sweep.nk * ck.n_init;
+    seg_ck_maybe_raise(&ck, -2);
+    if (!s) s = checkpoint_done(run, &ck.st);
+  }
+  checkpoint_state_free(&ck.st);
+  return s;
+}
+
+static sc_status seg_fit(sc_run *run, seg_ctx *cx) {
   const sc_config *cfg = &run->cfg;
   seg_km_data D = {0};
   D.X = cx->X;
@@ -425,18 +697,11 @@ static sc_status seg_fit(const sc_run *run, seg_ctx *cx) {
   sc_say("segment: fitting k = %d..%d on %lld customers (%d features, n_init %d%s, silhouette on %lld)", ks[0],
          ks[nk - 1], (long long)cx->n_total, cx->d, D.n_init, cx->has_kms ? " seeded on a sample of 65536" : "",
          (long long)cx->sample.m);
-  for (int i = 0; i < nk; i++) {
-    int k = ks[i];
-    if (k > cx->n_total) continue;
-    double t = sc_now();
-    seg_km_model *m = &cx->sweep.models[cx->sweep.nk];
-    SC_TRY(seg_kmeans_fit(&D, k, m, cx->labels));
-    cx->sweep.nk++;
-    cx->sweep.next = k + 1;
-    SC_TRY(seg_silhouette(&cx->sample, cx->labels, k, &m->silhouette));
-    sc_say("  k = %2d: inertia %.6g, silhouette %.4f, CH %.6g, DB %.4f (%d iterations, %.2f s)", k, m->inertia,
-           m->silhouette, m->calinski_harabasz, m->davies_bouldin, m->n_iter, sc_now() - t);
-  }
+  /* the k's that can be fitted (at most one cluster per customer) */
+  int nfit = 0;
+  for (int i = 0; i < nk; i++)
+    if (ks[i] <= cx->n_total) ks[nfit++] = ks[i];
+  SC_TRY(seg_sweep_run(run, cx, &D, ks, nfit));
   cx->t_sweep = sc_now() - t0;
   /* the chosen model */
   int pick = -1;

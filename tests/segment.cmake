@@ -25,3 +25,9 @@ segcast_script_test(segment_real ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_real
 
 # A generated marketplace data set end to end (all ten features).
 segcast_script_test(segment_generated ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_generated.sh)
+
+# Checkpoint and restart of the sweep (issue 5 item 3): `segcast segment`
+# and `segcast run` stopped at exact steps (SEGCAST_TEST_SIGNAL_AT), resumed
+# at other rank counts, identical outputs; foreign checkpoints ignored.
+segcast_script_test(segment_checkpoint ${CMAKE_SOURCE_DIR}/tests/e2e/test_segment_checkpoint.sh)
+set_tests_properties(segment_checkpoint PROPERTIES TIMEOUT 300)
