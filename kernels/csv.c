@@ -671,6 +671,24 @@ void civil_from_days(int32_t z, int *y, int *m, int *d) {
   *d = dd;
 }
 
+char *format_date(int32_t day, char *buf) {
+  int y, m, d;
+  civil_from_days(day, &y, &m, &d);
+  unsigned uy = (unsigned)(y < 0 ? 0 : y % 10000);
+  buf[0] = (char)('0' + uy / 1000);
+  buf[1] = (char)('0' + uy / 100 % 10);
+  buf[2] = (char)('0' + uy / 10 % 10);
+  buf[3] = (char)('0' + uy % 10);
+  buf[4] = '-';
+  buf[5] = (char)('0' + m / 10);
+  buf[6] = (char)('0' + m % 10);
+  buf[7] = '-';
+  buf[8] = (char)('0' + d / 10);
+  buf[9] = (char)('0' + d % 10);
+  buf[10] = 0;
+  return buf;
+}
+
 /// Value of the k digits at p, or -1 when one is not a digit.
 static inline int digits_at(const char *p, int k) {
   int v = 0;

@@ -88,6 +88,10 @@ csv_code parse_decimal(const char *p, size_t n, double *out);
 int32_t days_from_civil(int y, int m, int d);
 /// Inverse of days_from_civil.
 void civil_from_days(int32_t z, int *y, int *m, int *d);
+/// Writes the ISO date "YYYY-MM-DD" of a day number into buf (11 bytes,
+/// NUL-terminated; 4-digit years); returns buf. The one date formatter
+/// of every output.
+char *format_date(int32_t day, char *buf);
 /// Date "YYYY-MM-DD" (a real date) -> days since epoch.
 csv_code parse_date(const char *p, size_t n, int32_t *day);
 /// Timestamp "YYYY-MM-DD HH:MM:SS" (real date, 00-23:00-59:00-59) ->

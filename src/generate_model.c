@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
+
 /* ---- the fixed layout ---------------------------------------------------- */
 
 static const int region_ndc[GEN_REGIONS] = {3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1};
@@ -260,19 +262,6 @@ static double day_congestion(int d) { return (d >= 310 && d <= 356) ? 1.6 : day_
 static const double hour_weight[24] = {0.30, 0.15, 0.08, 0.05, 0.05, 0.08, 0.20, 0.40, 0.60, 0.75, 0.85, 0.90,
                                        1.00, 0.95, 0.90, 0.90, 0.95, 1.00, 1.05, 1.20, 1.45, 1.55, 1.30, 0.80};
 
-/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
-static void civil_of(int32_t z, int *y, int *mo, int *da) {
-  z += 719468;
-  int era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = (unsigned)(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int yy = (int)yoe + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  *da = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *mo = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yy + (*mo <= 2);
-}
 
 /* ---- formatting ----------------------------------------------------------- */
 
@@ -325,7 +314,7 @@ static inline char *put_cents(char *p, int64_t cents) {
 
 void gen_format_date(int32_t day, char *out) {
   int y, mo, da;
-  civil_of(day, &y, &mo, &da);
+  civil_from_days(day, &y, &mo, &da);
   put2(put2(out, (unsigned)(y / 100)), (unsigned)(y % 100));
   out[4] = '-';
   put2(out + 5, (unsigned)mo);

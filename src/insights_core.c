@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "csv.h"
 
 const char *const ins_month_names[12] = {"January", "February", "March",     "April",   "May",      "June",
                                          "July",    "August",   "September", "October", "November", "December"};
@@ -21,24 +22,10 @@ const char *const ins_weekday_names[7] = {"Monday", "Tuesday", "Wednesday", "Thu
 
 /* ---- calendar ----------------------------------------------------------- */
 
-/* Howard Hinnant's civil_from_days: exact for every int32 day number. */
-void ins_civil(int32_t day, int *y, int *m, int *d) {
-  int64_t z = (int64_t)day + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-  int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int)(yoe + era * 400 + (mm <= 2));
-  *m = (int)mm;
-  *d = (int)dd;
-}
 
 int32_t ins_month_index(int32_t day) {
   int y, m, d;
-  ins_civil(day, &y, &m, &d);
+  civil_from_days(day, &y, &m, &d);
   return (int32_t)(y * 12 + m - 1);
 }
 
@@ -49,10 +36,7 @@ int ins_weekday(int32_t day) {
 }
 
 char *ins_iso_day(int32_t day, char *buf) {
-  int y, m, d;
-  ins_civil(day, &y, &m, &d);
-  snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
-  return buf;
+  return format_date(day, buf);
 }
 
 char *ins_iso_month(int32_t month_index, char *buf) {

@@ -21,8 +21,6 @@
 
 /* ---- calendar ----------------------------------------------------------- */
 
-/// Civil date of a day number (days since 1970-01-01, proleptic Gregorian).
-void ins_civil(int32_t day, int *y, int *m, int *d);
 /// Month index year*12 + (month-1) of a day number.
 int32_t ins_month_index(int32_t day);
 /// Day of week of a day number, Monday = 0 .. Sunday = 6 (DATA.md 6).

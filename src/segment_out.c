@@ -14,19 +14,13 @@
 #include <string.h>
 
 #include "comm.h"
+#include "csv.h"
 #include "custfeat.h"
 #include "segment_internal.h"
 
 #define SEG_TAG_BLOCK 7301
 
-void seg_format_day(int32_t day, char *buf) {
-  /* civil from days (H. Hinnant's algorithm) */
-  int64_t z = (int64_t)day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  snprintf(buf, 11, "%04d-%02d-%02d", (int)(y + (m <= 2)), (int)m, (int)d);
-}
+void seg_format_day(int32_t day, char *buf) { format_date(day, buf); }
 
 static char *put_i64(char *p, int64_t v) {
   char tmp[24];

@@ -45,11 +45,6 @@ sc_status dataset_finish(sc_run *run, sc_dataset *ds) {
   return SC_OK;
 }
 
-static void day_text(int32_t d, char *buf) {
-  int y, m, dd;
-  civil_from_days(d, &y, &m, &dd);
-  snprintf(buf, 16, "%04d-%02d-%02d", y, m, dd);
-}
 
 void store_summarize_sales(sc_run *run, const sc_dataset *ds) {
   const uint8_t *fl = table_u8(&ds->lines, "flags");
@@ -75,11 +70,11 @@ void store_summarize_sales(sc_run *run, const sc_dataset *ds) {
   json_object_set_new(s, "revenue", json_real((double)c[4] / 1e6));
   json_object_set_new(run->summary, "sales", s);
   char buf[16];
-  day_text(ds->as_of_day, buf);
+  format_date(ds->as_of_day, buf);
   json_object_set_new(run->summary, "as_of", json_string(buf));
-  day_text(ds->first_day, buf);
+  format_date(ds->first_day, buf);
   json_object_set_new(s, "first_date", json_string(buf));
-  day_text(ds->last_day, buf);
+  format_date(ds->last_day, buf);
   json_object_set_new(s, "last_date", json_string(buf));
 }
 

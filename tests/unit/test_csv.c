@@ -938,6 +938,21 @@ static void test_exact_buffers(void) {
   CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* format_date is the inverse of parse_date for every day of 1700-2300. */
+static void test_format_date(void) {
+  char buf[11];
+  CU_ASSERT_STRING_EQUAL(format_date(0, buf), "1970-01-01");
+  CU_ASSERT_STRING_EQUAL(format_date(-1, buf), "1969-12-31");
+  CU_ASSERT_STRING_EQUAL(format_date(days_from_civil(2024, 2, 29), buf), "2024-02-29");
+  int bad = 0;
+  for (int32_t d = days_from_civil(1700, 1, 1); d <= days_from_civil(2300, 12, 31); d++) {
+    int32_t back;
+    format_date(d, buf);
+    if (parse_date(buf, 10, &back) != CSV_OK || back != d) bad++;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("csv", NULL, NULL);
   CU_add_test(s, "error words", test_error_text);
@@ -961,4 +976,5 @@ void register_tests(void) {
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
   CU_add_test(s, "parse_any_date", test_parse_any_date);
   CU_add_test(s, "exact-size buffers", test_exact_buffers);
+  CU_add_test(s, "format_date", test_format_date);
 }
