@@ -56,19 +56,6 @@ static char *put_str(char *p, const char *s) {
   return p + n;
 }
 
-/* A CSV field, quoted when it holds a comma, quote or line break. */
-static void csv_put(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
 
 /* A double in a small table: 6 decimals, empty when not finite. */
 static void put_real(FILE *f, double v) {
@@ -219,7 +206,7 @@ static sc_status write_profiles(const sc_run *run, const seg_ctx *cx) {
   for (int c = 0; c < cx->k; c++) {
     const seg_profile_row *p = &cx->prof[c];
     fprintf(f, "%d,", c);
-    csv_put(f, p->name);
+    out_csv_field(f, p->name);
     fprintf(f, ",%lld,", (long long)p->customers);
     put_real(f, p->customer_share);
     fputc(',', f);
@@ -232,7 +219,7 @@ static sc_status write_profiles(const sc_run *run, const seg_ctx *cx) {
       if (p->customers) put_real(f, p->median[ft]);
     }
     fputc(',', f);
-    csv_put(f, p->action);
+    out_csv_field(f, p->action);
     fputc('\n', f);
   }
   return out_commit(run, "segment_profiles.csv", f);
