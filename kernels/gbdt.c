@@ -310,33 +310,46 @@ static inline int row_goes_left(const gbdt_matrix *m, int32_t r, int32_t f, int3
 #define PART_BLOCK 16384
 #define PART_PREFETCH 32
 
-/* Decides each row of a block: dec[i] = 1 when row pos[i] goes left
- * (col(row) is its code of the split feature). Returns the lefts. */
+/* Decides each row of a block: dec[i] = 1 when row pos[i] goes left; go[c]
+ * says whether code c goes left (the split's bin, the missing code and its
+ * direction in one table, so a decision is one load). col(row) is the
+ * row's code of the split feature. Returns the lefts. Prefetches only when
+ * the block's rows are scattered (below the first levels). */
 #define PART_BLOCK_FN(NAME, CODE_T)                                                                               \
-  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e, int miss,       \
-                      int32_t bin, int dl, uint8_t *dec) {                                                        \
-    int64_t nl = 0;                                                                                                \
-    for (int64_t i = s; i < e; i++) {                                                                              \
-      if (i + PART_PREFETCH < e) __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);               \
-      int c = col[(size_t)pos[i] * stride];                                                                        \
-      int go = c == miss ? dl : c <= bin;                                                                          \
-      dec[i] = (uint8_t)go;                                                                                        \
-      nl += go;                                                                                                    \
+  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e,                 \
+                      const uint8_t *go, uint8_t *dec) {                                                          \
+    int64_t nl = 0, i = s;                                                                                         \
+    if (e > s && (int64_t)pos[e - 1] - pos[s] > 8 * (e - s))                                                       \
+      for (; i + PART_PREFETCH < e; i++) {                                                                         \
+        __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);                                         \
+        uint8_t d = go[col[(size_t)pos[i] * stride]];                                                              \
+        dec[i] = d;                                                                                                \
+        nl += d;                                                                                                   \
+      }                                                                                                            \
+    for (; i < e; i++) {                                                                                           \
+      uint8_t d = go[col[(size_t)pos[i] * stride]];                                                                \
+      dec[i] = d;                                                                                                  \
+      nl += d;                                                                                                     \
     }                                                                                                              \
     return nl;                                                                                                     \
   }
 PART_BLOCK_FN(part_block8, uint8_t)
 PART_BLOCK_FN(part_block16, uint16_t)
 
+/* The go-left table of a split: codes 0..ncodes-1 (ncodes = bins + 1). */
+static void part_table(int nbins, int32_t bin, int dl, uint8_t *go) {
+  for (int c = 0; c < nbins; c++) go[c] = c <= bin;
+  go[nbins] = (uint8_t)dl;
+}
+
 /* Decides one block by feature f, through the column-major codes when there are some. */
-static int64_t part_block(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f, int32_t bin,
-                          int dl, uint8_t *dec) {
+static int64_t part_block(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f,
+                          const uint8_t *go, uint8_t *dec) {
   const size_t nf = (size_t)m->nfeat, n = (size_t)m->n;
-  const int miss = m->nbins[f];
-  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, miss, bin, dl, dec);
-  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, miss, bin, dl, dec);
-  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, miss, bin, dl, dec);
-  return part_block16(m->codes16 + f, nf, pos, s, e, miss, bin, dl, dec);
+  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, go, dec);
+  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, go, dec);
+  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, go, dec);
+  return part_block16(m->codes16 + f, nf, pos, s, e, go, dec);
 }
 
 /* Places a decided block: lefts from dst[l], rights from dst[r], in order;
@@ -359,14 +372,23 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
   for (int k = 0; k < nn; k++) nblk += (end[k] - begin[k] + PART_BLOCK - 1) / PART_BLOCK;
   enum { STACK_BLOCKS = 1024 };
   int64_t stack[4 * STACK_BLOCKS];
+  /* the go-left table of every node: (bins + 1) bytes each */
+  size_t tw = 0;
+  for (int k = 0; k < nn; k++) tw = tw > (size_t)m->nbins[feat[k]] + 1 ? tw : (size_t)m->nbins[feat[k]] + 1;
+  uint8_t *go = malloc((size_t)nn * tw + 1);
   int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 4 * sizeof *mem);
-  if (nblk > STACK_BLOCKS && !mem) { /* no memory for the block list: one sequential pass per node */
+  if (!go || (nblk > STACK_BLOCKS && !mem)) { /* no memory: one sequential pass per node, a table at a time */
+    uint8_t one[65537];
     for (int k = 0; k < nn; k++) {
-      nleft[k] = part_block(m, pos, begin[k], end[k], feat[k], bin[k], dleft[k], dec);
+      part_table(m->nbins[feat[k]], bin[k], dleft[k], one);
+      nleft[k] = part_block(m, pos, begin[k], end[k], feat[k], one, dec);
       part_place(pos, dec, begin[k], end[k], dst, begin[k], begin[k] + nleft[k]);
     }
+    free(go);
+    free(mem);
     return;
   }
+  for (int k = 0; k < nn; k++) part_table(m->nbins[feat[k]], bin[k], dleft[k], go + (size_t)k * tw);
   int64_t cap = mem ? nblk : STACK_BLOCKS;
   int64_t *bnode = mem ? mem : stack, *bstart = bnode + cap, *bleft = bstart + cap, *bdst = bleft + cap;
   int64_t j = 0;
@@ -380,7 +402,7 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
   for (int64_t q = 0; q < nblk; q++) {
     int k = (int)bnode[q];
     int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    bleft[q] = part_block(m, pos, st, e, feat[k], bin[k], dleft[k], dec);
+    bleft[q] = part_block(m, pos, st, e, feat[k], go + (size_t)k * tw, dec);
   }
   for (int k = 0; k < nn; k++) nleft[k] = 0;
   for (int64_t q = 0; q < nblk; q++) nleft[bnode[q]] += bleft[q];
@@ -407,6 +429,7 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
     part_place(pos, dec, st, e, dst, bleft[q], bdst[q]);
   }
   free(mem);
+  free(go);
 }
 
 void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin) {
