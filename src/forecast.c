@@ -223,7 +223,7 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   double t1 = sc_now();
   if (!s) {
     fc_data d = {n, DEMAND_NFEAT, x, y, key, set};
-    s = fc_train(&d, &p, &b);
+    s = fc_train_checkpointed(run, &d, &p, &b);
   }
   double t_train = sc_now() - t1;
   if (!s)

@@ -13,10 +13,12 @@
 
 #include <float.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 #include "quantile.h"
 #include "run.h"
@@ -550,9 +552,247 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   return s;
 }
 
+/* ---- checkpoint and restart of boosting --------------------------------
+ *
+ * A step is one boosting round. After every round the loop asks
+ * checkpoint_due; when due it saves, replicated on every rank:
+ *   progress        [rounds done, best round, finished, nfeat, ntrees]
+ *   bins.nbins, bins.has_missing, bins.cut_off (i64), bins.cuts (f64)
+ *   base_score, best_score (f64, one value each)
+ *   trees.offsets   first node of each tree (rounds done + 1, i64)
+ *   trees.links     nodes x 6: left, right, parent, feat, bin, default_left
+ *   trees.values    nodes x 4: cond, loss_chg, sum_hess, base_weight
+ *   valid_rmse      one per round done; tree_gain: rounds done x nfeat
+ * Margins are not saved (they are per row, not replicated): on resume every
+ * saved tree adds its leaf to every row through the bin codes, one float
+ * addition per row and tree in round order, which is exactly what training
+ * did (a trained row's leaf value is added once per tree, by the leaf or
+ * split kernels, and the walk through the same codes reaches that leaf).
+ * The key is the configuration key mixed with a data key of every demand
+ * row's (row key, set, label, features). */
+
+/// Boosting's checkpoint.
+typedef struct {
+  sc_run *run;
+  checkpoint_state st;
+  int64_t test_round;  ///< SEGCAST_TEST_SIGNAL_AT: round to raise SIGUSR1 after (-1: none, -2: at the end)
+  int test_rank;
+} fc_ck;
+
+/* SEGCAST_TEST_SIGNAL_AT=forecast:<round>[:<rank>] or forecast:done[:<rank>]
+ * (test-only): rank <rank> (default 0) raises SIGUSR1 just before the
+ * checkpoint_due after that round (or before checkpoint_done), so a stop at
+ * an exact round is reproducible. Other stages' values are left to them. */
+static sc_status ck_test_signal(fc_ck *ck) {
+  ck->test_round = -1;
+  ck->test_rank = 0;
+  const char *v = getenv("SEGCAST_TEST_SIGNAL_AT");
+  if (!v || strncmp(v, "forecast:", 9)) return SC_OK;
+  const char *p = v + 9;
+  char *end = NULL;
+  if (!strncmp(p, "done", 4)) {
+    ck->test_round = -2;
+    end = (char *)p + 4;
+  } else {
+    ck->test_round = strtoll(p, &end, 10);
+    if (end == p || ck->test_round < 1) end = NULL;
+  }
+  if (end && *end == ':') {
+    const char *r = end + 1;
+    ck->test_rank = (int)strtol(r, &end, 10);
+    if (end == r || ck->test_rank < 0) end = NULL;
+  }
+  if (!end || *end)
+    return sc_fail(SC_EUSAGE, "SEGCAST_TEST_SIGNAL_AT='%s' is not forecast:<round>[:<rank>] or forecast:done[:<rank>] "
+                              "(a test-only variable: unset it)",
+                   v);
+  return SC_OK;
+}
+
+static void ck_maybe_raise(const fc_ck *ck, int64_t round) {
+  if (ck->test_round == round && comm_rank() == ck->test_rank) raise(SIGUSR1);
+}
+
+/* The key: configuration x (row key, set, label, features) of every demand
+ * row (collective). */
+static sc_status ck_key(const sc_run *run, const fc_data *d, uint64_t *key) {
+  int64_t *h = NULL;
+  SC_TRY(comm_agree(sc_alloc(&h, sizeof(int64_t) * (size_t)(d->n + 1))));
+  for (int64_t r = 0; r < d->n; r++) {
+    uint64_t v = sc_mix64(d->key[r] ^ ((uint64_t)d->set[r] << 61)), bits;
+    memcpy(&bits, &d->y[r], sizeof bits);
+    v = sc_mix64(v ^ bits);
+    for (int f = 0; f < d->nfeat; f++) {
+      memcpy(&bits, &d->x[f][r], sizeof bits);
+      v = sc_mix64(v ^ bits);
+    }
+    h[r] = (int64_t)v;
+  }
+  uint64_t data = checkpoint_data_key(h, d->n);
+  free(h);
+  *key = checkpoint_key_mix(checkpoint_config_key(run), data);
+  return SC_OK;
+}
+
+/* Refills the state from the booster (finished: no round follows). */
+static sc_status ck_fill(fc_ck *ck, const fc_booster *b, int finished) {
+  checkpoint_state *st = &ck->st;
+  const int F = b->nfeat, R = b->rounds_done;
+  int64_t nodes = 0, ncuts = b->cut_off[F];
+  for (int t = 0; t < R; t++) nodes += b->trees[t].n;
+  int64_t ni = nodes * 6 > R + 1 ? nodes * 6 : R + 1;
+  if (ni < F + 1) ni = F + 1;
+  int64_t nf = nodes * 4 > ncuts ? nodes * 4 : ncuts;
+  int64_t *iv = NULL;
+  double *fv = NULL;
+  sc_status s = sc_alloc(&iv, sizeof(int64_t) * (size_t)(ni + 1));
+  if (!s) s = sc_alloc(&fv, sizeof(double) * (size_t)(nf + 1));
+  if (!s) {
+    int64_t pr[5] = {R, b->best_round, finished, F, b->ntrees};
+    s = checkpoint_put_i64(st, "progress", pr, 5);
+  }
+  for (int k = 0; !s && k < 3; k++) {
+    for (int f = 0; f < F; f++) iv[f] = k == 0 ? b->nbins[f] : k == 1 ? b->has_missing[f] : b->cut_off[f];
+    iv[F] = b->cut_off[F];
+    s = checkpoint_put_i64(st, k == 0 ? "bins.nbins" : k == 1 ? "bins.has_missing" : "bins.cut_off", iv,
+                           k == 2 ? F + 1 : F);
+  }
+  if (!s) {
+    for (int64_t i = 0; i < ncuts; i++) fv[i] = b->cuts[i];
+    s = checkpoint_put_f64(st, "bins.cuts", fv, ncuts, 1);
+  }
+  if (!s) {
+    double v = b->base_score;
+    s = checkpoint_put_f64(st, "base_score", &v, 1, 1);
+  }
+  if (!s) s = checkpoint_put_f64(st, "best_score", &b->best_score, 1, 1);
+  if (!s) {
+    iv[0] = 0;
+    for (int t = 0; t < R; t++) iv[t + 1] = iv[t] + b->trees[t].n;
+    s = checkpoint_put_i64(st, "trees.offsets", iv, R + 1);
+  }
+  if (!s) {
+    int64_t j = 0;
+    for (int t = 0; t < R; t++)
+      for (int32_t k = 0; k < b->trees[t].n; k++, j++) {
+        const gbdt_node *nd = &b->trees[t].nodes[k];
+        int64_t *o = iv + 6 * j;
+        o[0] = nd->left;
+        o[1] = nd->right;
+        o[2] = nd->parent;
+        o[3] = nd->feat;
+        o[4] = nd->bin;
+        o[5] = nd->default_left;
+        double *q = fv + 4 * j;
+        q[0] = nd->cond;
+        q[1] = nd->loss_chg;
+        q[2] = nd->sum_hess;
+        q[3] = nd->base_weight;
+      }
+    s = checkpoint_put_i64(st, "trees.links", iv, nodes * 6);
+    if (!s) s = checkpoint_put_f64(st, "trees.values", fv, nodes, 4);
+  }
+  if (!s) s = checkpoint_put_f64(st, "valid_rmse", b->valid_rmse, R, 1);
+  if (!s) s = checkpoint_put_f64(st, "tree_gain", b->tree_gain, R, F);
+  free(iv);
+  free(fv);
+  return comm_agree(s);
+}
+
+static sc_status ck_bad(const fc_ck *ck) {
+  return sc_fail(SC_ESTORE, "checkpoint %s: the forecast state is inconsistent; delete the file to start over",
+                 ck->run->checkpoint_path);
+}
+
+/* Restores the bin cuts and base score (before the codes are built). */
+static sc_status ck_restore_bins(const fc_ck *ck, const fc_params *p, fc_booster *b) {
+  const checkpoint_state *st = &ck->st;
+  const int F = b->nfeat;
+  const int64_t *pr, *nb, *hm, *co;
+  const double *cuts, *base;
+  int64_t n, n1, n2, n3, rows, cols, rc, cc;
+  sc_status s = checkpoint_get_i64(st, "progress", &pr, &n);
+  if (!s) s = checkpoint_get_i64(st, "bins.nbins", &nb, &n1);
+  if (!s) s = checkpoint_get_i64(st, "bins.has_missing", &hm, &n2);
+  if (!s) s = checkpoint_get_i64(st, "bins.cut_off", &co, &n3);
+  if (!s) s = checkpoint_get_f64(st, "bins.cuts", &cuts, &rows, &cols);
+  if (!s) s = checkpoint_get_f64(st, "base_score", &base, &rc, &cc);
+  if (s) return s;
+  if (n != 5 || pr[3] != F || pr[0] < 0 || pr[0] > p->rounds || n1 != F || n2 != F || n3 != F + 1 ||
+      co[F] != rows || rc != 1)
+    return ck_bad(ck);
+  s = sc_calloc(&b->nbins, (size_t)F, sizeof *b->nbins);
+  if (!s) s = sc_calloc(&b->has_missing, (size_t)F, sizeof *b->has_missing);
+  if (!s) s = sc_calloc(&b->cut_off, (size_t)F + 1, sizeof *b->cut_off);
+  if (!s) s = sc_alloc(&b->cuts, (size_t)(rows + 1) * sizeof *b->cuts);
+  if (s) return s;
+  for (int f = 0; f < F; f++) {
+    b->nbins[f] = (int32_t)nb[f];
+    b->has_missing[f] = (uint8_t)hm[f];
+    b->cut_off[f] = (int32_t)co[f];
+    if (co[f] < 0 || nb[f] < 0 || co[f] + nb[f] > rows) return ck_bad(ck);
+  }
+  b->cut_off[F] = (int32_t)co[F];
+  for (int64_t i = 0; i < rows; i++) b->cuts[i] = (float)cuts[i];
+  b->base_score = (float)base[0];
+  return SC_OK;
+}
+
+/* Restores the trees and the early-stopping record (into arrays of
+ * p->rounds + 1) and sets *finished. */
+static sc_status ck_restore_trees(const fc_ck *ck, fc_booster *b, int *finished) {
+  const checkpoint_state *st = &ck->st;
+  const int F = b->nfeat;
+  const int64_t *pr, *off, *links;
+  const double *vals, *best, *vr, *tg;
+  int64_t n, no, nl, rv, cv, r1, c1, r2, c2, r3, c3;
+  sc_status s = checkpoint_get_i64(st, "progress", &pr, &n);
+  if (!s) s = checkpoint_get_i64(st, "trees.offsets", &off, &no);
+  if (!s) s = checkpoint_get_i64(st, "trees.links", &links, &nl);
+  if (!s) s = checkpoint_get_f64(st, "trees.values", &vals, &rv, &cv);
+  if (!s) s = checkpoint_get_f64(st, "best_score", &best, &r1, &c1);
+  if (!s) s = checkpoint_get_f64(st, "valid_rmse", &vr, &r2, &c2);
+  if (!s) s = checkpoint_get_f64(st, "tree_gain", &tg, &r3, &c3);
+  if (s) return s;
+  const int64_t R = pr[0];
+  if (no != R + 1 || off[0] != 0 || off[R] != rv || nl != 6 * rv || cv != 4 || r1 != 1 || r2 != R || r3 != R ||
+      (R > 0 && c3 != F) || pr[1] < -1 || pr[1] >= (R > 0 ? R : 1) || pr[4] < 0 || pr[4] > R)
+    return ck_bad(ck);
+  for (int64_t t = 0; t < R; t++) {
+    int64_t cnt = off[t + 1] - off[t];
+    if (cnt < 1 || cnt > INT32_MAX) return ck_bad(ck);
+    for (int64_t j = off[t]; j < off[t + 1]; j++) {
+      const int64_t *l = links + 6 * j;
+      if (l[0] >= cnt || l[1] >= cnt || (l[0] >= 0 && (l[1] < 0 || l[3] < 0 || l[3] >= F))) return ck_bad(ck);
+    }
+  }
+  for (int64_t t = 0; t < R; t++) {
+    gbdt_tree *tr = &b->trees[t];
+    int32_t cnt = (int32_t)(off[t + 1] - off[t]);
+    SC_TRY(sc_alloc(&tr->nodes, (size_t)cnt * sizeof *tr->nodes));
+    tr->n = tr->cap = cnt;
+    b->rounds_done = (int)t + 1; /* so fc_booster_free releases what is there */
+    for (int32_t k = 0; k < cnt; k++) {
+      const int64_t *l = links + 6 * (off[t] + k);
+      const double *q = vals + 4 * (off[t] + k);
+      tr->nodes[k] = (gbdt_node){(int32_t)l[0], (int32_t)l[1], (int32_t)l[2], (int32_t)l[3], (int32_t)l[4],
+                                 (uint8_t)l[5], (float)q[0], (float)q[1], (float)q[2], (float)q[3]};
+    }
+  }
+  b->rounds_done = (int)R;
+  b->best_round = (int)pr[1];
+  b->best_score = best[0];
+  b->ntrees = (int)pr[4];
+  memcpy(b->valid_rmse, vr, (size_t)R * sizeof *vr);
+  memcpy(b->tree_gain, tg, (size_t)R * (size_t)F * sizeof *tg);
+  *finished = pr[2] != 0;
+  return SC_OK;
+}
+
 /* ---- boosting -------------------------------------------------------- */
 
-sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
+/* Training, checkpointed when run is not NULL (collective). */
+static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_booster *b) {
   memset(b, 0, sizeof *b);
   const double t_setup = phase_clock();
   const int F = d->nfeat;
@@ -590,7 +830,20 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
     b->base_score = (float)mean;
   }
   free(yt);
-  if (!s) s = bins_build(d, p, train, ntrain, ntrain_g, b);
+  /* the checkpoint: a resumed state brings its cuts, trees and record */
+  fc_ck ck;
+  memset(&ck, 0, sizeof ck);
+  ck.run = run;
+  ck.test_round = -1;
+  int found = 0, finished = 0;
+  if (!s && run) {
+    uint64_t key = 0;
+    s = comm_agree(ck_test_signal(&ck));
+    if (!s) s = ck_key(run, d, &key);
+    if (!s) s = checkpoint_resume(run, "forecast", key, &ck.st, &found);
+    if (!s && found) s = comm_agree(ck_restore_bins(&ck, p, b));
+  }
+  if (!s && !found) s = bins_build(d, p, train, ntrain, ntrain_g, b);
 
   /* codes, margins, labels and scratch */
   int code_max = 0;
@@ -645,12 +898,31 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   if (!s) s = comm_agree(sc_alloc(&verr, (size_t)(nvalid + 1) * sizeof *verr));
   /* bounds for the squared-error scale: |margin| <= mbound, |label| <= ymax */
   double mbound = fabs((double)fc_base_margin(b)), ymax = 0.0;
+  if (!s && found) {
+    /* resumed: the saved trees, added to every row in round order as
+     * training added them (the same float additions), and the bound */
+    s = comm_agree(ck_restore_trees(&ck, b, &finished));
+    for (int64_t r = 0; !s && r < d->n; r++) rest[r] = (int32_t)r;
+    for (int t = 0; !s && t < b->rounds_done; t++) {
+      gbdt_tree_add_codes(&b->trees[t], &mat, rest, d->n, margin);
+      double leaf_max = 0.0;
+      for (int32_t k = 0; k < b->trees[t].n; k++)
+        if (b->trees[t].nodes[k].left < 0) leaf_max = fmax(leaf_max, fabs((double)b->trees[t].nodes[k].cond));
+      mbound += leaf_max;
+    }
+    if (!s)
+      sc_say("forecast: resumed from the checkpoint after %d rounds%s", b->rounds_done,
+             finished ? " (boosting was finished)" : "");
+  }
   for (int64_t i = 0; !s && i < ntrain; i++) ymax = fmax(ymax, fabs(d->y[train[i]]));
   ymax = comm_max1_double(ymax);
   sc_progress prog;
   b->phase[FC_PH_SETUP] = phase_clock() - t_setup;
-  if (!s) progress_start(&prog, "forecast: boosting", p->rounds, "trees");
-  for (int t = 0; !s && t < p->rounds; t++) {
+  /* the progress line counts the rounds boosted by this run */
+  const int first_round = b->rounds_done;
+  const int prog_on = !s && !finished && first_round < p->rounds;
+  if (prog_on) progress_start(&prog, "forecast: boosting", p->rounds - first_round, "trees");
+  for (int t = b->rounds_done; !s && !finished && t < p->rounds; t++) {
     /* rows of this tree, keyed by (seed, round, row key) */
     int64_t np = 0, nr = 0;
     if (p->subsample >= 1.0) {
@@ -733,16 +1005,34 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
         b->best_score = rmse;
         b->best_round = t;
       } else if (t - b->best_round >= p->early_stopping_rounds) {
+        finished = 1;
         break;
       }
     }
-    progress_update(&prog, t + 1);
+    if (prog_on) progress_update(&prog, t + 1 - first_round);
+    if (run) {
+      ck_maybe_raise(&ck, t + 1);
+      if (checkpoint_due(run)) {
+        s = ck_fill(&ck, b, 0);
+        ck.st.step = t + 1;
+        if (!s) s = checkpoint_save(run, &ck.st);
+      }
+    }
   }
   if (!s) {
-    progress_end(&prog, b->rounds_done);
+    if (prog_on) progress_end(&prog, b->rounds_done - first_round);
     b->ntrees = b->rounds_done;
     if (p->early_stopping_rounds > 0 && b->best_round >= 0) b->ntrees = b->best_round + 1;
   }
+  if (!s && run) {
+    /* the finished boosting is kept for later saves (a stop after it must
+     * not redo it); a signal that came after the last round saves it now */
+    s = ck_fill(&ck, b, 1);
+    ck.st.step = b->rounds_done;
+    ck_maybe_raise(&ck, -2);
+    if (!s) s = checkpoint_done(run, &ck.st);
+  }
+  checkpoint_state_free(&ck.st);
   free(verr);
   free(train);
   free(valid);
@@ -761,4 +1051,10 @@ sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) {
   free(dec);
   free(rest);
   return s;
+}
+
+sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b) { return train(NULL, d, p, b); }
+
+sc_status fc_train_checkpointed(sc_run *run, const fc_data *d, const fc_params *p, fc_booster *b) {
+  return train(run, d, p, b);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "gbdt.h"
+#include "run.h"
 #include "segcast.h"
 
 /// Boosting parameters (XGBoost's names), from the forecast.* keys.
@@ -72,6 +73,11 @@ typedef struct {
 /// Trains on d with p (collective). rounds_done counts from 0; the booster
 /// is released with fc_booster_free.
 sc_status fc_train(const fc_data *d, const fc_params *p, fc_booster *b);
+/// fc_train with checkpoint and restart (stage "forecast", checkpoint.h):
+/// resumes a saved state of this configuration and data, saves after any
+/// round when checkpoint_due (SC_CHECKPOINTED after a signal), and ends
+/// with checkpoint_done. The result is the same bits as fc_train's.
+sc_status fc_train_checkpointed(sc_run *run, const fc_data *d, const fc_params *p, fc_booster *b);
 void fc_booster_free(fc_booster *b);
 
 /// Prediction of one row of float32 features x (NaN = missing), summed in

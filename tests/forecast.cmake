@@ -10,3 +10,6 @@ target_link_libraries(test_gbdt_mpi PRIVATE segcast_core)
 segcast_script_test(forecast_trainer_ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_ranks.sh $<TARGET_FILE:test_gbdt_mpi>)
 segcast_script_test(forecast_generated ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_generated.sh)
 segcast_script_test(forecast_online_retail ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_real.sh 2)
+# Checkpoint and restart of boosting: stopped at 2 ranks, resumed at 1 and 3
+# with identical outputs; a stale checkpoint is ignored.
+segcast_script_test(forecast_checkpoint ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_checkpoint.sh)
