@@ -32,19 +32,6 @@ static int test_row_cmp(const void *a, const void *b) {
   return (x->date > y->date) - (x->date < y->date);
 }
 
-/* Writes one CSV field, quoted when it needs to be (RFC 4180). */
-static void csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
 
 /* Gathers every rank's test rows, sorted, on every rank. */
 static sc_status gather_test_rows(const fc_outputs *o, test_row **all, int64_t *nall) {
@@ -82,9 +69,9 @@ static sc_status write_forecast_csv(const sc_run *run, const sc_dataset *ds, con
   fputs("sku_id,region_id,date,units,predicted,baseline,reorder_point\n", f);
   char b1[256], b2[256], day[16];
   for (int64_t i = 0; i < n; i++) {
-    csv_field(f, dataset_sku_name(ds, t[i].sku, b1));
+    out_csv_field(f, dataset_sku_name(ds, t[i].sku, b1));
     fputc(',', f);
-    csv_field(f, dataset_region_name(ds, t[i].region, b2));
+    out_csv_field(f, dataset_region_name(ds, t[i].region, b2));
     demand_date_text(t[i].date, day);
     fprintf(f, ",%s,%lld,%.9g,%.9g,%.4f\n", day, (long long)t[i].units, t[i].predicted, t[i].baseline, t[i].rop);
   }
