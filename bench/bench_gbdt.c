@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
   for (int j = 0; j < DEMAND_NFEAT; j++) hoff[j + 1] = hoff[j] + b.nbins[j] + b.has_missing[j];
   uint8_t *codes = malloc((size_t)ntrain * DEMAND_NFEAT);
   int32_t *pos = malloc((size_t)ntrain * sizeof *pos), *tmp = malloc((size_t)ntrain * sizeof *tmp);
-  int32_t *gq = malloc((size_t)ntrain * sizeof *gq);
+  int64_t *gq = malloc((size_t)ntrain * sizeof *gq);
   uint8_t *dec = malloc((size_t)ntrain);
   int64_t j = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
       }
       codes[j * DEMAND_NFEAT + k] = (uint8_t)c;
     }
-    gq[j] = (int32_t)(sc_mix64((uint64_t)j) >> 44) - (1 << 19);
+    gq[j] = (int64_t)(sc_mix64((uint64_t)j) >> 44) - (1 << 19);
     pos[j] = (int32_t)j;
     j++;
   }

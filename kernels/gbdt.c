@@ -60,17 +60,17 @@ void gbdt_grad_max(int objective, const int32_t *rows, int64_t n, const float *m
 }
 
 /* round half away from zero; |x| <= 2^30 by the choice of scale */
-static inline int32_t quantize(double x) { return (int32_t)(x >= 0 ? x + 0.5 : x - 0.5); }
+static inline int64_t quantize(double x) { return (int64_t)(x >= 0 ? x + 0.5 : x - 0.5); }
 
 void gbdt_grad_quantize(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
-                        double gscale, double hscale, int32_t *gq, int32_t *hq) {
+                        double gscale, double hscale, int64_t *gq, int32_t *hq) {
   if (objective == GBDT_POISSON) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) {
       int32_t r = rows[i];
       double m = margin[r];
       gq[r] = quantize((exp(m) - label[r]) * gscale);
-      hq[r] = quantize(exp(m + GBDT_POISSON_MAX_DELTA) * hscale);
+      hq[r] = (int32_t)quantize(exp(m + GBDT_POISSON_MAX_DELTA) * hscale);
     }
   } else {
 #pragma omp parallel for schedule(static)
@@ -105,7 +105,7 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
 
 #define HIST_ROWS(NAME, CODE_T)                                                                                    \
   static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *pos, int64_t a, int64_t b,   \
-                   int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare,                    \
+                   int64_t *gq, const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare,                    \
                    const gbdt_grad_src *src) {                                                                     \
     const int32_t S = hoff[nf];                                                                                    \
     gh_pair *h0 = (gh_pair *)h;                                                                                    \
@@ -149,7 +149,7 @@ typedef int64_t gh_pair __attribute__((vector_size(16)));
 HIST_ROWS(hist_rows8, uint8_t)
 HIST_ROWS(hist_rows16, uint16_t)
 
-static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int32_t *gq,
+static void hist_rows(const gbdt_matrix *m, const int32_t *pos, int64_t a, int64_t b, int64_t *gq,
                       const int32_t *hq, int32_t hconst, int64_t *h, int64_t *spare, const gbdt_grad_src *src) {
   if (m->codes8) hist_rows8(m->codes8, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare, src);
   else hist_rows16(m->codes16, m->nfeat, m->hoff, pos, a, b, gq, hq, hconst, h, spare, src);
@@ -166,7 +166,7 @@ size_t gbdt_hist_scratch_size(const gbdt_matrix *m) {
 #define HIST_MIN_CHUNK 16384
 
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
+                     int64_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
                      const gbdt_grad_src *src) {
   const size_t width = 2 * (size_t)m->hoff[m->nfeat]; /* int64 per node */
   int64_t total = 0;
@@ -432,9 +432,44 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
   free(go);
 }
 
-void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin) {
+void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *end, const float *v, const int64_t *vq,
+                     int nn, float *margin, int64_t *gq) {
+  /* blocks of up to 32768 rows of every leaf, handed out dynamically */
+  enum { B = 32768 };
+  int64_t nblk = 0;
+  for (int k = 0; k < nn; k++) nblk += (end[k] - begin[k] + B - 1) / B;
+  int64_t total = 0;
+  for (int k = 0; k < nn; k++) total += end[k] - begin[k];
+  int k = 0;
+  int64_t base = 0; /* blocks before leaf k */
+#pragma omp parallel for schedule(dynamic, 1) firstprivate(k, base) if (total > 50000)
+  for (int64_t q = 0; q < nblk; q++) {
+    while (q >= base + (end[k] - begin[k] + B - 1) / B) base += (end[k] - begin[k] + B - 1) / B, k++;
+    int64_t a = begin[k] + (q - base) * B, b = a + B < end[k] ? a + B : end[k];
+    float vk = v[k];
+    if (gq) {
+      int64_t qk = vq[k];
+      for (int64_t i = a; i < b; i++) {
+        margin[pos[i]] += vk;
+        gq[pos[i]] += qk;
+      }
+    } else {
+      for (int64_t i = a; i < b; i++) margin[pos[i]] += vk;
+    }
+  }
+}
+
+void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin, int64_t vq, int64_t *gq) {
+  if (gq) {
 #pragma omp parallel for schedule(static) if (b - a > 50000)
-  for (int64_t i = a; i < b; i++) margin[pos[i]] += v;
+    for (int64_t i = a; i < b; i++) {
+      margin[pos[i]] += v;
+      gq[pos[i]] += vq;
+    }
+  } else {
+#pragma omp parallel for schedule(static) if (b - a > 50000)
+    for (int64_t i = a; i < b; i++) margin[pos[i]] += v;
+  }
 }
 
 void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
@@ -471,6 +506,24 @@ void gbdt_tree_add_codes(const gbdt_tree *t, const gbdt_matrix *m, const int32_t
     margin[r] += nd[k].cond;
   }
 }
+
+void gbdt_tree_add_codes_fixed(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n,
+                               double scale, int64_t *gq) {
+  const gbdt_node *nd = t->nodes;
+#pragma omp parallel for schedule(static) if (n > 20000)
+  for (int64_t i = 0; i < n; i++) {
+    int32_t r = rows[i], k = 0;
+    while (nd[k].left >= 0)
+      k = row_goes_left(m, r, nd[k].feat, nd[k].bin, nd[k].default_left) ? nd[k].left : nd[k].right;
+    gq[r] += quantize((double)nd[k].cond * scale);
+  }
+}
+
+void gbdt_hist_leaf_delta(const int64_t *hist, int64_t slots, int64_t vq, int32_t hconst, int64_t *dg) {
+  for (int64_t j = 0; j < slots; j++) dg[j] += vq * (hist[2 * j + 1] / hconst);
+}
+
+int64_t gbdt_quantize_one(double x) { return quantize(x); }
 
 float gbdt_tree_leaf_float(const gbdt_tree *t, const float *x) {
   const gbdt_node *nd = t->nodes;

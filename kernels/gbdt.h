@@ -93,11 +93,11 @@ double gbdt_scale_for(double max_abs);
 void gbdt_grad_max(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
                    double *gmax, double *hmax);
 
-/// Quantised gradients round(g x gscale) into gq[r] for r in rows[0..n)
+/// Quantised gradients round(g x gscale) (int64) into gq[r] for r in rows[0..n)
 /// (half away from zero), and for Poisson hessians round(h x hscale) into
 /// hq[r]; squared error's hessian is the constant round(hscale). One pass.
 void gbdt_grad_quantize(int objective, const int32_t *rows, int64_t n, const float *margin, const float *label,
-                        double gscale, double hscale, int32_t *gq, int32_t *hq);
+                        double gscale, double hscale, int64_t *gq, int32_t *hq);
 
 /// int64 entries of the scratch gbdt_hist_build needs (threads x 2 nodes).
 size_t gbdt_hist_scratch_size(const gbdt_matrix *m);
@@ -115,7 +115,7 @@ typedef struct {
 /// from it and stored, else read. OpenMP over rows, balanced; scratch
 /// holds gbdt_hist_scratch_size(m) entries.
 void gbdt_hist_build(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end, int nn,
-                     int32_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
+                     int64_t *gq, const int32_t *hq, int32_t hconst, int64_t *hist, int64_t *scratch,
                      const gbdt_grad_src *src);
 
 /// child := parent - sibling over one node's slots x 2 sums.
@@ -137,8 +137,14 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft);
 
-/// margin[pos[i]] += v for i in [a, b): a leaf's rows take its value.
-void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin);
+/// margin[pos[i]] += v for i in [a, b): a leaf's rows take its value; with
+/// gq (not NULL), also gq[pos[i]] += vq (gradients kept in fixed point).
+void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin, int64_t vq, int64_t *gq);
+
+/// gbdt_add_leaf for nn leaves at once (one parallel region): leaf k's
+/// rows pos[begin[k]..end[k]) take v[k] (and vq[k] into gq when not NULL).
+void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *end, const float *v, const int64_t *vq,
+                     int nn, float *margin, int64_t *gq);
 
 /// The last split level without partitioning: the rows pos[begin[k]..end[k])
 /// of node k, split at (feat[k], bin[k], dleft[k]), add vl[k] (left) or
@@ -150,6 +156,19 @@ void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *beg
 /// margin[rows[i]] += the leaf value of tree t for that row, found through
 /// the bin codes (rows outside the tree's row sets: held-out, unsampled).
 void gbdt_tree_add_codes(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n, float *margin);
+
+/// gq[rows[i]] += round(leaf value x scale) of tree t for each row (the
+/// fixed-point margins of squared error kept without float rounding).
+void gbdt_tree_add_codes_fixed(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n,
+                               double scale, int64_t *gq);
+
+/// A leaf's share of the next root histogram's gradient sums, for squared
+/// error with a constant hessian: dg[j] += vq x (rows of the leaf in slot
+/// j), the rows counted as H / hconst from the leaf's histogram.
+void gbdt_hist_leaf_delta(const int64_t *hist, int64_t slots, int64_t vq, int32_t hconst, int64_t *dg);
+
+/// round(x) half away from zero, as the gradients are quantised.
+int64_t gbdt_quantize_one(double x);
 
 /// Leaf value of tree t for one row of float features x (NaN = missing):
 /// left when x[feat] < cond, as XGBoost predicts.

@@ -1,13 +1,23 @@
 /* forecast_gbdt.c: the distributed boosting driver (see forecast_gbdt.h).
  *
- * Round by round: sample rows by key, gradients, one max-Allreduce for the
- * fixed-point scales, then grow one tree depth-wise. Per level: find every
- * open node's best split (identical on all ranks, since the histograms
- * are), partition the rows, build the smaller child's histogram of each
- * split on every rank, sum them with one comm_sum_i64, and derive each
- * sibling as parent - child. The last split level neither partitions nor
- * builds histograms: its rows take their leaf values directly. Rows a tree
- * did not train on (held-out, unsampled) walk it through their bin codes.
+ * Round by round: sample rows by key, gradients in fixed point, then grow
+ * one tree depth-wise. Per level: find every open node's best split
+ * (identical on all ranks, since the histograms are), partition the rows,
+ * build the smaller child's histogram of each split on every rank, sum
+ * them with one comm_sum_i64, and derive each sibling as parent - child.
+ * Rows a tree did not train on (held-out, unsampled) walk it through their
+ * bin codes.
+ *
+ * Squared error on every training row (the default): the gradient is
+ * margin - label, linear in the margin, so the gradients are kept as int64
+ * fixed point for the whole training (each leaf adds round(value x scale)
+ * to its rows) and the next tree's root histogram is this tree's plus, for
+ * every leaf, its value times its rows per slot (from the leaf's hessian
+ * sums, rows x a constant): the root, the largest histogram of a tree, is
+ * built once. The last split level therefore builds its children's
+ * histograms too. Otherwise (Poisson, row sampling) gradients are made per
+ * tree with a per-tree scale, and the last split level adds leaf values
+ * without partitioning.
  */
 #include "forecast_gbdt.h"
 
@@ -344,10 +354,17 @@ typedef struct {
   gbdt_param gp;
   int32_t *pos, *pos2; /* a level's rows are in pos; partitioning writes pos2, then they swap */
   uint8_t *dec;        /* partitioning's decisions */
-  int32_t *gq;
+  int64_t *gq;
   const int32_t *hq;
   int32_t hconst;
   const gbdt_grad_src *gsrc; /* set: the root histogram makes the gradients */
+  /* squared error without row sampling: gradients kept in fixed point (gq
+   * += round(leaf x gscale) at every leaf), so the next root histogram is
+   * this one's plus every leaf's value times its row counts per slot */
+  int incremental;
+  int64_t *root;        /* in: the root histogram (have_root) / out: it, for the next tree */
+  int have_root;
+  int64_t *dg;          /* the next root's gradient change, per slot */
   const uint8_t *use_feat;
   const float *cuts;
   const int32_t *cut_off;
@@ -393,6 +410,49 @@ static void node_leaf(gbdt_tree *t, int32_t id, float v) {
   t->nodes[id].base_weight = v;
 }
 
+/* The leaves a level made, applied together (one parallel region). */
+typedef struct {
+  int n;
+  int64_t *begin, *end, *vq;
+  float *v;
+} leaf_batch;
+
+static sc_status batch_init(leaf_batch *lb, int cap) {
+  memset(lb, 0, sizeof *lb);
+  SC_TRY(sc_alloc(&lb->begin, (size_t)(cap + 1) * 3 * sizeof *lb->begin));
+  lb->end = lb->begin + cap + 1;
+  lb->vq = lb->end + cap + 1;
+  return sc_alloc(&lb->v, (size_t)(cap + 1) * sizeof *lb->v);
+}
+
+static void batch_free(leaf_batch *lb) {
+  free(lb->begin);
+  free(lb->v);
+  memset(lb, 0, sizeof *lb);
+}
+
+/* A node becomes a leaf of value v: its rows will take v; with fixed-point
+ * gradients, they and the next root's gradient sums (from the node's
+ * histogram) move by round(v x scale) too. */
+static void leaf_add(grow_ctx *c, leaf_batch *lb, const open_node *o, float v) {
+  int64_t vq = 0;
+  if (c->incremental) {
+    vq = gbdt_quantize_one((double)v * c->gp.gscale);
+    gbdt_hist_leaf_delta(o->hist, c->m->hoff[c->m->nfeat], vq, c->hconst, c->dg);
+  }
+  lb->begin[lb->n] = o->begin;
+  lb->end[lb->n] = o->end;
+  lb->v[lb->n] = v;
+  lb->vq[lb->n++] = vq;
+}
+
+static void batch_apply(grow_ctx *c, leaf_batch *lb) {
+  if (lb->n > 0)
+    PHASE(c, FC_PH_LEAF, gbdt_add_leaves(c->pos, lb->begin, lb->end, lb->v, lb->vq, lb->n, c->margin,
+                                         c->incremental ? c->gq : NULL));
+  lb->n = 0;
+}
+
 static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   const gbdt_matrix *m = c->m;
   const size_t width = 2 * (size_t)m->hoff[m->nfeat];
@@ -405,9 +465,27 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   int64_t *arr = NULL;
   SC_TRY(pool_get(c->pool, 0, 0, width, &buf));
   int64_t b0 = 0, e0 = nrows;
-  PHASE(c, FC_PH_HIST, gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf, c->pool->scratch, c->gsrc));
-  *c->hist_rows += nrows;
-  PHASE(c, FC_PH_REDUCE, comm_sum_i64(buf, width));
+  if (c->incremental && c->have_root) {
+    memcpy(buf, c->root, width * sizeof *buf); /* last tree's root plus its leaves' changes */
+    if (getenv("SEGCAST_GBDT_CHECK_ROOT")) { /* test-only: the update equals a full build */
+      int64_t *full = NULL;
+      SC_TRY(sc_alloc(&full, width * sizeof *full));
+      gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, full, c->pool->scratch, NULL);
+      comm_sum_i64(full, width);
+      int same = !memcmp(full, buf, width * sizeof *buf);
+      free(full);
+      if (!same) return sc_fail(SC_EINTERNAL, "forecast: the updated root histogram differs from a full build");
+    }
+  } else {
+    PHASE(c, FC_PH_HIST,
+          gbdt_hist_build(m, c->pos, &b0, &e0, 1, c->gq, c->hq, c->hconst, buf, c->pool->scratch, c->gsrc));
+    *c->hist_rows += nrows;
+    PHASE(c, FC_PH_REDUCE, comm_sum_i64(buf, width));
+    if (c->incremental) {
+      memcpy(c->root, buf, width * sizeof *buf);
+      c->have_root = 1;
+    }
+  }
   int64_t G = 0, H = 0;
   for (int32_t k = 0; k < m->hoff[1]; k++) {
     G += buf[2 * k];
@@ -420,16 +498,24 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
   cur[0] = (open_node){root, 0, nrows, G, H, buf};
   int ncur = 1;
   for (int depth = 0; ncur > 0 && !s; depth++) {
+    leaf_batch lb;
+    s = batch_init(&lb, ncur);
+    if (s) break;
     if (depth == max_depth) {
       for (int k = 0; k < ncur; k++) {
         float v = leaf_value(c, cur[k].G, cur[k].H);
         node_leaf(t, cur[k].id, v);
-        PHASE(c, FC_PH_LEAF, gbdt_add_leaf(c->pos, cur[k].begin, cur[k].end, v, c->margin));
+        leaf_add(c, &lb, &cur[k], v);
       }
+      batch_apply(c, &lb);
+      batch_free(&lb);
       break;
     }
     s = sc_alloc(&sp, (size_t)ncur * sizeof *sp);
-    if (s) break;
+    if (s) {
+      batch_free(&lb);
+      break;
+    }
     double t_split = phase_clock();
     /* a few thousand slots per node: cheaper alone than waking the threads */
     for (int k = 0; k < ncur; k++) gbdt_split_find(m, cur[k].hist, cur[k].G, cur[k].H, c->use_feat, &c->gp, &sp[k]);
@@ -439,7 +525,10 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
     /* arrays for the split nodes: begin, end, feat, bin, dleft, nleft */
     s = sc_alloc(&arr, (size_t)(nsplit + 1) * 6 * sizeof *arr);
     if (!s && nsplit > 0) s = sc_alloc(&next, (size_t)nsplit * 2 * sizeof *next);
-    if (s) break;
+    if (s) {
+      batch_free(&lb);
+      break;
+    }
     int64_t *sb = arr, *se = arr + nsplit, *snl = arr + 2 * nsplit;
     int32_t *sf = (int32_t *)(arr + 3 * nsplit), *sbin = sf + nsplit;
     uint8_t *sdl = (uint8_t *)(arr + 5 * nsplit);
@@ -449,7 +538,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
       if (sp[k].feat < 0) {
         float v = leaf_value(c, o->G, o->H);
         node_leaf(t, o->id, v);
-        PHASE(c, FC_PH_LEAF, gbdt_add_leaf(c->pos, o->begin, o->end, v, c->margin));
+        leaf_add(c, &lb, o, v);
         continue;
       }
       int32_t f = sp[k].feat, l, r;
@@ -476,9 +565,12 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
       next[2 * j + 1] = (open_node){r, 0, 0, o->G - gl, o->H - hl, NULL};
       j++;
     }
+    batch_apply(c, &lb); /* before partitioning moves the rows */
+    batch_free(&lb);
     if (s) break;
-    if (depth + 1 == max_depth) {
-      /* children are leaves: add their values without moving rows */
+    if (depth + 1 == max_depth && !c->incremental) {
+      /* children are leaves: add their values without moving rows (with
+       * fixed-point gradients they need histograms: they go the usual way) */
       float *vl = NULL;
       s = sc_alloc(&vl, (size_t)(2 * nsplit + 1) * sizeof *vl);
       if (s) break;
@@ -851,7 +943,8 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   uint8_t *c8 = NULL, *k8 = NULL;
   uint16_t *c16 = NULL, *k16 = NULL;
   float *margin = NULL, *label = NULL;
-  int32_t *gq = NULL, *hq = NULL, *pos = NULL, *pos2 = NULL, *rest = NULL;
+  int64_t *gq = NULL, *root_hist = NULL, *dg = NULL;
+  int32_t *hq = NULL, *pos = NULL, *pos2 = NULL, *rest = NULL;
   uint8_t *dec = NULL;
   hist_pool pool;
   memset(&pool, 0, sizeof pool);
@@ -891,6 +984,9 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   }
   gbdt_matrix mat = {d->n, F, c8, c16, k8, k16, b->nbins, hoff};
   if (!s) s = comm_agree(sc_alloc(&pool.scratch, gbdt_hist_scratch_size(&mat) * sizeof *pool.scratch));
+  const size_t width = hoff ? 2 * (size_t)hoff[F] : 0; /* no hoff: an earlier step failed */
+  if (!s) s = comm_agree(sc_alloc(&root_hist, width * sizeof *root_hist));
+  if (!s) s = comm_agree(sc_alloc(&dg, (width / 2 + 1) * sizeof *dg));
   uint8_t use_feat[64];
   /* validation margins are only followed when they decide when to stop */
   const int track_valid = p->early_stopping_rounds > 0 && nvalid_g > 0;
@@ -916,6 +1012,34 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   }
   for (int64_t i = 0; !s && i < ntrain; i++) ymax = fmax(ymax, fabs(d->y[train[i]]));
   ymax = comm_max1_double(ymax);
+  /* Fixed-point gradients for squared error without row sampling: one
+   * scale for all trees, with room for |margin - label| up to four times
+   * the labels' range and every training row's sum in an int64; the mode
+   * ends (for good, on every rank alike) if the margins' bound outgrows it. */
+  int incremental = p->objective == GBDT_SQUARED && p->subsample >= 1.0, have_root = 0;
+  const double base_abs = fabs((double)fc_base_margin(b));
+  double qscale = 1.0, qlimit = 0.0;
+  if (incremental) {
+    double room = ldexp(1.0, 61) / (double)(ntrain_g > 0 ? ntrain_g : 1);
+    qscale = ldexp(1.0, (int)floor(log2(room / (4.0 * (ymax + base_abs) + 1.0))));
+    qlimit = room / qscale; /* |margin - label| must stay below this */
+  }
+  if (!s && incremental) {
+    /* the fixed-point gradients of the current margins: base - label, plus
+     * every tree so far (resumed), replayed through the codes, while the
+     * bound allowed the mode */
+    float m0 = fc_base_margin(b);
+    for (int64_t i = 0; i < ntrain; i++) gq[train[i]] = gbdt_quantize_one(((double)m0 - (double)label[train[i]]) * qscale);
+    double mb = base_abs;
+    for (int t = 0; t < b->rounds_done && incremental; t++) {
+      if ((mb + ymax) * (1 + 1e-3) >= qlimit) incremental = 0;
+      else gbdt_tree_add_codes_fixed(&b->trees[t], &mat, train, ntrain, qscale, gq);
+      double leaf_max = 0.0;
+      for (int32_t k = 0; k < b->trees[t].n; k++)
+        if (b->trees[t].nodes[k].left < 0) leaf_max = fmax(leaf_max, fabs((double)b->trees[t].nodes[k].cond));
+      mb += leaf_max;
+    }
+  }
   sc_progress prog;
   b->phase[FC_PH_SETUP] = phase_clock() - t_setup;
   /* the progress line counts the rounds boosted by this run */
@@ -955,6 +1079,7 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
      * that every rank knows (the labels' max and the leaves so far), so no
      * pass and no Allreduce; Poisson from the exact global maxima */
     double mx[2] = {(mbound + ymax) * (1 + 1e-3) + 1e-9, 1.0}, t_grad = phase_clock();
+    if (incremental && (mbound + ymax) * (1 + 1e-3) >= qlimit) incremental = have_root = 0;
     if (p->objective == GBDT_POISSON) {
       gbdt_grad_max(p->objective, pos, np, margin, label, &mx[0], &mx[1]);
       comm_max_double(mx, 2);
@@ -964,9 +1089,19 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
     c.m = &mat;
     c.p = p;
     c.gp = (gbdt_param){p->lambda, p->gamma, p->min_child_weight, gbdt_scale_for(mx[0]), gbdt_scale_for(mx[1])};
+    if (incremental) c.gp.gscale = qscale;
     gbdt_grad_src gsrc = {margin, label, c.gp.gscale};
-    if (p->objective == GBDT_SQUARED) c.gsrc = &gsrc; /* made by the root histogram, no pass of their own */
-    else gbdt_grad_quantize(p->objective, pos, np, margin, label, c.gp.gscale, c.gp.hscale, gq, hq);
+    if (incremental) { /* gq already holds the gradients */
+    } else if (p->objective == GBDT_SQUARED) {
+      c.gsrc = &gsrc; /* made by the root histogram, no pass of their own */
+    } else {
+      gbdt_grad_quantize(p->objective, pos, np, margin, label, c.gp.gscale, c.gp.hscale, gq, hq);
+    }
+    c.incremental = incremental;
+    c.root = root_hist;
+    c.have_root = have_root;
+    c.dg = dg;
+    if (incremental) memset(dg, 0, (width / 2) * sizeof *dg);
     b->phase[FC_PH_GRAD] += phase_clock() - t_grad;
     c.phase = b->phase;
     c.hist_rows = &b->hist_rows;
@@ -985,6 +1120,10 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
     s = comm_agree(tree_grow(&c, np, &b->trees[t]));
     if (s) break;
     b->rounds_done = t + 1;
+    if (incremental) { /* the next root: these gradients, moved by the leaves */
+      have_root = c.have_root;
+      for (size_t j = 0; j < width / 2; j++) root_hist[2 * j] += dg[j];
+    }
     double leaf_max = 0.0;
     for (int32_t k = 0; k < b->trees[t].n; k++)
       if (b->trees[t].nodes[k].left < 0) leaf_max = fmax(leaf_max, fabs((double)b->trees[t].nodes[k].cond));
@@ -1045,6 +1184,8 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   free(margin);
   free(label);
   free(gq);
+  free(root_hist);
+  free(dg);
   free(hq);
   free(pos);
   free(pos2);

@@ -13,3 +13,4 @@ segcast_script_test(forecast_online_retail ${CMAKE_SOURCE_DIR}/tests/e2e/test_fo
 # Checkpoint and restart of boosting: stopped at 2 ranks, resumed at 1 and 3
 # with identical outputs; a stale checkpoint is ignored.
 segcast_script_test(forecast_checkpoint ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_checkpoint.sh)
+segcast_script_test(forecast_resume_full ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_resume_full.sh)

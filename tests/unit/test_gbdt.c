@@ -175,12 +175,12 @@ static void matrix_free(matrix_fixture *x) {
 static void test_hist_build(void) {
   matrix_fixture x;
   matrix_make(&x, 60000);
-  int32_t *pos = malloc((size_t)x.n * sizeof *pos), *gq = malloc((size_t)x.n * sizeof *gq),
-          *hq = malloc((size_t)x.n * sizeof *hq);
+  int32_t *pos = malloc((size_t)x.n * sizeof *pos), *hq = malloc((size_t)x.n * sizeof *hq);
+  int64_t *gq = malloc((size_t)x.n * sizeof *gq);
   int64_t m = 0;
   for (int64_t r = 0; r < x.n; r++) {
     if (rnd() % 3) pos[m++] = (int32_t)r; /* a sorted subset with gaps */
-    gq[r] = (int32_t)(rnd() % 2000001) - 1000000;
+    gq[r] = (int64_t)(rnd() % 2000001) - 1000000;
     hq[r] = (int32_t)(rnd() % 1000);
   }
   /* five nodes of very different sizes (one empty), as a level has */
@@ -208,7 +208,7 @@ static void test_hist_build(void) {
   CU_ASSERT_EQUAL(hsum, 7 * (end[2] - begin[2]));
   /* gradients made while building equal gradients made first */
   float *mg = malloc((size_t)x.n * sizeof *mg), *lb = malloc((size_t)x.n * sizeof *lb);
-  int32_t *gq2 = malloc((size_t)x.n * sizeof *gq2);
+  int64_t *gq2 = malloc((size_t)x.n * sizeof *gq2);
   for (int64_t r = 0; r < x.n; r++) {
     mg[r] = (float)(urand() * 20 - 10);
     lb[r] = (float)(rnd() % 50);
@@ -417,7 +417,8 @@ static void test_gradients_scale(void) {
   CU_ASSERT_EQUAL(s, ldexp(1.0, 28));
   CU_ASSERT(3.0 * s <= ldexp(1.0, 30));
   float margin[3] = {1.0f, 2.0f, 0.0f}, label[3] = {3.0f, 1.0f, 0.0f};
-  int32_t rows[3] = {0, 1, 2}, q[3], hq[3];
+  int32_t rows[3] = {0, 1, 2}, hq[3];
+  int64_t q[3];
   double gm, hm;
   gbdt_grad_max(GBDT_SQUARED, rows, 3, margin, label, &gm, &hm);
   CU_ASSERT_EQUAL(gm, 2.0);
@@ -430,8 +431,8 @@ static void test_gradients_scale(void) {
   CU_ASSERT_DOUBLE_EQUAL(gm, exp(2.0) - 1.0, 1e-12);
   CU_ASSERT_DOUBLE_EQUAL(hm, exp(2.7), 1e-12);
   gbdt_grad_quantize(GBDT_POISSON, rows, 3, margin, label, 1024.0, 1024.0, q, hq);
-  CU_ASSERT_EQUAL(q[1], (int32_t)llround((exp(2.0) - 1.0) * 1024));
-  CU_ASSERT_EQUAL(q[0], (int32_t)-llround((3.0 - exp(1.0)) * 1024));
+  CU_ASSERT_EQUAL(q[1], llround((exp(2.0) - 1.0) * 1024));
+  CU_ASSERT_EQUAL(q[0], -llround((3.0 - exp(1.0)) * 1024));
   CU_ASSERT_EQUAL(hq[2], (int32_t)llround(exp(0.7) * 1024));
 }
 

@@ -5,10 +5,12 @@
  *
  * Every rank makes the same global data set (rows keyed by their id) and
  * keeps the rows whose hash falls to it, so each rank count partitions
- * the rows differently. Trains two models (squared error with row and
- * column sampling and early stopping; Poisson) and writes, from rank 0,
- * PREFIX_sq.json, PREFIX_po.json (XGBoost JSON) and PREFIX_pred.csv (row
- * id, features, both predictions for the held-out rows, sorted by id).
+ * the rows differently. Trains three models (squared error with row and
+ * column sampling and early stopping; Poisson; squared error on every
+ * row, whose root histograms are updated from the leaves instead of
+ * rebuilt) and writes, from rank 0, PREFIX_sq.json, PREFIX_po.json,
+ * PREFIX_in.json (XGBoost JSON) and PREFIX_pred.csv (row id, features, the
+ * predictions for the held-out rows, sorted by id).
  * The script compares these files across rank and thread counts and has
  * XGBoost predict from the JSON files. Exits non-zero on any failure. */
 #include <math.h>
@@ -47,7 +49,7 @@ static double label(int64_t i) {
 typedef struct {
   int64_t id;
   float x[F];
-  float sq, po;
+  float sq, po, in;
 } pred_row;
 
 static int pred_cmp(const void *a, const void *b) {
@@ -85,9 +87,11 @@ int main(int argc, char **argv) {
   fc_data d = {n, F, (const double *const *)cols, y, key, set};
   fc_params sq = {40, 5, 64, GBDT_SQUARED, 5, 0.3, 1.0, 0.0, 1.0, 0.8, 0.7, 42};
   fc_params po = {25, 4, 32, GBDT_POISSON, 0, 0.2, 1.0, 0.1, 2.0, 1.0, 1.0, 7};
-  fc_booster bs, bp;
+  fc_params in = {30, 6, 128, GBDT_SQUARED, 0, 0.3, 1.0, 0.0, 1.0, 1.0, 1.0, 3};
+  fc_booster bs, bp, bi;
   if (fc_train(&d, &sq, &bs)) return fail("training (squared error)");
   if (fc_train(&d, &po, &bp)) return fail("training (Poisson)");
+  if (fc_train(&d, &in, &bi)) return fail("training (squared error, every row)");
   /* predictions of the held-out rows, gathered and sorted by id */
   int64_t m = 0;
   pred_row *mine = malloc((size_t)(n + 1) * sizeof *mine);
@@ -98,6 +102,7 @@ int main(int argc, char **argv) {
     for (int f = 0; f < F; f++) p->x[f] = (float)cols[f][r];
     p->sq = fc_predict(&bs, p->x);
     p->po = fc_predict(&bp, p->x);
+    p->in = fc_predict(&bi, p->x);
   }
   void *all = NULL;
   size_t bytes = 0;
@@ -108,9 +113,9 @@ int main(int argc, char **argv) {
   sc_status s = SC_OK;
   if (rank == 0) {
     char path[4096];
-    const fc_booster *bb[2] = {&bs, &bp};
-    const char *suf[2] = {"sq", "po"};
-    for (int k = 0; k < 2 && !s; k++) {
+    const fc_booster *bb[3] = {&bs, &bp, &bi};
+    const char *suf[3] = {"sq", "po", "in"};
+    for (int k = 0; k < 3 && !s; k++) {
       snprintf(path, sizeof path, "%s_%s.json", argv[1], suf[k]);
       FILE *f = fopen(path, "w");
       if (!f) s = sc_fail(SC_EIO, "cannot write %s", path);
@@ -123,11 +128,11 @@ int main(int argc, char **argv) {
     FILE *f = fopen(path, "w");
     if (!f) s = sc_fail(SC_EIO, "cannot write %s", path);
     else {
-      fputs("id,a,b,c,d,e,f,sq,po\n", f);
+      fputs("id,a,b,c,d,e,f,sq,po,in\n", f);
       for (int64_t i = 0; i < na; i++) {
         fprintf(f, "%lld", (long long)rows[i].id);
         for (int j = 0; j < F; j++) fprintf(f, ",%.9g", (double)rows[i].x[j]);
-        fprintf(f, ",%.9g,%.9g\n", (double)rows[i].sq, (double)rows[i].po);
+        fprintf(f, ",%.9g,%.9g,%.9g\n", (double)rows[i].sq, (double)rows[i].po, (double)rows[i].in);
       }
       fclose(f);
     }
@@ -137,6 +142,7 @@ int main(int argc, char **argv) {
   s = comm_agree(s);
   fc_booster_free(&bs);
   fc_booster_free(&bp);
+  fc_booster_free(&bi);
   free(all);
   free(mine);
   free(id);
