@@ -10,6 +10,7 @@
  * of an order are adjacent) skips the sort.
  */
 #include "custfeat.h"
+#include "search.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -111,23 +112,13 @@ int feat_compute(const feat_lines *in, const int64_t *starts, int64_t ngroups, i
   return failed ? -1 : 0;
 }
 
-/* First index of a sorted array with value >= key. */
-static int64_t lower_bound(const int64_t *a, int64_t n, int64_t key) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 void feat_count_window(const int64_t *cust_uid, int64_t nc, const int64_t *row_uid, const int32_t *row_day,
                        int64_t nrows, int32_t lo, int32_t hi, int64_t *out) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < nc; c++) {
     int64_t cnt = 0;
-    for (int64_t i = lower_bound(row_uid, nrows, cust_uid[c]); i < nrows && row_uid[i] == cust_uid[c]; i++)
+    for (int64_t i = lower_bound_i64(row_uid, nrows, cust_uid[c]); i < nrows && row_uid[i] == cust_uid[c]; i++)
       cnt += row_day[i] >= lo && row_day[i] < hi;
     out[c] = cnt;
   }
@@ -137,7 +128,7 @@ void feat_lookup_i32(const int64_t *cust_uid, int64_t nc, const int64_t *row_uid
                      int32_t missing, int32_t *out) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < nc; c++) {
-    int64_t i = lower_bound(row_uid, nrows, cust_uid[c]);
+    int64_t i = lower_bound_i64(row_uid, nrows, cust_uid[c]);
     out[c] = i < nrows && row_uid[i] == cust_uid[c] ? val[i] : missing;
   }
 }

@@ -25,6 +25,7 @@
 #include "comm.h"
 #include "csvread.h"
 #include "dict.h"
+#include "search.h"
 #include "stages.h"
 #include "store.h"
 
@@ -94,12 +95,7 @@ static inline int64_t rowkey(const ingest_ctx *x, const csvr_row *r) {
 }
 
 static int32_t dc_region(const ingest_ctx *x, int64_t dc) {
-  int64_t lo = 0, hi = x->n_dc;
-  while (lo < hi) {
-    int64_t m = (lo + hi) / 2;
-    if (x->dc_ids[m] < dc) lo = m + 1;
-    else hi = m;
-  }
+  int64_t lo = lower_bound_i64(x->dc_ids, x->n_dc, dc);
   return lo < x->n_dc && x->dc_ids[lo] == dc ? x->dc_regions[lo] : -1;
 }
 
@@ -615,12 +611,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     const int32_t *qs = table_i32(&q, "src");
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < q.n; i++) {
-      int64_t lo = 0, hi = m;
-      while (lo < hi) {
-        int64_t mid = (lo + hi) / 2;
-        if (ko[mid] < qo[i]) lo = mid + 1;
-        else hi = mid;
-      }
+      int64_t lo = lower_bound_i64(ko, m, qo[i]);
       qo[i] = lo < m && ko[lo] == qo[i] ? ka[lo] : SC_NO_TS;
       dest[i] = qs[i];
     }

@@ -15,6 +15,7 @@
 
 #include "comm.h"
 #include "csv.h"
+#include "search.h"
 
 const char *const ins_month_names[12] = {"January", "February", "March",     "April",   "May",      "June",
                                          "July",    "August",   "September", "October", "November", "December"};
@@ -228,16 +229,6 @@ sc_status ins_recs_top_all(const ins_recs *a, int64_t n_top, ins_rec **top, int6
 
 /* ---- exact top-k sums ---------------------------------------------------- */
 
-/* First index i with v[i] >= x in an ascending array. */
-static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (v[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 sc_status ins_topk_sums_all(const int64_t *v, int64_t n, const int64_t *ks, int nq, int64_t *sums) {
   int64_t total = comm_sum1_i64(n);
@@ -265,7 +256,7 @@ sc_status ins_topk_sums_all(const int64_t *v, int64_t n, const int64_t *ks, int 
       if (ks[q] > 0 && hi[q] - lo[q] > 1) {
         open = 1;
         int64_t mid = lo[q] + (hi[q] - lo[q]) / 2;
-        buf[q] = n - lower_bound(v, n, mid);
+        buf[q] = n - lower_bound_i64(v, n, mid);
       } else {
         buf[q] = 0;
       }
@@ -282,7 +273,7 @@ sc_status ins_topk_sums_all(const int64_t *v, int64_t n, const int64_t *ks, int 
   }
   /* count and sum of the values strictly above each threshold */
   for (int q = 0; q < nq; q++) {
-    int64_t i = ks[q] > 0 ? lower_bound(v, n, lo[q] + 1) : n;
+    int64_t i = ks[q] > 0 ? lower_bound_i64(v, n, lo[q] + 1) : n;
     buf[2 * q] = n - i;
     buf[2 * q + 1] = pre[n] - pre[i];
   }
