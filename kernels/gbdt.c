@@ -459,18 +459,6 @@ void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *en
   }
 }
 
-void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin, int64_t vq, int64_t *gq) {
-  if (gq) {
-#pragma omp parallel for schedule(static) if (b - a > 50000)
-    for (int64_t i = a; i < b; i++) {
-      margin[pos[i]] += v;
-      gq[pos[i]] += vq;
-    }
-  } else {
-#pragma omp parallel for schedule(static) if (b - a > 50000)
-    for (int64_t i = a; i < b; i++) margin[pos[i]] += v;
-  }
-}
 
 void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const float *vl, const float *vr,

@@ -137,12 +137,9 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
                     const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
                     int64_t *nleft);
 
-/// margin[pos[i]] += v for i in [a, b): a leaf's rows take its value; with
-/// gq (not NULL), also gq[pos[i]] += vq (gradients kept in fixed point).
-void gbdt_add_leaf(const int32_t *pos, int64_t a, int64_t b, float v, float *margin, int64_t vq, int64_t *gq);
-
-/// gbdt_add_leaf for nn leaves at once (one parallel region): leaf k's
-/// rows pos[begin[k]..end[k]) take v[k] (and vq[k] into gq when not NULL).
+/// The leaves of a level take their values, all in one parallel region:
+/// margin[pos[i]] += v[k] for the rows pos[begin[k]..end[k]) of leaf k, and
+/// gq[pos[i]] += vq[k] when gq is not NULL (fixed-point gradients).
 void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *end, const float *v, const int64_t *vq,
                      int nn, float *margin, int64_t *gq);
 

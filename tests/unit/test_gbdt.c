@@ -411,6 +411,45 @@ static void test_tree_walks(void) {
   gbdt_tree_free(&t);
 }
 
+static void test_add_leaves(void) {
+  /* leaves of very different sizes (one empty) over a shuffled position array */
+  enum { N = 200000 };
+  int32_t *pos = malloc(N * sizeof *pos);
+  float *m = calloc(N, sizeof *m), *want = calloc(N, sizeof *want);
+  int64_t *gq = calloc(N, sizeof *gq), *gwant = calloc(N, sizeof *gwant);
+  for (int i = 0; i < N; i++) pos[i] = (int32_t)((int64_t)i * 7919 % N);
+  int64_t begin[4] = {0, 5, 5, 120000}, end[4] = {5, 5, 120000, N - 3}, vq[4] = {3, -9, 40, -2};
+  float v[4] = {0.5f, -1.0f, 2.25f, -0.125f};
+  for (int k = 0; k < 4; k++)
+    for (int64_t i = begin[k]; i < end[k]; i++) {
+      want[pos[i]] += v[k];
+      gwant[pos[i]] += vq[k];
+    }
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    memset(m, 0, N * sizeof *m);
+    memset(gq, 0, N * sizeof *gq);
+    gbdt_add_leaves(pos, begin, end, v, vq, 4, m, gq);
+    CU_ASSERT_EQUAL(memcmp(m, want, N * sizeof *m), 0);
+    CU_ASSERT_EQUAL(memcmp(gq, gwant, N * sizeof *gq), 0);
+  }
+  gbdt_add_leaves(pos, begin, end, v, vq, 4, m, NULL); /* margins only */
+  CU_ASSERT_EQUAL(m[pos[0]], 1.0f);
+  CU_ASSERT_EQUAL(gq[pos[0]], 3);
+  /* a leaf's share of the next root: value x rows per slot */
+  int64_t hist[6] = {11, 2 * 8, -4, 0, 5, 3 * 8}, dg[3] = {1, 1, 1};
+  gbdt_hist_leaf_delta(hist, 3, -7, 8, dg);
+  CU_ASSERT(dg[0] == 1 - 14 && dg[1] == 1 && dg[2] == 1 - 21);
+  CU_ASSERT_EQUAL(gbdt_quantize_one(-2.5), -3);
+  CU_ASSERT_EQUAL(gbdt_quantize_one(2.5), 3);
+  omp_set_num_threads(2);
+  free(pos);
+  free(m);
+  free(want);
+  free(gq);
+  free(gwant);
+}
+
 static void test_gradients_scale(void) {
   CU_ASSERT_EQUAL(gbdt_scale_for(0.0), 1.0);
   double s = gbdt_scale_for(3.0); /* 3 < 2^2: 2^28 */
@@ -683,6 +722,7 @@ void register_tests(void) {
   CU_add_test(g, "stable partition", test_partition);
   CU_add_test(g, "float predictor equals the bin-code walk", test_tree_walks);
   CU_add_test(g, "gradients and fixed-point scale", test_gradients_scale);
+  CU_add_test(g, "leaves of a level, fixed-point gradients and root update", test_add_leaves);
   CU_pSuite d = CU_add_suite("demand", NULL, NULL);
   CU_add_test(d, "calendar and ISO weeks", test_calendar);
   CU_add_test(d, "demand rows from first sale (no inventory)", test_demand_no_inventory);
