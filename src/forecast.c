@@ -301,7 +301,9 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     json_object_set_new(js, "validation", vj);
     json_object_set_new(js, "objective", json_string(run->cfg.objective));
     json_object_set_new(js, "base_score", json_real(b.base_score));
-    json_object_set_new(js, "test_start", json_integer(test_start));
+    char day[16];
+    demand_date_text(test_start, day);
+    json_object_set_new(js, "test_start", json_string(day));
     json_object_set_new(js, "error_sigma_pooled", fc_json_number(pooled));
     json_object_set_new(js, "seconds_demand_table", json_real(t_demand));
     json_object_set_new(js, "seconds_training", json_real(t_train));
