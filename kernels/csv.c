@@ -33,6 +33,7 @@
  */
 #include "csv.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -563,6 +564,58 @@ static inline int decimal_short(const char *p, size_t n, double *out) {
   double v = nf ? (double)m / pow10_exact[nf] : (double)m; /* nf <= 19 */
   *out = p[0] == '-' ? -v : v;
   return 1;
+}
+
+double decimal_times(int64_t q, const char *p, size_t n, double v) {
+  size_t i = n && p[0] == '-';
+  int neg = (int)i ^ (q < 0);
+  uint64_t m = 0, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  size_t digits = 0, nf = 0;
+  for (; i < n && p[i] != '.'; i++, digits++) {
+    if (digits == 19) return (double)q * v + 0.0;
+    m = m * 10 + (unsigned)(p[i] - '0');
+  }
+  if (i < n)
+    for (i++; i < n; i++, digits++, nf++) {
+      if (digits == 19) return (double)q * v + 0.0;
+      m = m * 10 + (unsigned)(p[i] - '0');
+    }
+  /* q*m exact in 53 bits and 10^nf exact: one correctly rounded divide */
+  if (nf > 22 || (m && aq > (1ull << 53) / m)) return (double)q * v + 0.0;
+  double r = (double)(aq * m) / pow10_exact[nf];
+  return neg && r != 0 ? -r : r;
+}
+
+/* value == c / 10^k exactly, c the nearest integer to value x 10^k */
+static inline int decimal_fits(double v, int k, int64_t *c) {
+  double x = v * pow10_exact[k];
+  if (!(x > -9007199254740992.0 && x < 9007199254740992.0)) return 0;
+  *c = llround(x);
+  double back = (double)*c / pow10_exact[k];
+  return memcmp(&back, &v, sizeof v) == 0;
+}
+
+int decimal_places(const double *v, int64_t n) {
+  int k = 0;
+  int64_t c;
+  for (int64_t i = 0; i < n; i++)
+    while (!decimal_fits(v[i], k, &c))
+      if (++k > DECIMAL_MAX_PLACES) return -1;
+  return k;
+}
+
+int decimal_pack(const double *v, int64_t n, int k, int64_t *out) {
+  int ok = 1;
+  for (int64_t i = 0; i < n; i++) ok &= decimal_fits(v[i], k, &out[i]);
+  return ok;
+}
+
+void decimal_unpack(const int64_t *in, int64_t n, int k, double *out) {
+  for (int64_t i = 0; i < n; i++) {
+    int64_t c;
+    memcpy(&c, &in[i], sizeof c); /* in and out may be the same buffer */
+    out[i] = (double)c / pow10_exact[k];
+  }
 }
 
 csv_code parse_decimal(const char *p, size_t n, double *out) {

@@ -84,6 +84,23 @@ csv_code parse_id(const char *p, size_t n, int64_t *out);
 /// Decimal: -?([0-9]+(\.[0-9]*)?|\.[0-9]+), correctly rounded to double.
 csv_code parse_decimal(const char *p, size_t n, double *out);
 
+/// q x the decimal text p[0..n) (already accepted by parse_decimal as v),
+/// computed exactly and rounded once: 3 x "0.1" is the double nearest
+/// 0.3, where 3.0 * 0.1 is 0.30000000000000004. Falls back to q * v when
+/// the product needs more than 53 bits. A zero product is +0.0.
+double decimal_times(int64_t q, const char *p, size_t n, double v);
+
+/// Decimal columns stored as integers (the store's exact encoding of
+/// prices and amounts): the fewest places k (0..DECIMAL_MAX_PLACES) such
+/// that every v[i] is bit for bit (double)llround(v[i] x 10^k) / 10^k,
+/// or -1 when there is none (NaN, -0.0, |v| x 10^k >= 2^53, 1/3 ...).
+#define DECIMAL_MAX_PLACES 9
+int decimal_places(const double *v, int64_t n);
+/// out[i] = llround(v[i] x 10^k); 1 when every value comes back exactly.
+int decimal_pack(const double *v, int64_t n, int k, int64_t *out);
+/// out[i] = in[i] / 10^k (in and out may be the same memory).
+void decimal_unpack(const int64_t *in, int64_t n, int k, double *out);
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (any year).
 int32_t days_from_civil(int y, int m, int d);
 /// Inverse of days_from_civil.

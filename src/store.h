@@ -15,7 +15,7 @@
 
 #include "run.h"
 
-#define SC_STORE_VERSION 1
+#define SC_STORE_VERSION 2
 
 typedef struct {
   char name[64];

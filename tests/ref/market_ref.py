@@ -33,9 +33,15 @@ def secs(s):
     return (t.dt.hour * 3600 + t.dt.minute * 60 + t.dt.second).values.astype(np.int32)
 
 
+def column(d):
+    """A store column; doubles of decimals are stored as integers of 10^-decimals."""
+    v = d[:]
+    return v / 10 ** int(d.attrs["decimals"]) if "decimals" in d.attrs else v
+
+
 def table(f, name):
     g = f[name]
-    return {k: g[k][:] for k in g}
+    return {k: column(g[k]) for k in g}
 
 
 def main():

@@ -664,6 +664,88 @@ static void test_decimal_cases(void) {
   CU_ASSERT(parse_decimal(buf, 2, &v) == CSV_OK && v == 12.0);
 }
 
+/// decimal_times against the exact product written out as text and read
+/// by strtod: q x m / 10^nf in integers, so the reference rounds once.
+static void test_decimal_times(void) {
+  CU_ASSERT(same_bits(decimal_times(3, S("0.1"), 0.1), 0.3));
+  CU_ASSERT(same_bits(decimal_times(-3, S("0.1"), 0.1), -0.3));
+  CU_ASSERT(same_bits(decimal_times(3, S("-0.1"), -0.1), -0.3));
+  CU_ASSERT(same_bits(decimal_times(-2, S("-.25"), -0.25), 0.5));
+  CU_ASSERT(same_bits(decimal_times(7, S("12"), 12.0), 84.0));
+  CU_ASSERT(same_bits(decimal_times(4, S("5."), 5.0), 20.0));
+  /* zero products are +0.0 whatever the signs */
+  CU_ASSERT(same_bits(decimal_times(-3, S("0.00"), 0.0), 0.0));
+  CU_ASSERT(same_bits(decimal_times(0, S("-1.5"), -1.5), 0.0));
+  CU_ASSERT(same_bits(decimal_times(-1, S("-0"), -0.0), 0.0));
+  /* too many digits or bits for the exact path: the double product */
+  double big;
+  CU_ASSERT(dec("12345678901234.56789", &big) == CSV_OK);
+  CU_ASSERT(same_bits(decimal_times(1000, S("12345678901234.56789"), big), 1000.0 * big));
+  CU_ASSERT(same_bits(decimal_times(INT32_MAX, S("9007199254.740993"), 9007199254.740993),
+                      (double)INT32_MAX * 9007199254.740993));
+  rng r = {17};
+  int bad = 0;
+  for (int k = 0; k < 200000; k++) {
+    int64_t q = (int64_t)rng_below(&r, 2001) - 1000;
+    uint64_t m = rng_next(&r) % 100000000ull;
+    unsigned nf = rng_below(&r, 6);
+    int neg = rng_below(&r, 4) == 0;
+    char s[64], want_s[80];
+    snprintf(s, sizeof s, "%s%llu", neg ? "-" : "", (unsigned long long)m);
+    if (nf) { /* put the point nf digits from the right, padding with zeros */
+      char digits[40];
+      snprintf(digits, sizeof digits, "%0*llu", (int)nf + 1, (unsigned long long)m);
+      size_t L = strlen(digits);
+      snprintf(s, sizeof s, "%s%.*s.%s", neg ? "-" : "", (int)(L - nf), digits, digits + L - nf);
+    }
+    double v;
+    if (dec(s, &v) != CSV_OK) {
+      bad++;
+      continue;
+    }
+    long long p = (long long)q * (long long)m * (neg ? -1 : 1);
+    snprintf(want_s, sizeof want_s, "%llde-%u", p, nf);
+    double want = strtod(want_s, NULL) + 0.0;
+    if (!same_bits(decimal_times(q, S(s), v), want) && bad++ < 5) fprintf(stderr, "\n%lld x %s\n", (long long)q, s);
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+/// The store's exact integer encoding of decimal doubles.
+static void test_decimal_places(void) {
+  const double prices[] = {12.99, 0.5, 3, -7.25, 1e6};
+  CU_ASSERT_EQUAL(decimal_places(prices, 5), 2);
+  CU_ASSERT_EQUAL(decimal_places(prices + 2, 1), 0);
+  CU_ASSERT_EQUAL(decimal_places(prices, 0), 0);
+  const double third = 1.0 / 3, sum = 0.1 + 0.2, nz = -0.0, huge = 1e300, tiny = 1e-10;
+  double nan_v = NAN;
+  CU_ASSERT_EQUAL(decimal_places(&third, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&sum, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&nz, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&huge, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&tiny, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&nan_v, 1), -1);
+  /* random prices with up to 4 places round-trip bit for bit; one place
+   * too few does not */
+  rng r = {23};
+  enum { N = 50000 };
+  double *v = malloc(N * sizeof *v), *back = malloc(N * sizeof *back);
+  int64_t *c = malloc(N * sizeof *c);
+  for (int i = 0; i < N; i++) v[i] = (double)((int64_t)(rng_next(&r) % 2000000001ull) - 1000000000) / 1e4;
+  v[0] = 0.0001;
+  CU_ASSERT_EQUAL(decimal_places(v, N), 4);
+  CU_ASSERT_EQUAL(decimal_pack(v, N, 3, c), 0);
+  CU_ASSERT_EQUAL(decimal_pack(v, N, 4, c), 1);
+  decimal_unpack(c, N, 4, back);
+  CU_ASSERT(memcmp(v, back, N * sizeof *v) == 0);
+  memcpy(back, c, N * sizeof *c); /* in place, as the store reader does */
+  decimal_unpack((int64_t *)back, N, 4, back);
+  CU_ASSERT(memcmp(v, back, N * sizeof *v) == 0);
+  free(v);
+  free(back);
+  free(c);
+}
+
 /// Compares parse_decimal with strtod on the same string, bit for bit.
 static int dec_matches_strtod(const char *s) {
   double v, want = strtod(s, NULL);
@@ -971,6 +1053,8 @@ void register_tests(void) {
   CU_add_test(s, "parse_decimal cases", test_decimal_cases);
   CU_add_test(s, "parse_decimal vs strtod", test_decimal_random);
   CU_add_test(s, "parse_decimal halfway and long", test_decimal_halfway);
+  CU_add_test(s, "decimal_times exact products", test_decimal_times);
+  CU_add_test(s, "decimal_places / pack / unpack", test_decimal_places);
   CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);

@@ -3,11 +3,13 @@
  * - table_exchange moves every row to its destination, keeping columns
  *   together and source order;
  * - h5_write_table / h5_read_table round-trip a table where some ranks
- *   hold no rows (the parallel HDF5 trap of empty selections);
+ *   hold no rows (the parallel HDF5 trap of empty selections), with
+ *   sentinel integers and decimal doubles bit for bit (stored packed);
  * - dict_globalize gives the same ids everywhere whatever each rank saw;
  * - comm_agree carries a failing rank's message to rank 0.
  * Prints "N passed, M failed" from rank 0 and exits non-zero on failure.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,7 @@ static void test_exchange(void) {
 static void test_h5_roundtrip(const char *path) {
   int rank = comm_rank(), size = comm_size();
   sc_table t;
-  table_init(&t, "t", "id:i64,v:i32,x:f64,e:i64,s:i32");
+  table_init(&t, "t", "id:i64,v:i32,x:f64,e:i64,s:i32,y:f64,z:f64");
   int64_t n = (rank % 2 == 1) ? 0 : 5 + rank; /* odd ranks empty */
   table_resize(&t, n);
   int64_t off = comm_exscan_i64(n);
@@ -73,10 +75,16 @@ static void test_h5_roundtrip(const char *path) {
     /* full-range integers (missing-value sentinels) survive the packing */
     table_i64(&t, "e")[i] = (off + i) % 3 == 0 ? INT64_MIN : (off + i) % 3 == 1 ? INT64_MAX : off + i;
     table_i32(&t, "s")[i] = (off + i) % 2 ? INT32_MIN : INT32_MAX;
+    /* y: decimals but for a -0.0 and a third on one rank: stored as doubles;
+     * z: 3 places on some rows, 2 on others: stored as thousandths */
+    table_f64(&t, "y")[i] = off + i == 3 ? -0.0 : off + i == 4 ? 1.0 / 3.0 : (double)(off + i) / 100;
+    table_f64(&t, "z")[i] = (off + i) % 2 ? 1.25 : (double)(off + i) / 1000;
   }
   int64_t total = comm_sum1_i64(n);
   sc_h5 f;
   CHECK(h5_create(&f, path) == SC_OK);
+  CHECK(h5_write_table(&f, "/plain", &t) == SC_OK); /* doubles stay doubles */
+  f.pack_decimals = 1;
   CHECK(h5_write_table(&f, "/g/t", &t) == SC_OK);
   sc_table empty;
   table_init(&empty, "e", "a:i64");
@@ -101,6 +109,26 @@ static void test_h5_roundtrip(const char *path) {
          table_i64(&r, "e")[i] == ((lo + i) % 3 == 0 ? INT64_MIN : (lo + i) % 3 == 1 ? INT64_MAX : lo + i) &&
          table_i32(&r, "s")[i] == ((lo + i) % 2 ? INT32_MIN : INT32_MAX);
   CHECK(ok);
+  ok = 1;
+  for (int64_t i = 0; ok && i < r.n; i++) {
+    double y = table_f64(&r, "y")[i], z = table_f64(&r, "z")[i];
+    int64_t g = lo + i;
+    ok = (g == 3 ? y == 0.0 && signbit(y) : g == 4 ? y == 1.0 / 3.0 : y == (double)g / 100) &&
+         z == (g % 2 ? 1.25 : (double)g / 1000);
+  }
+  CHECK(ok);
+  /* the encodings chosen: x in halves (1 place), z in thousandths, y as doubles */
+  int64_t k = -1;
+  CHECK(h5_get_attr_i64(&f, "/g/t/x", "decimals", &k) == SC_OK && k == 1);
+  CHECK(h5_get_attr_i64(&f, "/g/t/z", "decimals", &k) == SC_OK && k == 3);
+  CHECK(!h5_has_attr(&f, "/g/t/y", "decimals"));
+  CHECK(!h5_has_attr(&f, "/plain/x", "decimals"));
+  sc_table pl;
+  CHECK(h5_read_table(&f, "/plain", &pl, NULL) == SC_OK);
+  ok = pl.n == r.n;
+  for (int64_t i = 0; ok && i < r.n; i++) ok = table_f64(&pl, "z")[i] == table_f64(&r, "z")[i];
+  CHECK(ok);
+  table_free(&pl);
   sc_table re;
   CHECK(h5_read_table(&f, "/g/empty", &re, &got_total) == SC_OK);
   CHECK(got_total == 0 && re.n == 0);
