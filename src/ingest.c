@@ -198,8 +198,9 @@ static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   uint8_t flags = (qty > 0 && fin > 0 ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0);
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, dc_region(x, dc), day, sec, qty, (double)qty * fin,
-           (double)qty * orig, flags);
+  put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, dc_region(x, dc), day, sec, qty,
+           decimal_times(qty, fld(r, O_FINAL)->p, fld(r, O_FINAL)->len, fin),
+           decimal_times(qty, fld(r, O_ORIG)->p, fld(r, O_ORIG)->len, orig), flags);
   return CSV_OK;
 }
 
@@ -369,7 +370,7 @@ static csv_code retail_row(ingest_ctx *x, const csvr_row *r, int *bad) {
                   (cancelled ? SC_LINE_CANCELLED : 0) | (product ? 0 : SC_LINE_NONPRODUCT);
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
-  double amount = (double)qty * price;
+  double amount = decimal_times(qty, fld(r, R_PRICE)->p, fld(r, R_PRICE)->len, price);
   put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, (int32_t)region, day, sec, qty, amount, amount, flags);
   return CSV_OK;
 }
@@ -398,8 +399,9 @@ static csv_code transactions_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   if (x->has_amount) {
     NEED(T_AMOUNT, req(fld(r, T_AMOUNT)));
     NEED(T_AMOUNT, parse_decimal(fld(r, T_AMOUNT)->p, fld(r, T_AMOUNT)->len, &amount));
+    amount += 0.0; /* "-0.00" is +0.0, as every zero amount */
   } else {
-    amount = (double)qty * price;
+    amount = x->has_unit_price ? decimal_times(qty, fld(r, T_PRICE)->p, fld(r, T_PRICE)->len, price) : 0.0;
   }
   order = rowkey(x, r);
   if (x->has_order) {
@@ -563,70 +565,85 @@ static sc_status partition_by_order(sc_table *t, int size) {
 
 /* The first delivery row (by line) with an arrival gives each order its
  * arrival time. Delivery rows move to the rank of a hash of their order
- * id; order lines stay where they are and ask that rank (a request of
- * order id and line index, answered with the arrival), so the wide line
- * rows cross the network once, to their user's rank, not three times. */
+ * id, where a hash table keeps, per order, the arrival of its first row
+ * that has one. Order lines stay where they are and ask that rank: each
+ * rank sends the order ids of its lines grouped by answering rank, the
+ * answering rank overwrites each id with its arrival (or SC_NO_TS) in
+ * place and sends the array back, and the asker puts the answers where
+ * the questions came from. 8 bytes travel each way per line; the wide
+ * line rows cross the network once, to their user's rank. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
-  SC_TRY(comm_agree(table_sort(deliv, "order_id", "row", NULL)));
-  const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
-  /* keep, per order, the first row that has an arrival */
-  int64_t m = 0;
-  int64_t *ko = NULL, *ka = NULL;
-  sc_status s = sc_alloc(&ko, sizeof(int64_t) * (size_t)(deliv->n + 1));
-  if (!s) s = sc_alloc(&ka, sizeof(int64_t) * (size_t)(deliv->n + 1));
-  for (int64_t i = 0; !s && i < deliv->n; i++) {
-    if (darr[i] == SC_NO_TS) continue;
-    if (m && ko[m - 1] == dord[i]) continue;
-    ko[m] = dord[i];
-    ka[m] = darr[i];
-    m++;
-  }
-  /* requests: (order, line index, asking rank) to the order's rank */
-  sc_table q;
+  const int64_t *dord = table_i64(deliv, "order_id"), *drow = table_i64(deliv, "row"),
+                *darr = table_i64(deliv, "arr_ts");
+  int64_t nslots = 16;
+  while (nslots < 2 * deliv->n) nslots *= 2;
+  int64_t *key = NULL, *first = NULL, *arr = NULL; /* slot -> order, its first row with an arrival, that arrival */
+  int64_t *counts = NULL, *back_counts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
+  int64_t n_answer = 0, n_back = 0;
   int32_t *dest = NULL;
-  if (!s) s = table_init(&q, "delivery_requests", "order_id:i64,idx:i64,src:i32");
-  if (!s) s = table_resize(&q, lines->n);
+  sc_status s = sc_alloc(&key, sizeof(int64_t) * (size_t)nslots);
+  if (!s) s = sc_alloc(&first, sizeof(int64_t) * (size_t)nslots);
+  if (!s) s = sc_alloc(&arr, sizeof(int64_t) * (size_t)nslots);
+  if (!s) {
+    memset(key, 0, sizeof(int64_t) * (size_t)nslots); /* order ids are > 0: 0 is an empty slot */
+    for (int64_t i = 0; i < deliv->n; i++) {
+      if (darr[i] == SC_NO_TS) continue;
+      int64_t k = (int64_t)(sc_mix64((uint64_t)dord[i]) & (uint64_t)(nslots - 1));
+      while (key[k] && key[k] != dord[i]) k = (k + 1) & (nslots - 1);
+      if (!key[k] || drow[i] < first[k]) {
+        key[k] = dord[i];
+        first[k] = drow[i];
+        arr[k] = darr[i];
+      }
+    }
+  }
+  /* questions: this rank's order ids, grouped by the rank that knows them */
+  if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
+  if (!s) s = sc_calloc(&back_counts, (size_t)size, sizeof *back_counts);
+  if (!s) s = sc_alloc(&perm, sizeof(int64_t) * (size_t)(lines->n + 1));
+  if (!s) s = sc_alloc(&ask, sizeof(int64_t) * (size_t)(lines->n + 1));
   if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lines->n + 1));
-  int rank = comm_rank();
+  const int64_t *lord = s ? NULL : table_i64(lines, "order_id");
   if (!s) {
-    const int64_t *lord = table_i64(lines, "order_id");
-    int64_t *qo = table_i64(&q, "order_id"), *qi = table_i64(&q, "idx");
-    int32_t *qs = table_i32(&q, "src");
+    for (int64_t i = 0; i < lines->n; i++) counts[dest[i] = order_rank(lord[i], size)]++;
+    int64_t o = 0;
+    for (int r = 0; r < size; r++) {
+      int64_t c = counts[r];
+      back_counts[r] = o; /* start of rank r's group, for the placing pass */
+      o += c;
+    }
     for (int64_t i = 0; i < lines->n; i++) {
-      qo[i] = lord[i];
-      qi[i] = i;
-      qs[i] = rank;
-      dest[i] = order_rank(lord[i], size);
+      int64_t at = back_counts[dest[i]]++;
+      perm[at] = i;
+      ask[at] = lord[i];
     }
   }
   s = comm_agree(s);
-  if (!s) s = table_exchange(&q, dest);
-  free(dest);
-  dest = NULL;
-  /* answers travel back in the same table: order_id now holds the arrival */
-  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(q.n + 1));
+  if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, back_counts, &n_answer));
   if (!s) {
-    int64_t *qo = table_i64(&q, "order_id");
-    const int32_t *qs = table_i32(&q, "src");
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < q.n; i++) {
-      int64_t lo = lower_bound_i64(ko, m, qo[i]);
-      qo[i] = lo < m && ko[lo] == qo[i] ? ka[lo] : SC_NO_TS;
-      dest[i] = qs[i];
+    for (int64_t j = 0; j < n_answer; j++) {
+      int64_t o = answer[j], k = (int64_t)(sc_mix64((uint64_t)o) & (uint64_t)(nslots - 1));
+      while (key[k] && key[k] != o) k = (k + 1) & (nslots - 1);
+      answer[j] = key[k] ? arr[k] : SC_NO_TS;
     }
+    s = comm_agree(comm_alltoallv(answer, back_counts, sizeof(int64_t), (void **)&back, counts, &n_back));
   }
-  s = comm_agree(s);
-  if (!s) s = table_exchange(&q, dest);
   if (!s) {
     int64_t *larr = table_i64(lines, "arr_ts");
-    const int64_t *qa = table_i64(&q, "order_id"), *qi = table_i64(&q, "idx");
-    for (int64_t i = 0; i < q.n; i++) larr[qi[i]] = qa[i];
+    for (int64_t j = 0; j < n_back; j++) larr[perm[j]] = back[j];
   }
-  table_free(&q);
+  free(key);
+  free(first);
+  free(arr);
+  free(counts);
+  free(back_counts);
+  free(perm);
+  free(ask);
+  free(answer);
+  free(back);
   free(dest);
-  free(ko);
-  free(ka);
   return comm_agree(s);
 }
 
@@ -649,21 +666,57 @@ static sc_status reject_duplicates(sc_table *t, const char *key, file_state *fs,
 }
 
 /* Sums rows of the same (sku, region, day) of `in` (columns sku, region,
- * day and a count column `cnt`) into `out` (SC_INVENTORY_SPEC), with an
- * open-addressing hash on the key; groups keep their first-seen order. */
+ * day and a count column `cnt`) into `out` (SC_INVENTORY_SPEC); groups
+ * keep their first-seen order. When the keys' box (sku range x region
+ * range x day range) is at most four times the row count, as for a daily
+ * stock table, a dense array indexed by the key finds the group in one
+ * access; otherwise an open-addressing hash on the key. */
 static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table *out) {
   const int64_t *sku = table_i64(in, "sku");
   const int32_t *reg = table_i32(in, "region"), *day = table_i32(in, "day"), *c = table_i32(in, cnt);
+  sc_status s = table_init(out, "inventory", SC_INVENTORY_SPEC);
+  if (!s) s = table_reserve(out, in->n + 1);
+  if (s) return s;
+  int64_t *os = table_i64(out, "sku");
+  int32_t *orr = table_i32(out, "region"), *od = table_i32(out, "day"), *oc = table_i32(out, "available_dcs");
+  int64_t n = 0;
+  int64_t s0 = INT64_MAX, s1 = INT64_MIN, r0 = INT32_MAX, r1 = INT32_MIN, d0 = INT32_MAX, d1 = INT32_MIN;
+  for (int64_t i = 0; i < in->n; i++) {
+    if (sku[i] < s0) s0 = sku[i];
+    if (sku[i] > s1) s1 = sku[i];
+    if (reg[i] < r0) r0 = reg[i];
+    if (reg[i] > r1) r1 = reg[i];
+    if (day[i] < d0) d0 = day[i];
+    if (day[i] > d1) d1 = day[i];
+  }
+  double box = in->n ? ((double)s1 - (double)s0 + 1) * (double)(r1 - r0 + 1) * (double)(d1 - d0 + 1) : 0;
+  if (in->n && box <= 4.0 * (double)in->n + 4096 && box < (double)INT32_MAX) {
+    int64_t nr = r1 - r0 + 1, ns = s1 - s0 + 1;
+    int32_t *at = NULL; /* key -> output row, -1: none yet */
+    SC_TRY(sc_alloc(&at, sizeof(int32_t) * (size_t)box));
+    memset(at, 0xff, sizeof(int32_t) * (size_t)box);
+    for (int64_t i = 0; i < in->n; i++) {
+      int64_t k = ((int64_t)(day[i] - d0) * nr + (reg[i] - r0)) * ns + (sku[i] - s0);
+      int32_t o = at[k];
+      if (o < 0) {
+        o = at[k] = (int32_t)n;
+        os[n] = sku[i];
+        orr[n] = reg[i];
+        od[n] = day[i];
+        oc[n] = 0;
+        n++;
+      }
+      oc[o] += c[i];
+    }
+    free(at);
+    out->n = n;
+    return SC_OK;
+  }
   int64_t nslots = 16;
   while (nslots < 2 * in->n) nslots *= 2;
   int64_t *slot = NULL;
   SC_TRY(sc_alloc(&slot, sizeof(int64_t) * (size_t)nslots));
   memset(slot, 0xff, sizeof(int64_t) * (size_t)nslots);
-  sc_status s = table_init(out, "inventory", SC_INVENTORY_SPEC);
-  if (!s) s = table_reserve(out, in->n + 1);
-  int64_t *os = table_i64(out, "sku");
-  int32_t *orr = table_i32(out, "region"), *od = table_i32(out, "day"), *oc = table_i32(out, "available_dcs");
-  int64_t n = 0;
   for (int64_t i = 0; !s && i < in->n; i++) {
     uint64_t h = sc_mix64((uint64_t)sku[i] * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)reg[i] << 32 | (uint32_t)day[i]));
     int64_t k = (int64_t)(h & (uint64_t)(nslots - 1));

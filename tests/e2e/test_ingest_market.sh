@@ -3,8 +3,10 @@
 # (tests/ref/market_ref.py), at RANKS ranks, on a generated data set with
 # hand-made traps appended: a duplicate user_id (the later row is rejected),
 # an order whose first delivery row has no arrival and whose second has one,
-# a later delivery row for an already delivered order (ignored), and an order
-# line whose dc_ori is not in network.csv (region -1).
+# a later delivery row for an already delivered order (ignored), an order
+# line whose dc_ori is not in network.csv (region -1), and a stock row far
+# outside the others' (sku, day) box, so the inventory sums take their hash
+# path on the rank that holds it and their dense path elsewhere.
 # Usage: test_ingest_market.sh RANKS
 set -euo pipefail
 ranks=${1:-1}
@@ -21,6 +23,8 @@ echo "99000001,$u,1,2023-05-05 12:00:00,2,10.00,8.00,11" >> "$d/orders.csv"
 echo "99000001,2023-05-05 13:00:00," >> "$d/delivery.csv"                # no arrival first
 echo "99000001,2023-05-05 14:00:00,2023-05-07 09:30:00" >> "$d/delivery.csv"
 echo "99000002,$u,2,2023-05-06 12:00:00,1,5.00,5.00,999" >> "$d/orders.csv" # unknown DC
+dc=$(sed -n 2p "$d/network.csv" | cut -d, -f1)
+echo "2031-01-01,$dc,99999999,1" >> "$d/inventory.csv"  # far key: the hash path of the inventory sums
 if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" "$SEGCAST_BIN"); fi
 "${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 grep -q '^users.csv,[0-9]*,duplicate user_id,' "$tmp/out/rejects.csv" || { echo "duplicate user_id not rejected"; cat "$tmp/out/rejects.csv"; exit 1; }
