@@ -4,7 +4,9 @@
  * writes and chunking; every rank joins every call even with nothing to
  * write (H5Sselect_none); chunks are allocated at creation, so the fill
  * value is never written; metadata operations are collective.
- * Chunk size: 1 Mi rows at most, and never more rows than the table holds.
+ * Chunk size: 1 Mi rows at most, and never more rows than the table holds;
+ * each chunk is written whole by one rank (rows at a rank's start that
+ * belong to a chunk begun on a lower rank move there first).
  * Compression: integer columns scale-offset (a column's minimum-value
  * sentinel as the fill value), decimal doubles as scaled integers, other
  * doubles shuffle + deflate.
@@ -112,6 +114,80 @@ static void h5_parents(sc_h5 *f, const char *path) {
   }
 }
 
+/* One collective H5Dwrite: this rank's n rows from data land at row off
+ * (n == 0: the rank selects nothing but joins the call). */
+static herr_t write_slab(hid_t ds, hid_t type, const void *data, hsize_t off, hsize_t n, hsize_t cols) {
+  int rank = cols > 1 ? 2 : 1;
+  hid_t fs = H5Dget_space(ds);
+  hsize_t start[2] = {off, 0}, count[2] = {n, cols};
+  hid_t ms = H5Screate_simple(rank, count, NULL);
+  if (n > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  else {
+    H5Sselect_none(fs);
+    H5Sselect_none(ms);
+  }
+  hid_t dxpl = (hid_t)comm_h5_dxpl();
+  static const char dummy[8];
+  herr_t e = H5Dwrite(ds, type, ms, fs, dxpl, n > 0 ? data : dummy);
+  H5Pclose(dxpl);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  return e;
+}
+
+/* Writes a chunked 1-D dataset so that every chunk is written whole by one
+ * rank, in one collective call: a chunk shared by ranks costs parallel
+ * HDF5 1.10 far more than the rows in it, and so does a second call. The
+ * owner of a chunk is the rank that holds its first row. Each rank sends
+ * the rows at its start that belong to a chunk begun on a lower rank to
+ * that rank (they are the head of its buffer: no copy); a rank that
+ * receives rows appends them to a copy of its own and writes the copy. */
+static sc_status write_chunked(hid_t ds, hid_t type, size_t es, const void *data, hsize_t off, hsize_t n,
+                               hsize_t total, hsize_t c) {
+  int size = comm_size();
+  hsize_t lo = off, hi = off + n;
+  int64_t *starts = NULL, *counts = NULL, *rcounts = NULL, rn = 0;
+  void *recv = NULL;
+  char *joined = NULL;
+  size_t got = 0;
+  int64_t lo64 = (int64_t)lo;
+  sc_status s = comm_allgatherv(&lo64, sizeof lo64, (void **)&starts, &got, NULL); /* every rank's first row */
+  if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
+  if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
+  /* the head: rows of a chunk that starts before this rank's first row */
+  hsize_t head = 0;
+  if (!s && n > 0 && lo % c != 0) {
+    hsize_t cs = lo / c * c;
+    head = SC_MIN(hi, cs + c) - lo;
+    int owner = 0; /* the rank that holds row cs: the last one starting at or before it with rows */
+    for (int r = 0; r < size; r++)
+      if ((hsize_t)starts[r] <= cs && (r + 1 == size ? total : (hsize_t)starts[r + 1]) > (hsize_t)starts[r]) owner = r;
+    counts[owner] = (int64_t)head;
+  }
+  s = comm_agree(s);
+  if (!s) s = comm_agree(comm_alltoallv(data, counts, es, &recv, rcounts, &rn));
+  /* rows received complete the chunk that holds this rank's last row */
+  const char *from = (const char *)data + (size_t)head * es;
+  hsize_t mine = n - head;
+  if (!s && rn > 0) {
+    s = sc_alloc(&joined, (size_t)(mine + (hsize_t)rn) * es);
+    if (!s) {
+      memcpy(joined, from, (size_t)mine * es);
+      memcpy(joined + (size_t)mine * es, recv, (size_t)rn * es);
+      from = joined;
+    }
+  }
+  s = comm_agree(s);
+  if (!s && write_slab(ds, type, from, lo + head, mine + (hsize_t)rn, 1) < 0)
+    s = sc_fail(SC_EIO, "HDF5: chunk write failed");
+  free(starts);
+  free(counts);
+  free(rcounts);
+  free(recv);
+  free(joined);
+  return s;
+}
+
 /* Collective write of a 1-D (or rows x cols) dataset: this rank's `n` rows
  * land at row `off` of a dataset of `total` rows. */
 static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const void *data, hsize_t off, hsize_t n,
@@ -122,8 +198,10 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
   hid_t space = H5Screate_simple(rank, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  hsize_t chunk_rows = f->chunk_rows > 0 ? (hsize_t)f->chunk_rows : CHUNK_ROWS;
+  if (total < chunk_rows) chunk_rows = total;
   if (compress && total > 0) {
-    hsize_t chunk[2] = {total < CHUNK_ROWS ? total : CHUNK_ROWS, cols};
+    hsize_t chunk[2] = {chunk_rows, cols};
     H5Pset_chunk(dcpl, rank, chunk);
     /* integers: scale-offset packing (lossless, bits per value from the
      * chunk's range); doubles: shuffle + deflate. Deflate on every column
@@ -143,24 +221,18 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
   hid_t ds = H5Dcreate2((hid_t)f->fid, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   sc_status s = SC_OK;
   if (ds < 0) s = h5_err(f, "create dataset", path);
-  else {
-    hid_t fs = H5Dget_space(ds);
-    hsize_t start[2] = {off, 0}, count[2] = {n, cols};
-    hid_t ms = H5Screate_simple(rank, count, NULL);
-    if (n > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    else {
-      H5Sselect_none(fs);
-      H5Sselect_none(ms);
-    }
-    hid_t dxpl = (hid_t)comm_h5_dxpl();
-    static const char dummy[8];
+  else if (total == 0) {
     /* an empty dataset has no storage to write (total is the same on every rank) */
-    if (total > 0 && H5Dwrite(ds, type, ms, fs, dxpl, n > 0 ? data : dummy) < 0) s = h5_err(f, "write", path);
-    H5Pclose(dxpl);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    H5Dclose(ds);
+  } else if (compress && cols == 1) {
+    s = write_chunked(ds, type, H5Tget_size(type), data, off, n, total, chunk_rows);
+    if (s == SC_EIO) {
+      sc_clear();
+      s = h5_err(f, "write", path);
+    }
+  } else if (write_slab(ds, type, data, off, n, cols) < 0) {
+    s = h5_err(f, "write", path);
   }
+  if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(space);
   return comm_agree(s);
