@@ -537,17 +537,17 @@ static csv_code decimal_slow(int neg, const char *int_p, size_t ni, const char *
   return CSV_OK;
 }
 
-/// The common case in one pass: at most 19 digits in all (so the digit
-/// string is exact in a uint64_t) and a value that Clinger's fast path
-/// rounds exactly. Returns 0 when the general parser must decide.
-static inline int decimal_short(const char *p, size_t n, double *out) {
-  size_t i = p[0] == '-';
-  uint64_t m = 0;
-  size_t digits = 0, nf = 0;
+/// The digits of "-?[0-9]*(.[0-9]*)?" as one integer m with nf of them
+/// after the point. 0 when p is not of that shape, has no digit, or has
+/// more than 19 digits (m would not be exact).
+static inline int decimal_digits(const char *p, size_t n, uint64_t *m, size_t *nf) {
+  size_t i = n && p[0] == '-';
+  uint64_t v = 0;
+  size_t digits = 0, frac = 0;
   for (; i < n; i++) {
     unsigned d = (unsigned)(unsigned char)p[i] - '0';
     if (d > 9) break;
-    m = m * 10 + d;
+    v = v * 10 + d;
     digits++;
   }
   if (i < n && p[i] == '.') {
@@ -555,35 +555,36 @@ static inline int decimal_short(const char *p, size_t n, double *out) {
     for (; i < n; i++) {
       unsigned d = (unsigned)(unsigned char)p[i] - '0';
       if (d > 9) break;
-      m = m * 10 + d;
+      v = v * 10 + d;
     }
-    nf = i - start;
-    digits += nf;
+    frac = i - start;
+    digits += frac;
   }
-  if (i != n || digits == 0 || digits > 19 || m > (1ull << 53)) return 0;
+  if (i != n || digits == 0 || digits > 19) return 0;
+  *m = v;
+  *nf = frac;
+  return 1;
+}
+
+/// The common case in one pass: at most 19 digits in all (so the digit
+/// string is exact in a uint64_t) and a value that Clinger's fast path
+/// rounds exactly. Returns 0 when the general parser must decide.
+static inline int decimal_short(const char *p, size_t n, double *out) {
+  uint64_t m;
+  size_t nf;
+  if (!decimal_digits(p, n, &m, &nf) || m > (1ull << 53)) return 0;
   double v = nf ? (double)m / pow10_exact[nf] : (double)m; /* nf <= 19 */
   *out = p[0] == '-' ? -v : v;
   return 1;
 }
 
 double decimal_times(int64_t q, const char *p, size_t n, double v) {
-  size_t i = n && p[0] == '-';
-  int neg = (int)i ^ (q < 0);
-  uint64_t m = 0, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
-  size_t digits = 0, nf = 0;
-  for (; i < n && p[i] != '.'; i++, digits++) {
-    if (digits == 19) return (double)q * v + 0.0;
-    m = m * 10 + (unsigned)(p[i] - '0');
-  }
-  if (i < n)
-    for (i++; i < n; i++, digits++, nf++) {
-      if (digits == 19) return (double)q * v + 0.0;
-      m = m * 10 + (unsigned)(p[i] - '0');
-    }
+  uint64_t m, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  size_t nf;
   /* q*m exact in 53 bits and 10^nf exact: one correctly rounded divide */
-  if (nf > 22 || (m && aq > (1ull << 53) / m)) return (double)q * v + 0.0;
+  if (!decimal_digits(p, n, &m, &nf) || (m && aq > (1ull << 53) / m)) return (double)q * v + 0.0;
   double r = (double)(aq * m) / pow10_exact[nf];
-  return neg && r != 0 ? -r : r;
+  return ((n && p[0] == '-') ^ (q < 0)) && r != 0 ? -r : r;
 }
 
 /* value == c / 10^k exactly, c the nearest integer to value x 10^k */

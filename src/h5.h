@@ -53,9 +53,9 @@ sc_status h5_read_f64(sc_h5 *f, const char *path, double **v, int64_t *rows, int
 sc_status h5_write_i64(sc_h5 *f, const char *path, const int64_t *v, int64_t n);
 sc_status h5_read_i64(sc_h5 *f, const char *path, int64_t **v, int64_t *n);
 
-/// Attributes on an object ("/" for the file): integers, doubles, text.
 /// 1 when object obj has attribute name (local, no collective call).
 int h5_has_attr(sc_h5 *f, const char *obj, const char *name);
+/// Attributes on an object ("/" for the file): integers, doubles, text.
 sc_status h5_set_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t v);
 sc_status h5_get_attr_i64(sc_h5 *f, const char *obj, const char *name, int64_t *v);
 sc_status h5_set_attr_f64(sc_h5 *f, const char *obj, const char *name, double v);

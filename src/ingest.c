@@ -572,6 +572,13 @@ static sc_status partition_by_order(sc_table *t, int size) {
  * place and sends the array back, and the asker puts the answers where
  * the questions came from. 8 bytes travel each way per line; the wide
  * line rows cross the network once, to their user's rank. */
+/* The slot of `order` in an open-addressing table of order ids (0: empty). */
+static inline int64_t order_slot(const int64_t *key, int64_t mask, int64_t order) {
+  int64_t k = (int64_t)(sc_mix64((uint64_t)order) & (uint64_t)mask);
+  while (key[k] && key[k] != order) k = (k + 1) & mask;
+  return k;
+}
+
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
   const int64_t *dord = table_i64(deliv, "order_id"), *drow = table_i64(deliv, "row"),
@@ -579,7 +586,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   int64_t nslots = 16;
   while (nslots < 2 * deliv->n) nslots *= 2;
   int64_t *key = NULL, *first = NULL, *arr = NULL; /* slot -> order, its first row with an arrival, that arrival */
-  int64_t *counts = NULL, *back_counts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
+  int64_t *counts = NULL, *rcounts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
   int64_t n_answer = 0, n_back = 0;
   int32_t *dest = NULL;
   sc_status s = sc_alloc(&key, sizeof(int64_t) * (size_t)nslots);
@@ -589,8 +596,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     memset(key, 0, sizeof(int64_t) * (size_t)nslots); /* order ids are > 0: 0 is an empty slot */
     for (int64_t i = 0; i < deliv->n; i++) {
       if (darr[i] == SC_NO_TS) continue;
-      int64_t k = (int64_t)(sc_mix64((uint64_t)dord[i]) & (uint64_t)(nslots - 1));
-      while (key[k] && key[k] != dord[i]) k = (k + 1) & (nslots - 1);
+      int64_t k = order_slot(key, nslots - 1, dord[i]);
       if (!key[k] || drow[i] < first[k]) {
         key[k] = dord[i];
         first[k] = drow[i];
@@ -600,35 +606,26 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   }
   /* questions: this rank's order ids, grouped by the rank that knows them */
   if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
-  if (!s) s = sc_calloc(&back_counts, (size_t)size, sizeof *back_counts);
+  if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
   if (!s) s = sc_alloc(&perm, sizeof(int64_t) * (size_t)(lines->n + 1));
   if (!s) s = sc_alloc(&ask, sizeof(int64_t) * (size_t)(lines->n + 1));
   if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lines->n + 1));
   const int64_t *lord = s ? NULL : table_i64(lines, "order_id");
   if (!s) {
-    for (int64_t i = 0; i < lines->n; i++) counts[dest[i] = order_rank(lord[i], size)]++;
-    int64_t o = 0;
-    for (int r = 0; r < size; r++) {
-      int64_t c = counts[r];
-      back_counts[r] = o; /* start of rank r's group, for the placing pass */
-      o += c;
-    }
-    for (int64_t i = 0; i < lines->n; i++) {
-      int64_t at = back_counts[dest[i]]++;
-      perm[at] = i;
-      ask[at] = lord[i];
-    }
+    for (int64_t i = 0; i < lines->n; i++) dest[i] = order_rank(lord[i], size);
+    s = dest_order(dest, lines->n, size, counts, perm);
   }
+  if (!s)
+    for (int64_t j = 0; j < lines->n; j++) ask[j] = lord[perm[j]];
   s = comm_agree(s);
-  if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, back_counts, &n_answer));
+  if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
   if (!s) {
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < n_answer; j++) {
-      int64_t o = answer[j], k = (int64_t)(sc_mix64((uint64_t)o) & (uint64_t)(nslots - 1));
-      while (key[k] && key[k] != o) k = (k + 1) & (nslots - 1);
+      int64_t k = order_slot(key, nslots - 1, answer[j]);
       answer[j] = key[k] ? arr[k] : SC_NO_TS;
     }
-    s = comm_agree(comm_alltoallv(answer, back_counts, sizeof(int64_t), (void **)&back, counts, &n_back));
+    s = comm_agree(comm_alltoallv(answer, rcounts, sizeof(int64_t), (void **)&back, counts, &n_back));
   }
   if (!s) {
     int64_t *larr = table_i64(lines, "arr_ts");
@@ -638,7 +635,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   free(first);
   free(arr);
   free(counts);
-  free(back_counts);
+  free(rcounts);
   free(perm);
   free(ask);
   free(answer);
@@ -680,6 +677,7 @@ static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table
   int64_t *os = table_i64(out, "sku");
   int32_t *orr = table_i32(out, "region"), *od = table_i32(out, "day"), *oc = table_i32(out, "available_dcs");
   int64_t n = 0;
+#define OPEN_GROUP(i) (os[n] = sku[i], orr[n] = reg[i], od[n] = day[i], oc[n] = 0, n++)
   int64_t s0 = INT64_MAX, s1 = INT64_MIN, r0 = INT32_MAX, r1 = INT32_MIN, d0 = INT32_MAX, d1 = INT32_MIN;
   for (int64_t i = 0; i < in->n; i++) {
     if (sku[i] < s0) s0 = sku[i];
@@ -697,16 +695,8 @@ static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table
     memset(at, 0xff, sizeof(int32_t) * (size_t)box);
     for (int64_t i = 0; i < in->n; i++) {
       int64_t k = ((int64_t)(day[i] - d0) * nr + (reg[i] - r0)) * ns + (sku[i] - s0);
-      int32_t o = at[k];
-      if (o < 0) {
-        o = at[k] = (int32_t)n;
-        os[n] = sku[i];
-        orr[n] = reg[i];
-        od[n] = day[i];
-        oc[n] = 0;
-        n++;
-      }
-      oc[o] += c[i];
+      if (at[k] < 0) at[k] = (int32_t)OPEN_GROUP(i);
+      oc[at[k]] += c[i];
     }
     free(at);
     out->n = n;
@@ -717,24 +707,18 @@ static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table
   int64_t *slot = NULL;
   SC_TRY(sc_alloc(&slot, sizeof(int64_t) * (size_t)nslots));
   memset(slot, 0xff, sizeof(int64_t) * (size_t)nslots);
-  for (int64_t i = 0; !s && i < in->n; i++) {
+  for (int64_t i = 0; i < in->n; i++) {
     uint64_t h = sc_mix64((uint64_t)sku[i] * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)reg[i] << 32 | (uint32_t)day[i]));
     int64_t k = (int64_t)(h & (uint64_t)(nslots - 1));
     while (slot[k] >= 0 && !(os[slot[k]] == sku[i] && orr[slot[k]] == reg[i] && od[slot[k]] == day[i]))
       k = (k + 1) & (nslots - 1);
-    if (slot[k] < 0) {
-      slot[k] = n;
-      os[n] = sku[i];
-      orr[n] = reg[i];
-      od[n] = day[i];
-      oc[n] = 0;
-      n++;
-    }
+    if (slot[k] < 0) slot[k] = OPEN_GROUP(i);
     oc[slot[k]] += c[i];
   }
+#undef OPEN_GROUP
   out->n = n;
   free(slot);
-  return s;
+  return SC_OK;
 }
 
 /* Counts available DCs per (sku, region, day) on the series' rank: sums on

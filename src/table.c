@@ -224,19 +224,31 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
   return st;
 }
 
+sc_status dest_order(const int32_t *dest, int64_t n, int size, int64_t *counts, int64_t *perm) {
+  int64_t *next = NULL; /* each group's next slot in perm */
+  SC_TRY(sc_alloc(&next, sizeof *next * (size_t)size));
+  memset(counts, 0, sizeof *counts * (size_t)size);
+  for (int64_t i = 0; i < n; i++) counts[dest[i]]++;
+  int64_t o = 0;
+  for (int r = 0; r < size; r++) {
+    next[r] = o;
+    o += counts[r];
+  }
+  for (int64_t i = 0; i < n; i++) perm[next[dest[i]]++] = i;
+  free(next);
+  return SC_OK;
+}
+
 sc_status table_exchange(sc_table *t, const int32_t *dest) {
   int size = comm_size();
   if (size == 1) return comm_agree(SC_OK); /* every row stays, in order */
-  int64_t *counts = NULL, *offs = NULL, *rcounts = NULL, *perm = NULL;
+  int64_t *counts = NULL, *rcounts = NULL, *perm = NULL;
   sc_status s = sc_calloc(&counts, (size_t)size, sizeof *counts);
-  if (!s) s = sc_calloc(&offs, (size_t)size, sizeof *offs);
   if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
   if (!s) s = sc_alloc(&perm, (size_t)(t->n + 1) * sizeof *perm);
   if (!s) {
-    for (int64_t i = 0; i < t->n; i++) counts[dest[i]]++;
-    for (int r = 1; r < size; r++) offs[r] = offs[r - 1] + counts[r - 1];
-    for (int64_t i = 0; i < t->n; i++) perm[offs[dest[i]]++] = i;
-    s = table_permute(t, perm, t->n);
+    s = dest_order(dest, t->n, size, counts, perm);
+    if (!s) s = table_permute(t, perm, t->n);
   }
   s = comm_agree(s);
   int64_t rn = 0;
@@ -253,7 +265,6 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
   }
   if (!s) t->n = t->cap = rn;
   free(counts);
-  free(offs);
   free(rcounts);
   free(perm);
   return s;
