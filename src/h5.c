@@ -37,7 +37,15 @@ static sc_status h5_err(const sc_h5 *f, const char *what, const char *obj) {
                  f->path);
 }
 
+/* the first file opened decides the scale-offset coder (see h5.h) */
+static void choose_coder(void) {
+  static int chosen;
+  if (!chosen) h5_fast_scaleoffset(!getenv("SEGCAST_H5_BUILTIN_SCALEOFFSET"));
+  chosen = 1;
+}
+
 sc_status h5_create(sc_h5 *f, const char *path) {
+  choose_coder();
   memset(f, 0, sizeof *f);
   snprintf(f->path, sizeof f->path, "%s", path);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -50,6 +58,7 @@ sc_status h5_create(sc_h5 *f, const char *path) {
 }
 
 sc_status h5_open(sc_h5 *f, const char *path, int writable) {
+  choose_coder();
   memset(f, 0, sizeof *f);
   snprintf(f->path, sizeof f->path, "%s", path);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

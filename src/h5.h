@@ -27,6 +27,13 @@ typedef struct {
   int64_t chunk_rows;
 } sc_h5;
 
+/// Codes integer scale-offset chunks with kernels/sopack.c instead of HDF5's
+/// bit-at-a-time coder (the same bytes; h5_scaleoffset.c says how), or with
+/// HDF5's own again when on is 0. Returns 1 when segcast's coder is in use.
+/// Per process, not collective; h5_create and h5_open turn it on the first
+/// time unless SEGCAST_H5_BUILTIN_SCALEOFFSET is set (for comparisons).
+int h5_fast_scaleoffset(int on);
+
 /// Creates (truncates) a file.
 sc_status h5_create(sc_h5 *f, const char *path);
 /// Opens an existing file, read-only or read-write.

@@ -20,3 +20,6 @@ endforeach()
 foreach(n 1 2 4)
   segcast_script_test(ingest_marketplace_${n}ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh ${n})
 endforeach()
+
+# The store's integer coder against HDF5's own scale-offset filter.
+segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)

@@ -1,0 +1,4 @@
+# Benchmark of the store's scale-offset coder against HDF5's own (run by
+# hand: build/bench_sopack); an executable, not a test.
+add_executable(bench_sopack ${CMAKE_SOURCE_DIR}/bench/bench_sopack.c)
+target_link_libraries(bench_sopack PRIVATE segcast_core)

@@ -1,0 +1,203 @@
+/* sopack.c: HDF5's scale-offset coding of integer chunks (see sopack.h).
+ *
+ * Values are handled as keys: the raw bits with the sign bit flipped for
+ * signed types, so one unsigned comparison orders them and key - min is the
+ * offset HDF5 codes (flipping the top bit adds 2^(w-1) modulo 2^w). One
+ * body per width, made constant by the always-inline calls, so each width
+ * compiles to its own loop.
+ */
+#include "sopack.h"
+
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE uint64_t load(const void *in, size_t i, unsigned w) {
+  const unsigned char *b = (const unsigned char *)in + i * w;
+  if (w == 1) return *b;
+  if (w == 2) {
+    uint16_t v;
+    memcpy(&v, b, 2);
+    return v;
+  }
+  if (w == 4) {
+    uint32_t v;
+    memcpy(&v, b, 4);
+    return v;
+  }
+  uint64_t v;
+  memcpy(&v, b, 8);
+  return v;
+}
+
+INLINE void put(void *out, size_t i, unsigned w, uint64_t v) {
+  unsigned char *b = (unsigned char *)out + i * w;
+  if (w == 1) *b = (unsigned char)v;
+  else if (w == 2) {
+    uint16_t x = (uint16_t)v;
+    memcpy(b, &x, 2);
+  } else if (w == 4) {
+    uint32_t x = (uint32_t)v;
+    memcpy(b, &x, 4);
+  } else
+    memcpy(b, &v, 8);
+}
+
+/* HDF5's H5Z__scaleoffset_log2: the least b with 2^b >= x (0 for x <= 1) */
+static unsigned ceil_log2(uint64_t x) { return x <= 1 ? 0 : 64u - (unsigned)__builtin_clzll(x - 1); }
+
+/* the typed minimum as HDF5 stores it: an unsigned long long converted from
+ * the C type, so signed minima are sign-extended */
+static uint64_t widen(uint64_t v, unsigned bits, int is_signed) {
+  if (!is_signed || bits == 64 || !(v >> (bits - 1) & 1)) return v;
+  return v | ~((1ull << bits) - 1);
+}
+
+size_t so_encode_bound(size_t n, unsigned size) { return SO_HEADER + n * size + 1; }
+
+INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned char *out, unsigned w) {
+  const unsigned bits = 8 * w;
+  const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+  const uint64_t sbit = p->is_signed ? 1ull << (bits - 1) : 0;
+  const uint64_t fill = p->fill & mask;
+  const int has_fill = p->has_fill;
+
+  /* the range of the keys, fill values left out; a chunk of nothing but
+   * fill (or of nothing) has HDF5's min = max = 0 */
+  uint64_t lo = ~0ull, hi = 0;
+  if (has_fill) {
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v = load(in, i, w);
+      uint64_t k = v ^ sbit;
+      if (v != fill) {
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+      }
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      uint64_t k = load(in, i, w) ^ sbit;
+      lo = k < lo ? k : lo;
+      hi = k > hi ? k : hi;
+    }
+  }
+  if (lo > hi) lo = hi = sbit;
+
+  unsigned minbits;
+  uint64_t minval;
+  if (hi - lo > mask - 2) {
+    /* full width: HDF5 stores no minimum here, except for signed chars
+     * without a fill value (its one hand-written case) */
+    minbits = bits;
+    minval = (!has_fill && w == 1 && p->is_signed) ? widen(lo ^ sbit, bits, 1) : 0;
+  } else {
+    uint64_t span = hi - lo + 1;
+    minbits = ceil_log2(has_fill ? span + 1 : span);
+    minval = widen(lo ^ sbit, bits, p->is_signed);
+  }
+
+  memset(out, 0, SO_HEADER);
+  for (unsigned i = 0; i < 4; i++) out[i] = (unsigned char)(minbits >> (8 * i));
+  out[4] = 8;
+  for (unsigned i = 0; i < 8; i++) out[5 + i] = (unsigned char)(minval >> (8 * i));
+  if (minbits == bits) {
+    memcpy(out + SO_HEADER, in, n * w);
+    out[SO_HEADER + n * w] = 0;
+    return SO_HEADER + n * w;
+  }
+  const size_t total = SO_HEADER + n * minbits / 8 + 1;
+  unsigned char *o = out + SO_HEADER;
+  if (minbits > 0) {
+    /* values enter `acc` from the right; a full word leaves big-endian */
+    const uint64_t ones = (1ull << minbits) - 1;
+    uint64_t acc = 0;
+    unsigned nacc = 0;
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v = load(in, i, w);
+      uint64_t c = (has_fill && v == fill) ? ones : (v ^ sbit) - lo;
+      if (nacc + minbits < 64) {
+        acc = acc << minbits | c;
+        nacc += minbits;
+      } else {
+        unsigned r = 64 - nacc; /* 1..minbits: the bits of c that fit */
+        uint64_t word = __builtin_bswap64(acc << r | c >> (minbits - r));
+        memcpy(o, &word, 8);
+        o += 8;
+        nacc = minbits - r;
+        acc = c & ((1ull << nacc) - 1);
+      }
+    }
+    if (nacc > 0) {
+      uint64_t word = __builtin_bswap64(acc << (64 - nacc));
+      memcpy(o, &word, (nacc + 7) / 8);
+      o += (nacc + 7) / 8;
+    }
+  }
+  memset(o, 0, (size_t)(out + so_encode_bound(n, w) - o));
+  return total;
+}
+
+size_t so_encode(const void *in, size_t n, const so_params *p, unsigned char *out) {
+  switch (p->size) {
+  case 1: return encode_w(in, n, p, out, 1);
+  case 2: return encode_w(in, n, p, out, 2);
+  case 4: return encode_w(in, n, p, out, 4);
+  default: return encode_w(in, n, p, out, 8);
+  }
+}
+
+/* `b` bits (1..64) at bit `pos` of d, one bit at a time (the stream's end,
+ * widths above 56) */
+static uint64_t bits_at(const unsigned char *d, size_t pos, unsigned b) {
+  uint64_t c = 0;
+  for (unsigned k = 0; k < b; k++, pos++) c = c << 1 | (uint64_t)(d[pos >> 3] >> (7 - (pos & 7)) & 1);
+  return c;
+}
+
+INLINE int decode_w(const unsigned char *in, size_t len, size_t n, const so_params *p, void *out, unsigned w) {
+  const unsigned bits = 8 * w;
+  if (len < SO_HEADER) return -1;
+  uint32_t minbits = 0;
+  for (unsigned i = 0; i < 4; i++) minbits |= (uint32_t)in[i] << (8 * i);
+  if (minbits > bits) return -1;
+  unsigned msz = in[4] < 8 ? in[4] : 8;
+  uint64_t minval = 0;
+  for (unsigned i = 0; i < msz; i++) minval |= (uint64_t)in[5 + i] << (8 * i);
+  if (minbits == bits) {
+    if (len - SO_HEADER < n * w) return -1;
+    memcpy(out, in + SO_HEADER, n * w);
+    return 0;
+  }
+  const unsigned char *d = in + SO_HEADER;
+  const size_t dlen = len - SO_HEADER;
+  if (dlen < (n * minbits + 7) / 8) return -1;
+  const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+  const uint64_t ones = (1ull << minbits) - 1;
+  const uint64_t fill = p->fill & mask;
+  size_t pos = 0;
+  for (size_t i = 0; i < n; i++, pos += minbits) {
+    uint64_t c = 0;
+    if (minbits > 0) {
+      size_t at = pos >> 3;
+      unsigned sh = (unsigned)(pos & 7);
+      if (at + 8 <= dlen && minbits + sh <= 64) {
+        uint64_t word;
+        memcpy(&word, d + at, 8);
+        c = (__builtin_bswap64(word) << sh) >> (64 - minbits);
+      } else
+        c = bits_at(d, pos, minbits);
+    }
+    put(out, i, w, p->has_fill && c == ones ? fill : c + minval);
+  }
+  return 0;
+}
+
+int so_decode(const unsigned char *in, size_t len, size_t n, const so_params *p, void *out) {
+  switch (p->size) {
+  case 1: return decode_w(in, len, n, p, out, 1);
+  case 2: return decode_w(in, len, n, p, out, 2);
+  case 4: return decode_w(in, len, n, p, out, 4);
+  case 8: return decode_w(in, len, n, p, out, 8);
+  default: return -1;
+  }
+}
