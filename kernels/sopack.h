@@ -36,8 +36,9 @@ typedef struct {
 /// the header, every value at full width, one spare byte).
 size_t so_encode_bound(size_t n, unsigned size);
 
-/// Codes n little-endian values of `in` into `out` (so_encode_bound bytes,
-/// all written) and returns the coded size HDF5's own filter returns.
+/// Codes n little-endian values of `in` into `out` (so_encode_bound bytes)
+/// and returns the coded size HDF5's own filter returns; the bytes up to
+/// that size are written, the rest of `out` is left as it was.
 size_t so_encode(const void *in, size_t n, const so_params *p, unsigned char *out);
 
 /// Decodes a coded chunk of `len` bytes into n values. Returns 0, or -1

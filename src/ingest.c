@@ -32,6 +32,7 @@
 /* ---- converter helpers ---------------------------------------------- */
 
 typedef struct ingest_ctx ingest_ctx;
+#define DC_DENSE 1024
 typedef csv_code (*row_fn)(ingest_ctx *x, const csvr_row *r, int *bad);
 
 struct ingest_ctx {
@@ -47,6 +48,11 @@ struct ingest_ctx {
   const int64_t *dc_ids; /* sorted network dc ids and their regions */
   const int32_t *dc_regions;
   int64_t n_dc;
+  /* the same map as an array over [dc_lo, dc_lo + DC_DENSE) when the ids
+   * fit there (-1: no such dc): one load per row instead of a search */
+  int dc_is_dense;
+  int64_t dc_lo;
+  int32_t dc_dense[DC_DENSE];
   int has_amount, has_quantity, has_unit_price, has_order, has_sku, has_region;
   row_fn fn;
 };
@@ -95,6 +101,7 @@ static inline int64_t rowkey(const ingest_ctx *x, const csvr_row *r) {
 }
 
 static int32_t dc_region(const ingest_ctx *x, int64_t dc) {
+  if (x->dc_is_dense) return dc >= x->dc_lo && dc - x->dc_lo < DC_DENSE ? x->dc_dense[dc - x->dc_lo] : -1;
   int64_t lo = lower_bound_i64(x->dc_ids, x->n_dc, dc);
   return lo < x->n_dc && x->dc_ids[lo] == dc ? x->dc_regions[lo] : -1;
 }
@@ -572,38 +579,41 @@ static sc_status partition_by_order(sc_table *t, int size) {
  * place and sends the array back, and the asker puts the answers where
  * the questions came from. 8 bytes travel each way per line; the wide
  * line rows cross the network once, to their user's rank. */
-/* The slot of `order` in an open-addressing table of order ids (0: empty). */
-static inline int64_t order_slot(const int64_t *key, int64_t mask, int64_t order) {
+/* A slot of the arrivals table: an order id (0: empty) and its arrival,
+ * side by side so that a probe costs one cache miss. */
+typedef struct {
+  int64_t order, arr;
+} arrival_slot;
+
+static inline int64_t order_slot(const arrival_slot *t, int64_t mask, int64_t order) {
   int64_t k = (int64_t)(sc_mix64((uint64_t)order) & (uint64_t)mask);
-  while (key[k] && key[k] != order) k = (k + 1) & mask;
+  while (t[k].order && t[k].order != order) k = (k + 1) & mask;
   return k;
 }
 
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
-  const int64_t *dord = table_i64(deliv, "order_id"), *drow = table_i64(deliv, "row"),
-                *darr = table_i64(deliv, "arr_ts");
+  /* the exchange keeps the senders' order and ranks hold the file in rank
+   * order, so rows arrive by line: the first row seen with an arrival is
+   * the first by line (sorted again only if that ever stops being so) */
+  const int64_t *drow = table_i64(deliv, "row");
+  int64_t unsorted = 0;
+  for (int64_t i = 1; i < deliv->n; i++) unsorted |= drow[i] < drow[i - 1];
+  SC_TRY(comm_agree(unsorted ? table_sort(deliv, "row", NULL, NULL) : SC_OK));
+  const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
   int64_t nslots = 16;
   while (nslots < 2 * deliv->n) nslots *= 2;
-  int64_t *key = NULL, *first = NULL, *arr = NULL; /* slot -> order, its first row with an arrival, that arrival */
+  arrival_slot *slot = NULL;
   int64_t *counts = NULL, *rcounts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
   int64_t n_answer = 0, n_back = 0;
   int32_t *dest = NULL;
-  sc_status s = sc_alloc(&key, sizeof(int64_t) * (size_t)nslots);
-  if (!s) s = sc_alloc(&first, sizeof(int64_t) * (size_t)nslots);
-  if (!s) s = sc_alloc(&arr, sizeof(int64_t) * (size_t)nslots);
-  if (!s) {
-    memset(key, 0, sizeof(int64_t) * (size_t)nslots); /* order ids are > 0: 0 is an empty slot */
+  sc_status s = sc_calloc(&slot, (size_t)nslots, sizeof *slot); /* order ids are > 0: 0 is an empty slot */
+  if (!s)
     for (int64_t i = 0; i < deliv->n; i++) {
       if (darr[i] == SC_NO_TS) continue;
-      int64_t k = order_slot(key, nslots - 1, dord[i]);
-      if (!key[k] || drow[i] < first[k]) {
-        key[k] = dord[i];
-        first[k] = drow[i];
-        arr[k] = darr[i];
-      }
+      int64_t k = order_slot(slot, nslots - 1, dord[i]);
+      if (!slot[k].order) slot[k] = (arrival_slot){dord[i], darr[i]};
     }
-  }
   /* questions: this rank's order ids, grouped by the rank that knows them */
   if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
   if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
@@ -622,8 +632,8 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   if (!s) {
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < n_answer; j++) {
-      int64_t k = order_slot(key, nslots - 1, answer[j]);
-      answer[j] = key[k] ? arr[k] : SC_NO_TS;
+      int64_t k = order_slot(slot, nslots - 1, answer[j]);
+      answer[j] = slot[k].order ? slot[k].arr : SC_NO_TS;
     }
     s = comm_agree(comm_alltoallv(answer, rcounts, sizeof(int64_t), (void **)&back, counts, &n_back));
   }
@@ -631,9 +641,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     int64_t *larr = table_i64(lines, "arr_ts");
     for (int64_t j = 0; j < n_back; j++) larr[perm[j]] = back[j];
   }
-  free(key);
-  free(first);
-  free(arr);
+  free(slot);
   free(counts);
   free(rcounts);
   free(perm);
@@ -922,6 +930,12 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
   proto->dc_ids = dc_ids;
   proto->dc_regions = dc_reg;
   proto->n_dc = ds->network.n;
+  proto->dc_is_dense = proto->n_dc > 0 && dc_ids[proto->n_dc - 1] - dc_ids[0] < DC_DENSE;
+  if (proto->dc_is_dense) {
+    proto->dc_lo = dc_ids[0];
+    for (int k = 0; k < DC_DENSE; k++) proto->dc_dense[k] = -1;
+    for (int64_t k = 0; k < proto->n_dc; k++) proto->dc_dense[dc_ids[k] - proto->dc_lo] = dc_reg[k];
+  }
 
   /* users */
   sc_table users;

@@ -6,7 +6,9 @@
 # a later delivery row for an already delivered order (ignored), an order
 # line whose dc_ori is not in network.csv (region -1), and a stock row far
 # outside the others' (sku, day) box, so the inventory sums take their hash
-# path on the rank that holds it and their dense path elsewhere.
+# path on the rank that holds it and their dense path elsewhere. At 2 ranks
+# the network also gains a DC with a far-away id and a line from it, so the
+# DC -> region lookups search instead of indexing an array.
 # Usage: test_ingest_market.sh RANKS
 set -euo pipefail
 ranks=${1:-1}
@@ -24,6 +26,10 @@ echo "99000001,2023-05-05 13:00:00," >> "$d/delivery.csv"                # no ar
 echo "99000001,2023-05-05 14:00:00,2023-05-07 09:30:00" >> "$d/delivery.csv"
 echo "99000002,$u,2,2023-05-06 12:00:00,1,5.00,5.00,999" >> "$d/orders.csv" # unknown DC
 dc=$(sed -n 2p "$d/network.csv" | cut -d, -f1)
+if [ "$ranks" = 2 ]; then
+  echo "7000001,$(sed -n 2p "$d/network.csv" | cut -d, -f2)" >> "$d/network.csv"
+  echo "99000003,$u,3,2023-05-07 12:00:00,1,4.00,4.00,7000001" >> "$d/orders.csv"
+fi
 echo "2031-01-01,$dc,99999999,1" >> "$d/inventory.csv"  # far key: the hash path of the inventory sums
 if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" "$SEGCAST_BIN"); fi
 "${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
