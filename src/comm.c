@@ -242,7 +242,16 @@ sc_status comm_write_ordered(const char *path, const void *buf, size_t n) {
 
 int64_t comm_h5_fapl(void) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL);
+  /* every compressed chunk is written whole by one rank (h5.c), so ROMIO's
+   * two-phase collective buffering only adds a shuffle between ranks and a
+   * read-modify-write of the holes between chunks: each rank writes its
+   * own runs instead (store write 0.49 -> 0.44 s at 1M users, 2 ranks).
+   * MPI-IO layers that do not know the hint ignore it. */
+  MPI_Info info;
+  MPI_Info_create(&info);
+  MPI_Info_set(info, "romio_cb_write", "disable");
+  H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, info);
+  MPI_Info_free(&info);
   H5Pset_all_coll_metadata_ops(fapl, 1);
   H5Pset_coll_metadata_write(fapl, 1);
   return (int64_t)fapl;
