@@ -331,6 +331,84 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
   return CSV_OK;
 }
 
+/* ---- the common record in one pass ---- */
+
+/// Classifies the 64 bytes at p (all readable) into w's masks.
+static inline void classify64(const char *p, csv_window *w) {
+#ifdef __SSE2__
+  const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"'),
+                zero = _mm_setzero_si128();
+  uint64_t c = 0, n = 0, q = 0, o = 0;
+  for (int k = 0; k < 4; k++) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+    c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * k);
+    n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+    q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << (16 * k);
+    o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) << (16 * k);
+  }
+  w->comma = c;
+  w->nl = n;
+  w->quote = q;
+  w->odd = o;
+#else
+  w->comma = w->nl = w->quote = w->odd = 0;
+  for (int k = 0; k < 64; k++) {
+    unsigned char b = (unsigned char)p[k];
+    w->comma |= (uint64_t)(b == ',') << k;
+    w->nl |= (uint64_t)(b == '\n') << k;
+    w->quote |= (uint64_t)(b == '"') << k;
+    w->odd |= (uint64_t)(b == 0 || b >= 0x80) << k;
+  }
+#endif
+}
+
+/// Makes w the window that starts at buf[base]; past n the bytes read as
+/// '\n' (a padded copy), which ends the last record at n.
+static inline void window_at(const char *buf, size_t n, size_t base, csv_window *w) {
+  w->base = base;
+  w->valid = 1;
+  if (n - base >= 64) {
+    classify64(buf + base, w);
+    return;
+  }
+  char tail[64];
+  memset(tail, '\n', sizeof tail);
+  memcpy(tail, buf + base, n - base);
+  classify64(tail, w);
+}
+
+size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, csv_field *fields, int max_fields,
+                        int *nfields, size_t *len) {
+  if (!w->valid || pos < w->base || pos - w->base >= 64) window_at(buf, n, pos, w);
+  size_t start = pos;
+  int nf = 0;
+  uint64_t from = ~0ull << (pos - w->base); /* the bytes at and after pos */
+  for (;;) {
+    uint64_t nl = w->nl & from;
+    uint64_t below = nl ? (nl & -nl) - 1 : ~0ull; /* the bytes before the first '\n' */
+    below &= from;
+    if ((w->quote | w->odd) & below) return CSV_NOT_PLAIN;
+    uint64_t commas = w->comma & below;
+    while (commas) {
+      size_t c = w->base + (size_t)lowest_bit(commas);
+      if (nf < max_fields) fields[nf] = (csv_field){buf + start, (uint32_t)(c - start)};
+      nf++;
+      start = c + 1;
+      commas &= commas - 1;
+    }
+    if (nl) {
+      size_t e = w->base + (size_t)lowest_bit(nl);
+      size_t l = e > pos && buf[e - 1] == '\r' ? e - 1 : e;
+      if (nf < max_fields) fields[nf] = (csv_field){buf + start, (uint32_t)(l - start)};
+      *nfields = nf + 1;
+      *len = l - pos;
+      return e - pos;
+    }
+    window_at(buf, n, w->base + 64, w);
+    from = ~0ull;
+  }
+}
+
 /* ---- text ---- */
 
 int csv_utf8_len(const char *p, size_t n) {

@@ -72,6 +72,31 @@ size_t csv_record_end(const char *buf, size_t n, uint32_t *newlines, int *quotes
 /// stored). Returns CSV_OK or CSV_E_UNCLOSED_QUOTE / AFTER_QUOTE / BARE_QUOTE.
 csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_fields, int *nfields, char *scratch);
 
+/// csv_plain_record's answer for a record it leaves to the functions above.
+#define CSV_NOT_PLAIN ((size_t)-1)
+
+/// 64 bytes of a buffer from offset base, classified: bit k of each mask
+/// is byte base + k (',', '\n', '"', and NUL or >= 0x80). Carried from one
+/// record to the next, so short records share one classification; zero-
+/// initialise it (valid = 0) for a new buffer.
+typedef struct {
+  size_t base;
+  uint64_t comma, nl, quote, odd;
+  int valid;
+} csv_window;
+
+/// The common record in one pass over its bytes, 64 at a time: when the
+/// record that starts at buf[pos] has no quote, no NUL and no byte >= 0x80
+/// before its '\n' (or the end n), splits it at its commas as csv_split
+/// would (fields point into buf), sets *len to its length without the line
+/// ending (a '\r' before the '\n' excluded, as csv_split's caller does) and
+/// returns the offset of its end from pos, as csv_record_end does (that text
+/// is also what csv_check_text accepts). Otherwise returns CSV_NOT_PLAIN, and
+/// the record needs csv_record_end, csv_check_text and csv_split. *nfields
+/// counts every field; at most max_fields are stored. Reads buf[0..n) only.
+size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, csv_field *fields, int max_fields,
+                        int *nfields, size_t *len);
+
 /// CSV_OK when buf is valid UTF-8 without NUL bytes; else CSV_E_UTF8 or
 /// CSV_E_NUL. ASCII runs are checked a word at a time.
 csv_code csv_check_text(const char *buf, size_t n);

@@ -309,36 +309,48 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       int fcap = nh + 2;
       csv_field *fld = malloc(sizeof(csv_field) * (size_t)fcap);
       if (!scratch || !fld) me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+      csv_window win = {0};
       while (pos < stop && !me->s) {
+        /* the common record (no quote, ASCII) in one pass; any other
+         * through the general boundary, text and field functions */
         uint32_t rnl = 0;
-        int open_q = 0;
-        int64_t e = (int64_t)csv_record_end(data + pos, (size_t)(dn - pos), &rnl, &open_q);
+        int open_q = 0, nf = 0;
+        size_t plen = 0;
         const char *rec = data + pos;
-        int64_t len = e;
-        /* a quote left open runs to the end of the file: the file's last
-         * line ending is still a line ending, not part of the raw text */
-        if (open_q && len > 0 && rec[len - 1] == '\n') len--;
-        if (len > 0 && rec[len - 1] == '\r') len--;
+        int64_t e = (int64_t)csv_plain_record(data, (size_t)dn, (size_t)pos, &win, fld, fcap, &nf, &plen);
+        int plain = e != (int64_t)CSV_NOT_PLAIN;
+        int64_t len = (int64_t)plen;
+        if (!plain) {
+          e = (int64_t)csv_record_end(rec, (size_t)(dn - pos), &rnl, &open_q);
+          len = e;
+          /* a quote left open runs to the end of the file: the file's last
+           * line ending is still a line ending, not part of the raw text */
+          if (open_q && len > 0 && rec[len - 1] == '\n') len--;
+          if (len > 0 && rec[len - 1] == '\r') len--;
+        }
         int64_t rline = line;
         line += rnl + 1;
         int64_t roff = start + pos;
         pos += e + 1;
         if (len == 0) continue; /* blank line */
         me->read++;
-        csv_code c = csv_check_text(rec, (size_t)len);
-        int bad = -1, nf = 0;
-        if (c == CSV_OK && open_q) c = CSV_E_UNCLOSED_QUOTE;
-        if (c == CSV_OK) {
-          if ((size_t)len > scap) {
-            scap = (size_t)len;
-            char *ns = realloc(scratch, scap);
-            if (!ns) {
-              me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
-              break;
+        csv_code c = CSV_OK;
+        int bad = -1;
+        if (!plain) {
+          c = csv_check_text(rec, (size_t)len);
+          if (c == CSV_OK && open_q) c = CSV_E_UNCLOSED_QUOTE;
+          if (c == CSV_OK) {
+            if ((size_t)len > scap) {
+              scap = (size_t)len;
+              char *ns = realloc(scratch, scap);
+              if (!ns) {
+                me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+                break;
+              }
+              scratch = ns;
             }
-            scratch = ns;
+            c = csv_split(rec, (size_t)len, fld, fcap, &nf, scratch);
           }
-          c = csv_split(rec, (size_t)len, fld, fcap, &nf, scratch);
         }
         if (c == CSV_OK && nf != nh) c = CSV_E_FIELD_COUNT;
         if (c == CSV_OK) {

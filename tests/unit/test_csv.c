@@ -1004,6 +1004,9 @@ static void test_exact_buffers(void) {
     int nf;
     csv_split(b, n, f, 4, &nf, scratch);
     csv_check_text(b, n);
+    size_t plen;
+    csv_window win = {0};
+    if (csv_plain_record(b, n, 0, &win, f, 4, &nf, &plen) != CSV_NOT_PLAIN && plen > n) bad++;
     int64_t iv;
     double dv;
     int32_t day, sec;
@@ -1018,6 +1021,67 @@ static void test_exact_buffers(void) {
     free(b);
   }
   CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* csv_plain_record against the general path it stands for: random
+ * buffers of 0 to 300 bytes over an alphabet of separators, line endings,
+ * quotes, NUL and non-ASCII bytes are read record by record, as the reader
+ * does, with the window carried from record to record (and now and then
+ * dropped). Every record it takes must give csv_record_end's end, the
+ * length without CR, text csv_check_text accepts and csv_split's fields
+ * (same bytes, same places); every record it leaves must hold a quote, a
+ * NUL or a byte >= 0x80 before its first line feed. Records of plain ASCII
+ * must always be taken. Buffers are allocated to their exact size. */
+static void test_plain_record(void) {
+  rng r = {23};
+  static const char alphabet[] = "ab1,,,\n\n\r\"\x80\xC3\xA9 ";
+  int taken = 0, left = 0, wrong = 0;
+  csv_field f1[8], f2[8];
+  char scratch[512];
+  for (int round = 0; round < 50000; round++) {
+    size_t n = rng_below(&r, 301);
+    int plain_only = rng_below(&r, 3) == 0;
+    char *b = malloc(n ? n : 1);
+    for (size_t k = 0; k < n; k++) {
+      b[k] = plain_only ? "ab1,,\r \n"[rng_below(&r, 8)] : alphabet[rng_below(&r, sizeof alphabet - 1)];
+      if (!plain_only && rng_below(&r, 500) == 0) b[k] = 0;
+    }
+    csv_window win = {0};
+    size_t pos = 0;
+    do {
+      if (rng_below(&r, 10) == 0) win.valid = 0;
+      int nf1 = -1, nf2 = -1;
+      size_t len1 = 0;
+      size_t e1 = csv_plain_record(b, n, pos, &win, f1, 8, &nf1, &len1);
+      const char *rec = b + pos;
+      uint32_t inner;
+      int open;
+      size_t e2 = csv_record_end(rec, n - pos, &inner, &open);
+      size_t first_nl = n - pos;
+      for (size_t k = 0; k < n - pos; k++)
+        if (rec[k] == '\n') {
+          first_nl = k;
+          break;
+        }
+      if (e1 == CSV_NOT_PLAIN) {
+        left++;
+        int odd = 0;
+        for (size_t k = 0; k < first_nl; k++) odd |= rec[k] == '"' || rec[k] == 0 || (unsigned char)rec[k] >= 0x80;
+        if (!odd || plain_only) wrong++;
+      } else {
+        taken++;
+        size_t len2 = e2 > 0 && rec[e2 - 1] == '\r' ? e2 - 1 : e2;
+        csv_code c1 = csv_check_text(rec, len2), c2 = csv_split(rec, len2, f2, 8, &nf2, scratch);
+        int same = e1 == e2 && len1 == len2 && !open && inner == 0 && c1 == CSV_OK && c2 == CSV_OK && nf1 == nf2;
+        for (int k = 0; same && k < nf1 && k < 8; k++) same = f1[k].p == f2[k].p && f1[k].len == f2[k].len;
+        if (!same) wrong++;
+      }
+      pos += e2 + 1;
+    } while (pos < n);
+    free(b);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  CU_ASSERT(taken > 100000 && left > 30000);
 }
 
 /* format_date is the inverse of parse_date for every day of 1700-2300. */
@@ -1045,6 +1109,7 @@ void register_tests(void) {
   CU_add_test(s, "multi-megabyte quoted field", test_boundaries_long_field);
   CU_add_test(s, "csv_split cases", test_split_cases);
   CU_add_test(s, "csv_split random round trip", test_split_random);
+  CU_add_test(s, "csv_plain_record = record_end + check + split", test_plain_record);
   CU_add_test(s, "UTF-8 cases", test_utf8_cases);
   CU_add_test(s, "UTF-8 positions and reference", test_utf8_positions);
   CU_add_test(s, "csv_quote_raw", test_quote_raw);
