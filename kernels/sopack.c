@@ -62,24 +62,17 @@ INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned ch
   const uint64_t fill = p->fill & mask;
   const int has_fill = p->has_fill;
 
-  /* the range of the keys, fill values left out; a chunk of nothing but
-   * fill (or of nothing) has HDF5's min = max = 0 */
+  /* the range of the keys, fill values left out (selects, no branch: the
+   * loop vectorises); a chunk of nothing but fill (or of nothing) has
+   * HDF5's min = max = 0 */
   uint64_t lo = ~0ull, hi = 0;
-  if (has_fill) {
-    for (size_t i = 0; i < n; i++) {
-      uint64_t v = load(in, i, w);
-      uint64_t k = v ^ sbit;
-      if (v != fill) {
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-      }
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      uint64_t k = load(in, i, w) ^ sbit;
-      lo = k < lo ? k : lo;
-      hi = k > hi ? k : hi;
-    }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t v = load(in, i, w);
+    uint64_t k = v ^ sbit;
+    int skip = has_fill && v == fill;
+    uint64_t kl = skip ? ~0ull : k, kh = skip ? 0 : k;
+    lo = kl < lo ? kl : lo;
+    hi = kh > hi ? kh : hi;
   }
   if (lo > hi) lo = hi = sbit;
 
