@@ -874,6 +874,33 @@ csv_code parse_datetime(const char *p, size_t n, int32_t *day, int32_t *sec) {
   return CSV_OK;
 }
 
+csv_code parse_date_memo(csv_date_memo *m, const char *p, size_t n, int32_t *day) {
+  if (n != 10) return parse_date(p, n, day);
+  uint64_t head;
+  uint16_t tail;
+  memcpy(&head, p, 8);
+  memcpy(&tail, p + 8, 2);
+  if (m->valid && head == m->head && tail == m->tail) {
+    *day = m->day;
+    return CSV_OK;
+  }
+  csv_code c = parse_date(p, n, day);
+  if (c == CSV_OK) *m = (csv_date_memo){head, tail, 1, *day};
+  return c;
+}
+
+csv_code parse_datetime_memo(csv_date_memo *m, const char *p, size_t n, int32_t *day, int32_t *sec) {
+  if (n != 19 || p[10] != ' ') return parse_datetime(p, n, day, sec);
+  int32_t dd, ss;
+  csv_code c = parse_date_memo(m, p, 10, &dd);
+  if (c != CSV_OK) return c;
+  c = parse_hms(p + 11, &ss);
+  if (c != CSV_OK) return c;
+  *day = dd;
+  *sec = ss;
+  return CSV_OK;
+}
+
 /// Reads 1 or 2 digits at p[*i], stopping before n; -1 when there are none.
 static int read_1or2(const char *p, size_t n, size_t *i) {
   size_t j = *i;

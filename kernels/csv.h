@@ -139,6 +139,21 @@ csv_code parse_date(const char *p, size_t n, int32_t *day);
 /// Timestamp "YYYY-MM-DD HH:MM:SS" (real date, 00-23:00-59:00-59) ->
 /// day and seconds since midnight.
 csv_code parse_datetime(const char *p, size_t n, int32_t *day, int32_t *sec);
+
+/// The last date one reader parsed: files in time order repeat the previous
+/// row's date, and a repeat costs a 10-byte compare instead of a parse.
+/// Zero-initialise; one per thread and column.
+typedef struct {
+  uint64_t head;
+  uint16_t tail;
+  int valid;
+  int32_t day;
+} csv_date_memo;
+
+/// parse_date and parse_datetime through a memo: the same results and
+/// codes, the date part of a repeated text taken from the memo.
+csv_code parse_date_memo(csv_date_memo *m, const char *p, size_t n, int32_t *day);
+csv_code parse_datetime_memo(csv_date_memo *m, const char *p, size_t n, int32_t *day, int32_t *sec);
 /// Online Retail's "M/D/YYYY H:MM" (one or two digits for M, D, H) or
 /// "YYYY-MM-DD HH:MM:SS" -> day and seconds.
 csv_code parse_retail_datetime(const char *p, size_t n, int32_t *day, int32_t *sec);

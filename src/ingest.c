@@ -54,8 +54,11 @@ struct ingest_ctx {
   int64_t dc_lo;
   int32_t dc_dense[DC_DENSE];
   int has_amount, has_quantity, has_unit_price, has_order, has_sku, has_region;
+  csv_date_memo *memo; /* two per thread: a file's date columns in time order */
   row_fn fn;
 };
+
+#define MEMO(x, r, k) (&(x)->memo[2 * (r)->tid + (k)])
 
 static csv_code ingest_convert(void *ctx, const csvr_row *r, int *bad) {
   ingest_ctx *x = ctx;
@@ -197,7 +200,7 @@ static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   NEED(O_ORDER, parse_id(fld(r, O_ORDER)->p, fld(r, O_ORDER)->len, &order));
   NEED(O_USER, parse_id(fld(r, O_USER)->p, fld(r, O_USER)->len, &user));
   NEED(O_SKU, parse_id(fld(r, O_SKU)->p, fld(r, O_SKU)->len, &sku));
-  NEED(O_TIME, parse_datetime(fld(r, O_TIME)->p, fld(r, O_TIME)->len, &day, &sec));
+  NEED(O_TIME, parse_datetime_memo(MEMO(x, r, 0), fld(r, O_TIME)->p, fld(r, O_TIME)->len, &day, &sec));
   NEED(O_QTY, int32_field(fld(r, O_QTY), &qty));
   NEED(O_ORIG, parse_decimal(fld(r, O_ORIG)->p, fld(r, O_ORIG)->len, &orig));
   NEED(O_FINAL, parse_decimal(fld(r, O_FINAL)->p, fld(r, O_FINAL)->len, &fin));
@@ -219,7 +222,7 @@ static csv_code clicks_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int32_t day, sec;
   NEED(C_USER, parse_id(fld(r, C_USER)->p, fld(r, C_USER)->len, &user));
   NEED(C_SKU, parse_id(fld(r, C_SKU)->p, fld(r, C_SKU)->len, &sku));
-  NEED(C_TS, parse_datetime(fld(r, C_TS)->p, fld(r, C_TS)->len, &day, &sec));
+  NEED(C_TS, parse_datetime_memo(MEMO(x, r, 0), fld(r, C_TS)->p, fld(r, C_TS)->len, &day, &sec));
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -240,10 +243,10 @@ static csv_code delivery_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   const csv_field *f;
   NEED(D_ORDER, req(fld(r, D_ORDER)));
   NEED(D_ORDER, parse_id(fld(r, D_ORDER)->p, fld(r, D_ORDER)->len, &order));
-  if ((f = fld(r, D_SHIP)) && f->len) NEED(D_SHIP, parse_datetime(f->p, f->len, &day, &sec));
+  if ((f = fld(r, D_SHIP)) && f->len) NEED(D_SHIP, parse_datetime_memo(MEMO(x, r, 0), f->p, f->len, &day, &sec));
   int64_t arr = SC_NO_TS;
   if ((f = fld(r, D_ARR)) && f->len) {
-    NEED(D_ARR, parse_datetime(f->p, f->len, &day, &sec));
+    NEED(D_ARR, parse_datetime_memo(MEMO(x, r, 1), f->p, f->len, &day, &sec));
     arr = (int64_t)day * 86400 + sec;
   }
   sc_table *t = &x->out[r->tid];
@@ -262,7 +265,7 @@ static const csvr_col inventory_cols[] = {{{"date"}, 1}, {{"dc_id"}, 1}, {{"sku_
 static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t dc, sku, flag;
   int32_t day;
-  NEED(I_DATE, parse_date(fld(r, I_DATE)->p, fld(r, I_DATE)->len, &day));
+  NEED(I_DATE, parse_date_memo(MEMO(x, r, 0), fld(r, I_DATE)->p, fld(r, I_DATE)->len, &day));
   NEED(I_DC, parse_id(fld(r, I_DC)->p, fld(r, I_DC)->len, &dc));
   NEED(I_SKU, parse_id(fld(r, I_SKU)->p, fld(r, I_SKU)->len, &sku));
   NEED(I_FLAG, parse_i64(fld(r, I_FLAG)->p, fld(r, I_FLAG)->len, &flag));
@@ -465,6 +468,7 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   sc_status s = sc_calloc(&x.out, (size_t)T, sizeof *x.out);
   if (!s) s = sc_calloc(&x.base, (size_t)T, sizeof *x.base);
   if (!s) s = sc_calloc(&x.bound, (size_t)T, sizeof *x.bound);
+  if (!s) s = sc_calloc(&x.memo, 2 * (size_t)T, sizeof *x.memo);
   if (!s) s = table_init(&x.shared, out->name, spec);
   SC_TRY(comm_agree(s));
   double t0 = sc_now();
@@ -490,6 +494,7 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   free(x.out);
   free(x.base);
   free(x.bound);
+  free(x.memo);
   s = comm_agree(s);
   if (!s) {
     int64_t g[2] = {fs->res.read, fs->res.bytes};

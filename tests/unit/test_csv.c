@@ -1084,6 +1084,32 @@ static void test_plain_record(void) {
   CU_ASSERT(taken > 100000 && left > 30000);
 }
 
+/* The memo versions give parse_date's and parse_datetime's results and
+ * codes on a stream of dates that mostly repeat the previous one, with
+ * bad dates, other lengths and different times of day mixed in. */
+static void test_date_memo(void) {
+  rng r = {31};
+  static const char *dates[] = {"2023-01-01", "2023-01-02", "2024-02-29", "2023-02-29", "2023-13-01",
+                                "2023-1-01",  "2023-01-0x", "1999-12-31", "",           "2023-01-01x"};
+  csv_date_memo md = {0}, mt = {0};
+  int wrong = 0, hits = 0;
+  for (int i = 0; i < 200000; i++) {
+    const char *d = dates[rng_below(&r, 10) < 7 ? rng_below(&r, 2) : rng_below(&r, 10)];
+    int32_t a = -1, b = -2, sa = -3, sb = -4;
+    csv_code c1 = parse_date(d, strlen(d), &a), c2 = parse_date_memo(&md, d, strlen(d), &b);
+    if (c1 != c2 || (c1 == CSV_OK && a != b)) wrong++;
+    char ts[40];
+    snprintf(ts, sizeof ts, "%s %02u:%02u:%02u", d, rng_below(&r, 25), rng_below(&r, 60), rng_below(&r, 61));
+    int was = mt.valid && !memcmp(&mt.head, ts, 8);
+    c1 = parse_datetime(ts, strlen(ts), &a, &sa);
+    c2 = parse_datetime_memo(&mt, ts, strlen(ts), &b, &sb);
+    hits += was;
+    if (c1 != c2 || (c1 == CSV_OK && (a != b || sa != sb))) wrong++;
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  CU_ASSERT(hits > 50000);
+}
+
 /* format_date is the inverse of parse_date for every day of 1700-2300. */
 static void test_format_date(void) {
   char buf[11];
@@ -1123,6 +1149,7 @@ void register_tests(void) {
   CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
+  CU_add_test(s, "date memos", test_date_memo);
   CU_add_test(s, "parse_any_date", test_parse_any_date);
   CU_add_test(s, "exact-size buffers", test_exact_buffers);
   CU_add_test(s, "format_date", test_format_date);
