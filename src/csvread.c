@@ -253,12 +253,13 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   int T = omp_get_max_threads();
   const char *data = buf + (start - lo);
   int64_t dn = found ? end - start : 0;
-  int64_t *tq = NULL, *tn = NULL, *ts = NULL, *tl = NULL;
+  int64_t *tq = NULL, *tn = NULL, *ts = NULL, *tl = NULL, *pn = NULL;
   thread_out *to = NULL;
   s = sc_calloc(&tq, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&tn, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&ts, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&tl, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&pn, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&to, (size_t)T, sizeof *to);
   if (!s) {
 #pragma omp parallel num_threads(T)
@@ -287,18 +288,20 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
           na += tn[k];
         }
         ts[T] = dn;
-        /* a thread whose chunk holds no boundary yields to the next */
-        for (int k = T - 1; k >= 0; k--)
+        /* a thread whose chunk holds no boundary yields to the next; pn[k]:
+         * the newlines before thread k's first record */
+        pn[T] = na;
+        for (int k = T - 1; k >= 0; k--) {
           if (ts[k] < 0) ts[k] = ts[k + 1];
+          pn[k] = ts[k] == ts[k + 1] ? pn[k + 1] : tl[k] - line0;
+        }
       }
       thread_out *me = &to[t];
       int64_t pos = ts[t], stop = ts[t + 1], line = tl[t];
       if (rfn) {
         /* records <= newlines in the range + 1: the outputs are sized once,
          * in thread order, before any thread writes */
-        uint64_t q3 = 0, n3 = 0;
-        if (stop > pos) csv_count(data + pos, (size_t)(stop - pos), &q3, &n3);
-        tq[t] = stop > pos ? (int64_t)n3 + 1 : 0;
+        tq[t] = stop > pos ? pn[t + 1] - pn[t] + 1 : 0;
 #pragma omp barrier
 #pragma omp single
         for (int k = 0; k < T; k++)
@@ -395,6 +398,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   free(tn);
   free(ts);
   free(tl);
+  free(pn);
   free(to);
   munmap(map, (size_t)fsize);
   s = comm_agree(s);
