@@ -659,10 +659,35 @@ static inline int decimal_short(const char *p, size_t n, double *out) {
 double decimal_times(int64_t q, const char *p, size_t n, double v) {
   uint64_t m, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
   size_t nf;
-  /* q*m exact in 53 bits and 10^nf exact: one correctly rounded divide */
-  if (!decimal_digits(p, n, &m, &nf) || (m && aq > (1ull << 53) / m)) return (double)q * v + 0.0;
-  double r = (double)(aq * m) / pow10_exact[nf];
+  /* q*m exact in 53 bits and 10^nf exact: one correctly rounded divide
+   * (an overflow test, not a division, decides) */
+  uint64_t qm;
+  if (!decimal_digits(p, n, &m, &nf) || __builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53))
+    return (double)q * v + 0.0;
+  double r = (double)qm / pow10_exact[nf];
   return ((n && p[0] == '-') ^ (q < 0)) && r != 0 ? -r : r;
+}
+
+csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, double *times) {
+  uint64_t m, qm, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  size_t nf;
+  /* both from one scan of the digits when decimal_short and decimal_times
+   * would take their exact paths; the two functions otherwise */
+  if (n > 0 && n <= 21 && decimal_digits(p, n, &m, &nf) && m <= (1ull << 53)) {
+    int neg = p[0] == '-';
+    double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+    *value = neg ? -v : v;
+    if (__builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53)) {
+      *times = (double)q * *value + 0.0;
+    } else {
+      double r = (double)qm / pow10_exact[nf];
+      *times = (neg ^ (q < 0)) && r != 0 ? -r : r;
+    }
+    return CSV_OK;
+  }
+  csv_code c = parse_decimal(p, n, value);
+  if (c == CSV_OK) *times = decimal_times(q, p, n, *value);
+  return c;
 }
 
 /* value == c / 10^k exactly, c the nearest integer to value x 10^k */

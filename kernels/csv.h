@@ -114,6 +114,9 @@ csv_code parse_decimal(const char *p, size_t n, double *out);
 /// 0.3, where 3.0 * 0.1 is 0.30000000000000004. Falls back to q * v when
 /// the product needs more than 53 bits. A zero product is +0.0.
 double decimal_times(int64_t q, const char *p, size_t n, double v);
+/// parse_decimal and decimal_times of the same text in one call (one scan
+/// of the digits in the common case): the same codes and the same bits.
+csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, double *times);
 
 /// Decimal columns stored as integers (the store's exact encoding of
 /// prices and amounts): the fewest places k (0..DECIMAL_MAX_PLACES) such

@@ -711,6 +711,27 @@ static void test_decimal_times(void) {
   CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* parse_decimal_times is parse_decimal then decimal_times, code and bits,
+ * on number-like texts (signs, points, long digit strings, junk) and
+ * quantities from 0 to beyond the exact path's 53 bits. */
+static void test_decimal_times_fused(void) {
+  rng r = {41};
+  static const char alphabet[] = "0123456789.-9e";
+  int wrong = 0;
+  for (int k = 0; k < 300000; k++) {
+    char s[40];
+    size_t n = rng_below(&r, 25);
+    for (size_t j = 0; j < n; j++) s[j] = alphabet[rng_below(&r, rng_below(&r, 3) ? 11 : sizeof alphabet - 1)];
+    int64_t q = rng_below(&r, 3) == 0 ? (int64_t)(rng_next(&r) >> rng_below(&r, 64)) * (rng_below(&r, 2) ? -1 : 1)
+                                      : (int64_t)rng_below(&r, 2001) - 1000;
+    double v1 = -7, t1 = -7, v2 = -8, t2 = -8;
+    csv_code c1 = parse_decimal(s, n, &v1), c2 = parse_decimal_times(s, n, q, &v2, &t2);
+    if (c1 == CSV_OK) t1 = decimal_times(q, s, n, v1);
+    if (c1 != c2 || (c1 == CSV_OK && (!same_bits(v1, v2) || !same_bits(t1, t2)))) wrong++;
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
 /// The store's exact integer encoding of decimal doubles.
 static void test_decimal_places(void) {
   const double prices[] = {12.99, 0.5, 3, -7.25, 1e6};
@@ -1145,6 +1166,7 @@ void register_tests(void) {
   CU_add_test(s, "parse_decimal vs strtod", test_decimal_random);
   CU_add_test(s, "parse_decimal halfway and long", test_decimal_halfway);
   CU_add_test(s, "decimal_times exact products", test_decimal_times);
+  CU_add_test(s, "parse_decimal_times = parse_decimal + decimal_times", test_decimal_times_fused);
   CU_add_test(s, "decimal_places / pack / unpack", test_decimal_places);
   CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
