@@ -699,12 +699,22 @@ static inline int decimal_fits(double v, int k, int64_t *c) {
   return memcmp(&back, &v, sizeof v) == 0;
 }
 
-int decimal_places(const double *v, int64_t n) {
+int decimal_places(const double *v, int64_t n, int64_t *out) {
   int k = 0;
-  int64_t c;
-  for (int64_t i = 0; i < n; i++)
-    while (!decimal_fits(v[i], k, &c))
+  int64_t scratch;
+#define SLOT(i) (out ? &out[i] : &scratch)
+  for (int64_t i = 0; i < n; i++) {
+    if (decimal_fits(v[i], k, SLOT(i))) continue;
+    /* more places, until this value and every one before it fit (their
+     * packed values are rewritten at the new k; at most 9 times in all) */
+    for (;;) {
       if (++k > DECIMAL_MAX_PLACES) return -1;
+      int64_t j = i;
+      while (j >= 0 && decimal_fits(v[j], k, SLOT(j))) j--;
+      if (j < 0) break;
+    }
+  }
+#undef SLOT
   return k;
 }
 

@@ -122,8 +122,10 @@ csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, 
 /// prices and amounts): the fewest places k (0..DECIMAL_MAX_PLACES) such
 /// that every v[i] is bit for bit (double)llround(v[i] x 10^k) / 10^k,
 /// or -1 when there is none (NaN, -0.0, |v| x 10^k >= 2^53, 1/3 ...).
+/// With out (may be NULL), out[i] gets llround(v[i] x 10^k): the values
+/// packed in the same pass.
 #define DECIMAL_MAX_PLACES 9
-int decimal_places(const double *v, int64_t n);
+int decimal_places(const double *v, int64_t n, int64_t *out);
 /// out[i] = llround(v[i] x 10^k); 1 when every value comes back exactly.
 int decimal_pack(const double *v, int64_t n, int k, int64_t *out);
 /// out[i] = in[i] / 10^k (in and out may be the same memory).

@@ -307,11 +307,12 @@ static int holds_min(const sc_column *col, int64_t n) {
  * would not come back bit for bit keeps the whole column as doubles. */
 static sc_status write_f64_column(sc_h5 *f, const char *path, const double *v, int64_t off, int64_t n,
                                   int64_t total) {
-  int k = decimal_places(v, n);
-  int64_t kk = comm_min1_i64(k) < 0 ? -1 : comm_max1_i64(k);
   int64_t *packed = NULL;
-  int ok = kk >= 0 && sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + 1)) == SC_OK;
-  if (ok) ok = decimal_pack(v, n, (int)kk, packed);
+  int k = sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + 1)) == SC_OK ? decimal_places(v, n, packed) : -1;
+  int64_t kk = comm_min1_i64(k) < 0 ? -1 : comm_max1_i64(k);
+  int ok = kk >= 0;
+  /* packed at this rank's k; ranks agree on the largest */
+  if (ok && kk != k) ok = decimal_pack(v, n, (int)kk, packed);
   if (comm_min1_i64(ok)) {
     sc_status s = h5_write_rows(f, path, H5T_NATIVE_INT64, packed, (hsize_t)off, (hsize_t)n, (hsize_t)total, 1, 1, NULL);
     free(packed);

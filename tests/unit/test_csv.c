@@ -735,17 +735,17 @@ static void test_decimal_times_fused(void) {
 /// The store's exact integer encoding of decimal doubles.
 static void test_decimal_places(void) {
   const double prices[] = {12.99, 0.5, 3, -7.25, 1e6};
-  CU_ASSERT_EQUAL(decimal_places(prices, 5), 2);
-  CU_ASSERT_EQUAL(decimal_places(prices + 2, 1), 0);
-  CU_ASSERT_EQUAL(decimal_places(prices, 0), 0);
+  CU_ASSERT_EQUAL(decimal_places(prices, 5, NULL), 2);
+  CU_ASSERT_EQUAL(decimal_places(prices + 2, 1, NULL), 0);
+  CU_ASSERT_EQUAL(decimal_places(prices, 0, NULL), 0);
   const double third = 1.0 / 3, sum = 0.1 + 0.2, nz = -0.0, huge = 1e300, tiny = 1e-10;
   double nan_v = NAN;
-  CU_ASSERT_EQUAL(decimal_places(&third, 1), -1);
-  CU_ASSERT_EQUAL(decimal_places(&sum, 1), -1);
-  CU_ASSERT_EQUAL(decimal_places(&nz, 1), -1);
-  CU_ASSERT_EQUAL(decimal_places(&huge, 1), -1);
-  CU_ASSERT_EQUAL(decimal_places(&tiny, 1), -1);
-  CU_ASSERT_EQUAL(decimal_places(&nan_v, 1), -1);
+  CU_ASSERT_EQUAL(decimal_places(&third, 1, NULL), -1);
+  CU_ASSERT_EQUAL(decimal_places(&sum, 1, NULL), -1);
+  CU_ASSERT_EQUAL(decimal_places(&nz, 1, NULL), -1);
+  CU_ASSERT_EQUAL(decimal_places(&huge, 1, NULL), -1);
+  CU_ASSERT_EQUAL(decimal_places(&tiny, 1, NULL), -1);
+  CU_ASSERT_EQUAL(decimal_places(&nan_v, 1, NULL), -1);
   /* random prices with up to 4 places round-trip bit for bit; one place
    * too few does not */
   rng r = {23};
@@ -754,8 +754,22 @@ static void test_decimal_places(void) {
   int64_t *c = malloc(N * sizeof *c);
   for (int i = 0; i < N; i++) v[i] = (double)((int64_t)(rng_next(&r) % 2000000001ull) - 1000000000) / 1e4;
   v[0] = 0.0001;
-  CU_ASSERT_EQUAL(decimal_places(v, N), 4);
+  CU_ASSERT_EQUAL(decimal_places(v, N, NULL), 4);
   CU_ASSERT_EQUAL(decimal_pack(v, N, 3, c), 0);
+  /* packed in the same pass, with the places found late in the column
+   * (every value before it repacked): the same as decimal_pack at 4 */
+  int64_t *c2 = malloc(N * sizeof *c2);
+  double *w = malloc(N * sizeof *w);
+  for (int i = 0; i < N; i++) w[i] = (double)(i % 1000) / 100;
+  w[N - 1] = 0.0001;
+  CU_ASSERT_EQUAL(decimal_places(w, N, c2), 4);
+  CU_ASSERT_EQUAL(decimal_pack(w, N, 4, c), 1);
+  CU_ASSERT(memcmp(c, c2, N * sizeof *c) == 0);
+  CU_ASSERT_EQUAL(decimal_places(w, N - 1, c2), 2);
+  CU_ASSERT_EQUAL(decimal_pack(w, N - 1, 2, c), 1);
+  CU_ASSERT(memcmp(c, c2, (N - 1) * sizeof *c) == 0);
+  free(w);
+  free(c2);
   CU_ASSERT_EQUAL(decimal_pack(v, N, 4, c), 1);
   decimal_unpack(c, N, 4, back);
   CU_ASSERT(memcmp(v, back, N * sizeof *v) == 0);
