@@ -25,6 +25,7 @@
 #include "comm.h"
 #include "csvread.h"
 #include "dict.h"
+#include "radix.h"
 #include "search.h"
 #include "stages.h"
 #include "store.h"
@@ -576,48 +577,52 @@ static sc_status partition_by_order(sc_table *t, int size) {
 
 /* The first delivery row (by line) with an arrival gives each order its
  * arrival time. Delivery rows move to the rank of a hash of their order
- * id, where a hash table keeps, per order, the arrival of its first row
- * that has one. Order lines stay where they are and ask that rank: each
+ * id, where the (order, arrival) pairs of the rows that have one are
+ * sorted by order (stably: the first row by line stays first) and cut to
+ * one per order. Order lines stay where they are and ask that rank: each
  * rank sends the order ids of its lines grouped by answering rank, the
  * answering rank overwrites each id with its arrival (or SC_NO_TS) in
  * place and sends the array back, and the asker puts the answers where
  * the questions came from. 8 bytes travel each way per line; the wide
- * line rows cross the network once, to their user's rank. */
-/* A slot of the arrivals table: an order id (0: empty) and its arrival,
- * side by side so that a probe costs one cache miss. */
-typedef struct {
-  int64_t order, arr;
-} arrival_slot;
-
-static inline int64_t order_slot(const arrival_slot *t, int64_t mask, int64_t order) {
-  int64_t k = (int64_t)(sc_mix64((uint64_t)order) & (uint64_t)mask);
-  while (t[k].order && t[k].order != order) k = (k + 1) & mask;
-  return k;
-}
-
+ * line rows cross the network once, to their user's rank. Questions come
+ * in their lines' order, so a file in order-id order (the generator's,
+ * Online Retail's invoices) is answered by galloping from the previous
+ * answer through the sorted orders: a step or two each, where a hash
+ * table costs a cache miss a probe; any other order costs a binary search. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
   /* the exchange keeps the senders' order and ranks hold the file in rank
-   * order, so rows arrive by line: the first row seen with an arrival is
-   * the first by line (sorted again only if that ever stops being so) */
+   * order, so rows arrive by line (sorted again only if that ever stops
+   * being so): the stable sort below then keeps each order's first row
+   * with an arrival first */
   const int64_t *drow = table_i64(deliv, "row");
   int64_t unsorted = 0;
   for (int64_t i = 1; i < deliv->n; i++) unsorted |= drow[i] < drow[i - 1];
   SC_TRY(comm_agree(unsorted ? table_sort(deliv, "row", NULL, NULL) : SC_OK));
   const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
-  int64_t nslots = 16;
-  while (nslots < 2 * deliv->n) nslots *= 2;
-  arrival_slot *slot = NULL;
+  int64_t *ord = NULL, *arr = NULL, n_ord = 0; /* the orders with an arrival, sorted, and their arrivals */
   int64_t *counts = NULL, *rcounts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
   int64_t n_answer = 0, n_back = 0;
   int32_t *dest = NULL;
-  sc_status s = sc_calloc(&slot, (size_t)nslots, sizeof *slot); /* order ids are > 0: 0 is an empty slot */
-  if (!s)
-    for (int64_t i = 0; i < deliv->n; i++) {
-      if (darr[i] == SC_NO_TS) continue;
-      int64_t k = order_slot(slot, nslots - 1, dord[i]);
-      if (!slot[k].order) slot[k] = (arrival_slot){dord[i], darr[i]};
-    }
+  sc_status s = sc_alloc(&ord, sizeof(int64_t) * (size_t)(deliv->n + 1));
+  if (!s) s = sc_alloc(&arr, sizeof(int64_t) * (size_t)(deliv->n + 1));
+  if (!s) {
+    for (int64_t i = 0; i < deliv->n; i++)
+      if (darr[i] != SC_NO_TS) {
+        ord[n_ord] = dord[i];
+        arr[n_ord++] = darr[i];
+      }
+    if (radix_sort_i64(ord, arr, n_ord)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
+  }
+  if (!s) {
+    int64_t m = 0;
+    for (int64_t i = 0; i < n_ord; i++)
+      if (m == 0 || ord[i] != ord[m - 1]) {
+        ord[m] = ord[i];
+        arr[m++] = arr[i];
+      }
+    n_ord = m;
+  }
   /* questions: this rank's order ids, grouped by the rank that knows them */
   if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
   if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
@@ -634,10 +639,14 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   s = comm_agree(s);
   if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
   if (!s) {
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < n_answer; j++) {
-      int64_t k = order_slot(slot, nslots - 1, answer[j]);
-      answer[j] = slot[k].order ? slot[k].arr : SC_NO_TS;
+#pragma omp parallel
+    {
+      int64_t at = 0; /* each thread gallops from its previous answer */
+#pragma omp for schedule(static)
+      for (int64_t j = 0; j < n_answer; j++) {
+        at = gallop_lower_bound_i64(ord, n_ord, answer[j], at);
+        answer[j] = at < n_ord && ord[at] == answer[j] ? arr[at] : SC_NO_TS;
+      }
     }
     s = comm_agree(comm_alltoallv(answer, rcounts, sizeof(int64_t), (void **)&back, counts, &n_back));
   }
@@ -645,7 +654,8 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     int64_t *larr = table_i64(lines, "arr_ts");
     for (int64_t j = 0; j < n_back; j++) larr[perm[j]] = back[j];
   }
-  free(slot);
+  free(ord);
+  free(arr);
   free(counts);
   free(rcounts);
   free(perm);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "csvread.h"
 #include "dict.h"
+#include "search.h"
 #include "table.h"
 
 static void test_table_sort_permute(void) {
@@ -174,6 +175,32 @@ static void test_config_documented(void) {
   CU_ASSERT_EQUAL(missing, 0);
 }
 
+/* gallop_lower_bound_i64 = lower_bound_i64 from any hint: random sorted
+ * arrays with runs of equal keys, keys inside, between and outside the
+ * values, hints anywhere in [0, n] (and past it). */
+static void test_gallop(void) {
+  uint64_t seed = 99;
+  int wrong = 0;
+  for (int round = 0; round < 2000; round++) {
+    int64_t n = (int64_t)(round % 300);
+    int64_t *a = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    int64_t v = -50;
+    for (int64_t i = 0; i < n; i++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      v += (int64_t)(seed >> 61); /* steps of 0..7: runs of equal keys */
+      a[i] = v;
+    }
+    for (int q = 0; q < 50; q++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      int64_t key = -60 + (int64_t)(seed >> 40) % (v + 80);
+      int64_t hint = (int64_t)(seed >> 20) % (n + 3);
+      if (gallop_lower_bound_i64(a, n, key, hint) != lower_bound_i64(a, n, key)) wrong++;
+    }
+    free(a);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_reject_format(void) {
   char *s = csvr_format_reject("bad number in Quantity", "a,\"b\",\xff\x00z", 9);
   CU_ASSERT_STRING_EQUAL(s, "bad number in Quantity,\"a,\"\"b\"\",\\xFF\\x00z\"");
@@ -191,4 +218,5 @@ void register_tests(void) {
   CU_add_test(s, "configuration", test_config);
   CU_add_test(s, "every key documented", test_config_documented);
   CU_add_test(s, "reject formatting", test_reject_format);
+  CU_add_test(s, "galloping lower bound", test_gallop);
 }
