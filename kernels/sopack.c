@@ -55,6 +55,29 @@ static uint64_t widen(uint64_t v, unsigned bits, int is_signed) {
 
 size_t so_encode_bound(size_t n, unsigned size) { return SO_HEADER + n * size + 1; }
 
+/* A big-endian bit stream being written: `nacc` bits (< 64) wait in the
+ * low end of `acc`; whole words leave at o. */
+typedef struct {
+  uint64_t acc;
+  unsigned nacc;
+  unsigned char *o;
+} bitsink;
+
+/* Appends the low b bits of x (1 <= b <= 64, x < 2^b). */
+INLINE void push(bitsink *k, uint64_t x, unsigned b) {
+  if (k->nacc + b < 64) {
+    k->acc = k->acc << b | x;
+    k->nacc += b;
+    return;
+  }
+  unsigned r = 64 - k->nacc; /* 1..b: the bits of x that fit */
+  uint64_t word = __builtin_bswap64((r == 64 ? 0 : k->acc << r) | (r == b ? x : x >> (b - r)));
+  memcpy(k->o, &word, 8);
+  k->o += 8;
+  k->nacc = b - r;
+  k->acc = k->nacc ? x & ((1ull << k->nacc) - 1) : 0;
+}
+
 INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned char *out, unsigned w) {
   const unsigned bits = 8 * w;
   const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
@@ -101,29 +124,32 @@ INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned ch
   const size_t total = SO_HEADER + n * minbits / 8 + 1;
   unsigned char *o = out + SO_HEADER;
   if (minbits > 0) {
-    /* values enter `acc` from the right; a full word leaves big-endian */
+    bitsink k = {0, 0, o};
     const uint64_t ones = (1ull << minbits) - 1;
-    uint64_t acc = 0;
-    unsigned nacc = 0;
-    for (size_t i = 0; i < n; i++) {
-      uint64_t v = load(in, i, w);
-      uint64_t c = (has_fill && v == fill) ? ones : (v ^ sbit) - lo;
-      if (nacc + minbits < 64) {
-        acc = acc << minbits | c;
-        nacc += minbits;
-      } else {
-        unsigned r = 64 - nacc; /* 1..minbits: the bits of c that fit */
-        uint64_t word = __builtin_bswap64(acc << r | c >> (minbits - r));
-        memcpy(o, &word, 8);
-        o += 8;
-        nacc = minbits - r;
-        acc = c & ((1ull << nacc) - 1);
+#define CODE(i) (has_fill && load(in, (i), w) == fill ? ones : (load(in, (i), w) ^ sbit) - lo)
+    /* narrow codes go in twos, fours or eights: one push per group */
+    size_t i = 0;
+    if (minbits <= 8)
+      for (; i + 8 <= n; i += 8) {
+        uint64_t g = 0;
+        for (int j = 0; j < 8; j++) g = g << minbits | CODE(i + j);
+        push(&k, g, 8 * minbits);
       }
-    }
-    if (nacc > 0) {
-      uint64_t word = __builtin_bswap64(acc << (64 - nacc));
-      memcpy(o, &word, (nacc + 7) / 8);
-      o += (nacc + 7) / 8;
+    else if (minbits <= 16)
+      for (; i + 4 <= n; i += 4) {
+        uint64_t g = 0;
+        for (int j = 0; j < 4; j++) g = g << minbits | CODE(i + j);
+        push(&k, g, 4 * minbits);
+      }
+    else if (minbits <= 32)
+      for (; i + 2 <= n; i += 2) push(&k, CODE(i) << minbits | CODE(i + 1), 2 * minbits);
+    for (; i < n; i++) push(&k, CODE(i), minbits);
+#undef CODE
+    o = k.o;
+    if (k.nacc > 0) {
+      uint64_t word = __builtin_bswap64(k.acc << (64 - k.nacc));
+      memcpy(o, &word, (k.nacc + 7) / 8);
+      o += (k.nacc + 7) / 8;
     }
   }
   memset(o, 0, (size_t)(out + total - o)); /* the spare byte HDF5 counts */
