@@ -672,21 +672,31 @@ csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, 
   uint64_t m, qm, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
   size_t nf;
   /* both from one scan of the digits when decimal_short and decimal_times
-   * would take their exact paths; the two functions otherwise */
+   * would take their exact paths; the two functions otherwise. The value
+   * costs a division, so it is formed only when asked for or needed. */
   if (n > 0 && n <= 21 && decimal_digits(p, n, &m, &nf) && m <= (1ull << 53)) {
     int neg = p[0] == '-';
-    double v = nf ? (double)m / pow10_exact[nf] : (double)m;
-    *value = neg ? -v : v;
     if (__builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53)) {
-      *times = (double)q * *value + 0.0;
+      double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+      v = neg ? -v : v;
+      if (value) *value = v;
+      *times = (double)q * v + 0.0;
     } else {
-      double r = (double)qm / pow10_exact[nf];
+      if (value) {
+        double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+        *value = neg ? -v : v;
+      }
+      double r = nf ? (double)qm / pow10_exact[nf] : (double)qm;
       *times = (neg ^ (q < 0)) && r != 0 ? -r : r;
     }
     return CSV_OK;
   }
-  csv_code c = parse_decimal(p, n, value);
-  if (c == CSV_OK) *times = decimal_times(q, p, n, *value);
+  double v;
+  csv_code c = parse_decimal(p, n, &v);
+  if (c == CSV_OK) {
+    if (value) *value = v;
+    *times = decimal_times(q, p, n, v);
+  }
   return c;
 }
 

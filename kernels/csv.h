@@ -116,6 +116,7 @@ csv_code parse_decimal(const char *p, size_t n, double *out);
 double decimal_times(int64_t q, const char *p, size_t n, double v);
 /// parse_decimal and decimal_times of the same text in one call (one scan
 /// of the digits in the common case): the same codes and the same bits.
+/// value may be NULL when only the product is wanted (it saves a division).
 csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, double *times);
 
 /// Decimal columns stored as integers (the store's exact encoding of

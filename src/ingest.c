@@ -197,16 +197,18 @@ static void put_line(sc_table *t, int64_t i, int64_t row, int64_t user, int64_t 
 static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
   int64_t order, user, sku, dc;
   int32_t day, sec, qty;
-  double orig, fin, amount, orig_amount;
+  double amount, orig_amount;
   NEED(O_ORDER, parse_id(fld(r, O_ORDER)->p, fld(r, O_ORDER)->len, &order));
   NEED(O_USER, parse_id(fld(r, O_USER)->p, fld(r, O_USER)->len, &user));
   NEED(O_SKU, parse_id(fld(r, O_SKU)->p, fld(r, O_SKU)->len, &sku));
   NEED(O_TIME, parse_datetime_memo(MEMO(x, r, 0), fld(r, O_TIME)->p, fld(r, O_TIME)->len, &day, &sec));
   NEED(O_QTY, int32_field(fld(r, O_QTY), &qty));
-  NEED(O_ORIG, parse_decimal_times(fld(r, O_ORIG)->p, fld(r, O_ORIG)->len, qty, &orig, &orig_amount));
-  NEED(O_FINAL, parse_decimal_times(fld(r, O_FINAL)->p, fld(r, O_FINAL)->len, qty, &fin, &amount));
+  NEED(O_ORIG, parse_decimal_times(fld(r, O_ORIG)->p, fld(r, O_ORIG)->len, qty, NULL, &orig_amount));
+  NEED(O_FINAL, parse_decimal_times(fld(r, O_FINAL)->p, fld(r, O_FINAL)->len, qty, NULL, &amount));
   NEED(O_DC, parse_id(fld(r, O_DC)->p, fld(r, O_DC)->len, &dc));
-  uint8_t flags = (qty > 0 && fin > 0 ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0);
+  /* a valid line: quantity and final price above 0; with qty > 0 the
+   * amount (the exact product, its sign the price's) says the price's */
+  uint8_t flags = (qty > 0 && amount > 0 ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0);
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
   put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, dc_region(x, dc), day, sec, qty, amount, orig_amount,

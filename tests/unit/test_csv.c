@@ -711,8 +711,8 @@ static void test_decimal_times(void) {
   CU_ASSERT_EQUAL(bad, 0);
 }
 
-/* parse_decimal_times is parse_decimal then decimal_times, code and bits,
- * on number-like texts (signs, points, long digit strings, junk) and
+/* parse_decimal_times is parse_decimal then decimal_times, code and bits
+ * (with and without the value asked for), on number-like texts (signs, points, long digit strings, junk) and
  * quantities from 0 to beyond the exact path's 53 bits. */
 static void test_decimal_times_fused(void) {
   rng r = {41};
@@ -724,10 +724,12 @@ static void test_decimal_times_fused(void) {
     for (size_t j = 0; j < n; j++) s[j] = alphabet[rng_below(&r, rng_below(&r, 3) ? 11 : sizeof alphabet - 1)];
     int64_t q = rng_below(&r, 3) == 0 ? (int64_t)(rng_next(&r) >> rng_below(&r, 64)) * (rng_below(&r, 2) ? -1 : 1)
                                       : (int64_t)rng_below(&r, 2001) - 1000;
-    double v1 = -7, t1 = -7, v2 = -8, t2 = -8;
-    csv_code c1 = parse_decimal(s, n, &v1), c2 = parse_decimal_times(s, n, q, &v2, &t2);
+    double v1 = -7, t1 = -7, v2 = -8, t2 = -8, t3 = -9;
+    csv_code c1 = parse_decimal(s, n, &v1), c2 = parse_decimal_times(s, n, q, &v2, &t2),
+             c3 = parse_decimal_times(s, n, q, NULL, &t3);
     if (c1 == CSV_OK) t1 = decimal_times(q, s, n, v1);
-    if (c1 != c2 || (c1 == CSV_OK && (!same_bits(v1, v2) || !same_bits(t1, t2)))) wrong++;
+    if (c1 != c2 || c1 != c3 || (c1 == CSV_OK && (!same_bits(v1, v2) || !same_bits(t1, t2) || !same_bits(t1, t3))))
+      wrong++;
   }
   CU_ASSERT_EQUAL(wrong, 0);
 }
