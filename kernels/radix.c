@@ -1,5 +1,8 @@
 /* radix.c: stable LSD radix sort of (int64 key, int64 payload) pairs.
  *
+ * Keys already in order cost one read; keys in at most 16 ascending runs
+ * are merged instead (see merge_runs).
+ *
  * Keys are biased to unsigned (flip the sign bit) so unsigned digit order
  * is signed key order. Six passes of 11 bits cover 64 bits; all six
  * histograms come from one read of the keys, and a pass whose histogram
@@ -13,8 +16,66 @@
 #define RADIX_BITS 11
 #define RADIX_SIZE (1 << RADIX_BITS)
 
+/* Keys that are already a few ascending runs (data read in order, then
+ * exchanged: one run per sending rank) are merged, a pass per halving of
+ * the runs, instead of radix-sorted; ties take the earlier run (stable). */
+#define MAX_RUNS 16
+
+static int merge_runs(int64_t *key, int64_t *val, int64_t n, const int64_t *start, int runs) {
+  int64_t *k2 = malloc(sizeof(int64_t) * (size_t)n), *v2 = malloc(sizeof(int64_t) * (size_t)n);
+  int64_t bound[MAX_RUNS + 1];
+  if (!k2 || !v2) {
+    free(k2);
+    free(v2);
+    return -1;
+  }
+  for (int r = 0; r < runs; r++) bound[r] = start[r];
+  bound[runs] = n;
+  int64_t *ks = key, *vs = val, *kd = k2, *vd = v2;
+  while (runs > 1) {
+    int out = 0;
+    for (int r = 0; r < runs; r += 2) {
+      /* run r is [bound[r], bound[r+1]), run r+1 (when there is one) ends at bound[r+2] */
+      int64_t a = bound[r], am = bound[r + 1], b = am, bm = r + 1 < runs ? bound[r + 2] : am, o = a;
+      while (a < am && b < bm) {
+        int take_b = ks[b] < ks[a];
+        kd[o] = take_b ? ks[b] : ks[a];
+        vd[o++] = take_b ? vs[b++] : vs[a++];
+      }
+      for (; a < am; a++, o++) kd[o] = ks[a], vd[o] = vs[a];
+      for (; b < bm; b++, o++) kd[o] = ks[b], vd[o] = vs[b];
+      bound[out++] = bound[r];
+    }
+    bound[out] = n;
+    runs = out;
+    int64_t *t = ks;
+    ks = kd;
+    kd = t;
+    t = vs;
+    vs = vd;
+    vd = t;
+  }
+  if (ks != key) {
+    memcpy(key, ks, sizeof(int64_t) * (size_t)n);
+    memcpy(val, vs, sizeof(int64_t) * (size_t)n);
+  }
+  free(k2);
+  free(v2);
+  return 0;
+}
+
 int radix_sort_i64(int64_t *key, int64_t *val, int64_t n) {
   if (n < 2) return 0;
+  int64_t start[MAX_RUNS];
+  int runs = 1;
+  start[0] = 0;
+  for (int64_t i = 1; i < n && runs <= MAX_RUNS; i++)
+    if (key[i] < key[i - 1]) {
+      if (runs < MAX_RUNS) start[runs] = i;
+      runs++;
+    }
+  if (runs == 1) return 0;
+  if (runs <= MAX_RUNS) return merge_runs(key, val, n, start, runs);
   enum { PASSES = (64 + RADIX_BITS - 1) / RADIX_BITS };
   uint64_t *k0 = malloc(sizeof(uint64_t) * (size_t)n), *k1 = malloc(sizeof(uint64_t) * (size_t)n);
   int64_t *v1 = malloc(sizeof(int64_t) * (size_t)n), *cnt = calloc((size_t)PASSES * RADIX_SIZE, sizeof(int64_t));

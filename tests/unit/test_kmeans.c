@@ -71,6 +71,27 @@ static void test_radix(void) {
     CU_ASSERT_EQUAL(radix_key_double(radix_double_key(vals[i])), vals[i] == 0 ? 0.0 : vals[i]);
   }
   CU_ASSERT_EQUAL(radix_double_key(-0.0), radix_double_key(0.0));
+  /* keys already in order (1 run), in 2..16 ascending runs (merged) and in
+   * 17 or 40 runs (radix): the same stable order as the reference, ties
+   * across runs included (the earlier run first) */
+  static const int run_counts[] = {1, 2, 3, 5, 16, 17, 40};
+  for (size_t c = 0; c < sizeof run_counts / sizeof *run_counts; c++) {
+    int runs = run_counts[c];
+    for (int i = 0; i < N; i++) {
+      int run = i * runs / N, first = run * N / runs + (run * N % runs != 0);
+      int64_t k = (int64_t)(i - first) / 3 * 7 - 500; /* ascending in its run, with ties */
+      if (run == runs - 1 && i == N - 1) k = INT64_MAX;
+      key[i] = k;
+      val[i] = i;
+      ref[i].k = k;
+      ref[i].v = i;
+    }
+    qsort(ref, N, sizeof *ref, kv_cmp);
+    CU_ASSERT_EQUAL(radix_sort_i64(key, val, N), 0);
+    same = 1;
+    for (int i = 0; i < N; i++) same &= key[i] == ref[i].k && val[i] == ref[i].v;
+    CU_ASSERT(same);
+  }
 }
 
 static void test_fixed_point(void) {
