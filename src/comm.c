@@ -138,47 +138,69 @@ sc_status comm_allgatherv(const void *send, size_t bytes, void **recv, size_t *r
   return s;
 }
 
+void comm_alltoall_counts(const int64_t *send_counts, int64_t *recv_counts) {
+  MPI_Alltoall(send_counts, 1, MPI_INT64_T, recv_counts, 1, MPI_INT64_T, MPI_COMM_WORLD);
+}
+
+sc_status comm_alltoallv_into(const void *send, const int64_t *send_counts, const int64_t *send_displs, void *recv,
+                              const int64_t *recv_counts, const int64_t *recv_displs, size_t elem_size) {
+  int size = comm_size();
+  int *v = malloc(sizeof(int) * 4 * (size_t)size);
+  sc_status s = v ? SC_OK : sc_fail(SC_ENOMEM, "out of memory in alltoallv");
+  for (int r = 0; !s && r < size; r++) {
+    if (send_counts[r] > INT_MAX || send_displs[r] > INT_MAX || recv_counts[r] > INT_MAX || recv_displs[r] > INT_MAX) {
+      s = sc_fail(SC_EINTERNAL, "alltoallv: more than 2^31 elements per rank; use more ranks");
+      break;
+    }
+    v[r] = (int)send_counts[r];
+    v[size + r] = (int)send_displs[r];
+    v[2 * size + r] = (int)recv_counts[r];
+    v[3 * size + r] = (int)recv_displs[r];
+  }
+  /* every rank must enter the collective, so agree first */
+  int bad = s != SC_OK, anybad = 0;
+  MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (!anybad) {
+    MPI_Datatype t;
+    MPI_Type_contiguous((int)elem_size, MPI_BYTE, &t);
+    MPI_Type_commit(&t);
+    MPI_Alltoallv(send, v, v + size, t, recv, v + 2 * size, v + 3 * size, t, MPI_COMM_WORLD);
+    MPI_Type_free(&t);
+  } else if (!s) {
+    s = sc_fail(SC_EINTERNAL, "alltoallv abandoned: another rank failed");
+  }
+  free(v);
+  return s;
+}
+
 sc_status comm_alltoallv(const void *send, const int64_t *send_counts, size_t elem_size, void **recv,
                          int64_t *recv_counts, int64_t *recv_n) {
   int size = comm_size();
-  MPI_Datatype t;
-  MPI_Type_contiguous((int)elem_size, MPI_BYTE, &t);
-  MPI_Type_commit(&t);
-  MPI_Alltoall(send_counts, 1, MPI_INT64_T, recv_counts, 1, MPI_INT64_T, MPI_COMM_WORLD);
-  int *sc = malloc(sizeof(int) * 4 * (size_t)size);
-  sc_status s = sc ? SC_OK : sc_fail(SC_ENOMEM, "out of memory in alltoallv");
+  comm_alltoall_counts(send_counts, recv_counts);
+  int64_t *displs = malloc(sizeof(int64_t) * 2 * (size_t)size);
+  sc_status s = displs ? SC_OK : sc_fail(SC_ENOMEM, "out of memory in alltoallv");
   int64_t stot = 0, rtot = 0;
-  if (!s) {
-    int *sd = sc + size, *rc = sc + 2 * size, *rd = sc + 3 * size;
-    for (int r = 0; r < size; r++) {
-      if (stot > INT_MAX || rtot > INT_MAX || send_counts[r] > INT_MAX || recv_counts[r] > INT_MAX) {
-        s = sc_fail(SC_EINTERNAL, "alltoallv: more than 2^31 elements per rank; use more ranks");
-        break;
-      }
-      sc[r] = (int)send_counts[r];
-      sd[r] = (int)stot;
-      rc[r] = (int)recv_counts[r];
-      rd[r] = (int)rtot;
-      stot += send_counts[r];
-      rtot += recv_counts[r];
-    }
-    if (stot > INT_MAX || rtot > INT_MAX)
-      s = sc_fail(SC_EINTERNAL, "alltoallv: more than 2^31 elements per rank; use more ranks");
-    if (!s) s = sc_alloc(recv, (size_t)rtot * elem_size);
-    /* every rank must enter the collective, so agree first */
-    int bad = s != SC_OK, anybad = 0;
-    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (!anybad) {
-      MPI_Alltoallv(send, sc, sd, t, *recv, rc, rd, t, MPI_COMM_WORLD);
-      *recv_n = rtot;
-    } else if (!s) {
-      free(*recv);
-      *recv = NULL;
-      s = sc_fail(SC_EINTERNAL, "alltoallv abandoned: another rank failed");
-    }
+  for (int r = 0; !s && r < size; r++) {
+    displs[r] = stot;
+    displs[size + r] = rtot;
+    stot += send_counts[r];
+    rtot += recv_counts[r];
   }
-  free(sc);
-  MPI_Type_free(&t);
+  *recv = NULL;
+  if (!s) s = sc_alloc(recv, (size_t)rtot * elem_size);
+  if (!s) {
+    s = comm_alltoallv_into(send, send_counts, displs, *recv, recv_counts, displs + size, elem_size);
+  } else {
+    int bad = 1, anybad = 0; /* the others wait in comm_alltoallv_into's agreement */
+    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  }
+  if (s) {
+    free(*recv);
+    *recv = NULL;
+  } else {
+    *recv_n = rtot;
+  }
+  free(displs);
   return s;
 }
 

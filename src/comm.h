@@ -66,6 +66,14 @@ sc_status comm_allgatherv(const void *send, size_t bytes, void **recv, size_t *r
 /// *recv_n their total.
 sc_status comm_alltoallv(const void *send, const int64_t *send_counts, size_t elem_size, void **recv,
                          int64_t *recv_counts, int64_t *recv_n);
+/// recv_counts[r] = the send_counts[me] of rank r (what r sends here).
+void comm_alltoall_counts(const int64_t *send_counts, int64_t *recv_counts);
+/// Personalised all-to-all into the caller's buffers: for rank r,
+/// send_counts[r] elements from send + send_displs[r] elements, and
+/// recv_counts[r] elements to recv + recv_displs[r]. Fails on every rank
+/// when a count or displacement passes 2^31 elements.
+sc_status comm_alltoallv_into(const void *send, const int64_t *send_counts, const int64_t *send_displs, void *recv,
+                              const int64_t *recv_counts, const int64_t *recv_displs, size_t elem_size);
 
 /// Point to point, for rank 0 streaming outputs from one rank at a time.
 /// comm_send_bytes sends n bytes; comm_recv_bytes allocates *buf.

@@ -234,44 +234,68 @@ sc_status dest_order(const int32_t *dest, int64_t n, int size, int64_t *counts, 
   return SC_OK;
 }
 
-/* Groups the rows by destination, stably (dest 0's rows first, each group
- * in row order): a scatter per column that reads the column and dest once
- * and writes `size` sequential streams, each thread its slice of the rows
- * (per-thread histograms give every thread its places). counts[r] gets
- * the group sizes. Cheaper than a permutation, which reads 8 bytes of
- * index per value and gathers. */
-static sc_status table_group(sc_table *t, const int32_t *dest, int size, int64_t *counts) {
+/* Rows move to their destination rank in one scatter per column, each
+ * thread its slice of the rows (per-thread histograms give every thread
+ * its places): rows for other ranks into a send buffer grouped by rank,
+ * this rank's own rows straight to their place in the new column, which
+ * is also where the other ranks' rows are received (in source rank order,
+ * each source's rows in its order). A row that stays is copied once, a
+ * row that leaves twice (send buffer, then the transfer); no permutation
+ * index is read. */
+sc_status table_exchange(sc_table *t, const int32_t *dest) {
+  const int size = comm_size(), me = comm_rank();
+  if (size == 1) return comm_agree(SC_OK); /* every row stays, in order */
   const int T = omp_get_max_threads();
   const int64_t n = t->n;
-  int64_t *start = NULL, *next = NULL; /* per thread and destination */
-  sc_status s = sc_calloc(&start, (size_t)T * (size_t)size, sizeof *start);
-  if (!s) s = sc_alloc(&next, (size_t)T * (size_t)size * sizeof *next);
-  if (s) {
-    free(start);
-    return s;
-  }
+  int64_t *counts = NULL, *rcounts = NULL, *sdisp = NULL, *rdisp = NULL, *start = NULL, *next = NULL;
+  char **base = NULL, *sendbuf = NULL;
+  sc_status s = sc_calloc(&counts, (size_t)size, sizeof *counts);
+  if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
+  if (!s) s = sc_alloc(&sdisp, sizeof *sdisp * (size_t)size);
+  if (!s) s = sc_alloc(&rdisp, sizeof *rdisp * (size_t)size);
+  if (!s) s = sc_alloc(&base, sizeof *base * (size_t)size);
+  if (!s) s = sc_calloc(&start, (size_t)T * (size_t)size, sizeof *start); /* per thread and destination */
+  if (!s) s = sc_alloc(&next, sizeof *next * (size_t)T * (size_t)size);
+  if (!s) {
 #pragma omp parallel num_threads(T)
-  {
-    int th = omp_get_thread_num();
-    int64_t *h = start + (size_t)th * (size_t)size;
-    for (int64_t i = n * th / T; i < n * (th + 1) / T; i++) h[dest[i]]++;
+    {
+      int th = omp_get_thread_num();
+      int64_t *h = start + (size_t)th * (size_t)size;
+      for (int64_t i = n * th / T; i < n * (th + 1) / T; i++) h[dest[i]]++;
+    }
+    for (int th = 0; th < T; th++)
+      for (int r = 0; r < size; r++) counts[r] += start[(size_t)th * (size_t)size + (size_t)r];
   }
-  int64_t o = 0;
+  s = comm_agree(s);
+  if (s) goto done;
+  comm_alltoall_counts(counts, rcounts);
+  /* receive layout: source rank order; send layout: the other ranks' groups */
+  int64_t rn = 0, sn = 0;
   for (int r = 0; r < size; r++) {
-    counts[r] = 0;
+    rdisp[r] = rn;
+    rn += rcounts[r];
+    sdisp[r] = sn;
+    if (r != me) sn += counts[r];
+  }
+  for (int r = 0; r < size; r++) {
+    int64_t o = r == me ? rdisp[me] : sdisp[r];
     for (int th = 0; th < T; th++) {
       int64_t c = start[(size_t)th * (size_t)size + (size_t)r];
       start[(size_t)th * (size_t)size + (size_t)r] = o;
       o += c;
-      counts[r] += c;
     }
   }
+  /* this rank's own rows do not travel */
+  counts[me] = 0;
+  rcounts[me] = 0;
+  s = comm_agree(sc_alloc(&sendbuf, (size_t)(sn ? sn : 1) * 8));
   for (int c = 0; !s && c < t->ncols; c++) {
     size_t es = coltype_size(t->cols[c].type);
-    void *out = NULL;
-    s = sc_alloc(&out, (size_t)(n ? n : 1) * es);
+    char *recv = NULL;
+    s = comm_agree(sc_alloc(&recv, (size_t)(rn ? rn : 1) * es));
     if (s) break;
-    memcpy(next, start, (size_t)T * (size_t)size * sizeof *next);
+    for (int r = 0; r < size; r++) base[r] = r == me ? recv : sendbuf;
+    memcpy(next, start, sizeof *next * (size_t)T * (size_t)size);
 #pragma omp parallel num_threads(T)
     {
       int th = omp_get_thread_num();
@@ -280,46 +304,22 @@ static sc_status table_group(sc_table *t, const int32_t *dest, int size, int64_t
       switch (es) {
         case 1: {
           const uint8_t *src = t->cols[c].data;
-          uint8_t *d = out;
-          for (int64_t i = a; i < b; i++) d[nx[dest[i]]++] = src[i];
+          for (int64_t i = a; i < b; i++) ((uint8_t *)base[dest[i]])[nx[dest[i]]++] = src[i];
           break;
         }
         case 4: {
           const uint32_t *src = t->cols[c].data;
-          uint32_t *d = out;
-          for (int64_t i = a; i < b; i++) d[nx[dest[i]]++] = src[i];
+          for (int64_t i = a; i < b; i++) ((uint32_t *)(void *)base[dest[i]])[nx[dest[i]]++] = src[i];
           break;
         }
         default: {
           const uint64_t *src = t->cols[c].data;
-          uint64_t *d = out;
-          for (int64_t i = a; i < b; i++) d[nx[dest[i]]++] = src[i];
+          for (int64_t i = a; i < b; i++) ((uint64_t *)(void *)base[dest[i]])[nx[dest[i]]++] = src[i];
           break;
         }
       }
     }
-    free(t->cols[c].data);
-    t->cols[c].data = out;
-  }
-  t->cap = n;
-  free(start);
-  free(next);
-  return s;
-}
-
-sc_status table_exchange(sc_table *t, const int32_t *dest) {
-  int size = comm_size();
-  if (size == 1) return comm_agree(SC_OK); /* every row stays, in order */
-  int64_t *counts = NULL, *rcounts = NULL;
-  sc_status s = sc_calloc(&counts, (size_t)size, sizeof *counts);
-  if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
-  if (!s) s = table_group(t, dest, size, counts);
-  s = comm_agree(s);
-  int64_t rn = 0;
-  for (int c = 0; !s && c < t->ncols; c++) {
-    void *recv = NULL;
-    s = comm_alltoallv(t->cols[c].data, counts, coltype_size(t->cols[c].type), &recv, rcounts, &rn);
-    s = comm_agree(s);
+    s = comm_alltoallv_into(sendbuf, counts, sdisp, recv, rcounts, rdisp, es);
     if (s) {
       free(recv);
       break;
@@ -328,8 +328,15 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
     t->cols[c].data = recv;
   }
   if (!s) t->n = t->cap = rn;
+done:
   free(counts);
   free(rcounts);
+  free(sdisp);
+  free(rdisp);
+  free(base);
+  free(start);
+  free(next);
+  free(sendbuf);
   return s;
 }
 
