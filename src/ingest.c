@@ -603,9 +603,8 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(comm_agree(unsorted ? table_sort(deliv, "row", NULL, NULL) : SC_OK));
   const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
   int64_t *ord = NULL, *arr = NULL, n_ord = 0; /* the orders with an arrival, sorted, and their arrivals */
-  int64_t *counts = NULL, *rcounts = NULL, *perm = NULL, *ask = NULL, *answer = NULL, *back = NULL;
-  int64_t n_answer = 0, n_back = 0;
-  int32_t *dest = NULL;
+  int64_t *counts = NULL, *rcounts = NULL, *ask = NULL, *answer = NULL;
+  int64_t n_answer = 0;
   sc_status s = sc_alloc(&ord, sizeof(int64_t) * (size_t)(deliv->n + 1));
   if (!s) s = sc_alloc(&arr, sizeof(int64_t) * (size_t)(deliv->n + 1));
   if (!s) {
@@ -625,21 +624,30 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       }
     n_ord = m;
   }
-  /* questions: this rank's order ids, grouped by the rank that knows them */
+  /* questions: this rank's order ids, grouped by the rank that knows them
+   * (in line order within a group); the answers come back to the same
+   * places, and the same walk over the lines finds them again */
+  int64_t *next = NULL, *sdisp = NULL, *rdisp = NULL;
   if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
   if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
-  if (!s) s = sc_alloc(&perm, sizeof(int64_t) * (size_t)(lines->n + 1));
+  if (!s) s = sc_alloc(&next, sizeof *next * (size_t)size);
+  if (!s) s = sc_alloc(&sdisp, sizeof *sdisp * (size_t)size);
+  if (!s) s = sc_alloc(&rdisp, sizeof *rdisp * (size_t)size);
   if (!s) s = sc_alloc(&ask, sizeof(int64_t) * (size_t)(lines->n + 1));
-  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lines->n + 1));
   const int64_t *lord = s ? NULL : table_i64(lines, "order_id");
   if (!s) {
-    for (int64_t i = 0; i < lines->n; i++) dest[i] = order_rank(lord[i], size);
-    s = dest_order(dest, lines->n, size, counts, perm);
+    for (int64_t i = 0; i < lines->n; i++) counts[order_rank(lord[i], size)]++;
+    for (int r = 0; r < size; r++) next[r] = sdisp[r] = r ? sdisp[r - 1] + counts[r - 1] : 0;
+    for (int64_t i = 0; i < lines->n; i++) ask[next[order_rank(lord[i], size)]++] = lord[i];
   }
-  if (!s)
-    for (int64_t j = 0; j < lines->n; j++) ask[j] = lord[perm[j]];
   s = comm_agree(s);
-  if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
+  if (!s) {
+    comm_alltoall_counts(counts, rcounts);
+    for (int r = 0; r < size; r++) rdisp[r] = r ? rdisp[r - 1] + rcounts[r - 1] : 0;
+    n_answer = rdisp[size - 1] + rcounts[size - 1];
+    s = comm_agree(sc_alloc(&answer, sizeof(int64_t) * (size_t)(n_answer + 1)));
+  }
+  if (!s) s = comm_alltoallv_into(ask, counts, sdisp, answer, rcounts, rdisp, sizeof(int64_t));
   if (!s) {
 #pragma omp parallel
     {
@@ -650,21 +658,23 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
         answer[j] = at < n_ord && ord[at] == answer[j] ? arr[at] : SC_NO_TS;
       }
     }
-    s = comm_agree(comm_alltoallv(answer, rcounts, sizeof(int64_t), (void **)&back, counts, &n_back));
+    /* the answers return to where the questions left from */
+    s = comm_alltoallv_into(answer, rcounts, rdisp, ask, counts, sdisp, sizeof(int64_t));
   }
   if (!s) {
     int64_t *larr = table_i64(lines, "arr_ts");
-    for (int64_t j = 0; j < n_back; j++) larr[perm[j]] = back[j];
+    for (int r = 0; r < size; r++) next[r] = sdisp[r];
+    for (int64_t i = 0; i < lines->n; i++) larr[i] = ask[next[order_rank(lord[i], size)]++];
   }
   free(ord);
   free(arr);
   free(counts);
   free(rcounts);
-  free(perm);
+  free(next);
+  free(sdisp);
+  free(rdisp);
   free(ask);
   free(answer);
-  free(back);
-  free(dest);
   return comm_agree(s);
 }
 

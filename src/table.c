@@ -219,21 +219,6 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
   return st;
 }
 
-sc_status dest_order(const int32_t *dest, int64_t n, int size, int64_t *counts, int64_t *perm) {
-  int64_t *next = NULL; /* each group's next slot in perm */
-  SC_TRY(sc_alloc(&next, sizeof *next * (size_t)size));
-  memset(counts, 0, sizeof *counts * (size_t)size);
-  for (int64_t i = 0; i < n; i++) counts[dest[i]]++;
-  int64_t o = 0;
-  for (int r = 0; r < size; r++) {
-    next[r] = o;
-    o += counts[r];
-  }
-  for (int64_t i = 0; i < n; i++) perm[next[dest[i]]++] = i;
-  free(next);
-  return SC_OK;
-}
-
 /* Rows move to their destination rank in one scatter per column, each
  * thread its slice of the rows (per-thread histograms give every thread
  * its places): rows for other ranks into a send buffer grouped by rank,

@@ -63,11 +63,6 @@ sc_status table_permute(sc_table *t, const int64_t *perm, int64_t n_out);
 /// named NULL are skipped. Uses OpenMP.
 sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3);
 
-/// Rows grouped by destination rank, keeping their order within a group:
-/// counts[r] (size entries, zeroed here) gets how many go to rank r and
-/// perm (n entries) the row indices in send order.
-sc_status dest_order(const int32_t *dest, int64_t n, int size, int64_t *counts, int64_t *perm);
-
 /// Collective: sends row i to rank dest[i] (0..size-1). Afterwards each rank
 /// holds the rows sent to it, in source-rank order, then source order.
 sc_status table_exchange(sc_table *t, const int32_t *dest);
