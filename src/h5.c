@@ -8,8 +8,9 @@
  * each chunk is written whole by one rank (rows at a rank's start that
  * belong to a chunk begun on a lower rank move there first).
  * Compression: integer columns scale-offset (a column's minimum-value
- * sentinel as the fill value), decimal doubles as scaled integers, other
- * doubles shuffle + deflate.
+ * sentinel as the fill value; the chunks coded by h5_scaleoffset.c, HDF5's
+ * format), decimal doubles as scaled integers, other doubles shuffle +
+ * deflate.
  */
 #include "h5.h"
 

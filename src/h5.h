@@ -1,7 +1,7 @@
 /* h5.h: parallel HDF5 access for the store, results.h5 and checkpoints.
  *
- * Tables are groups with one chunked, deflate-compressed dataset per
- * column, written collectively: every rank writes its own rows as one
+ * Tables are groups with one chunked, compressed dataset per column
+ * (h5.c says which filter each type gets), written collectively: every rank writes its own rows as one
  * hyperslab after those of lower ranks (empty ranks select none). Reading
  * splits the rows evenly over the current ranks, so a file written at one
  * rank count is read at any other; callers re-partition with
