@@ -590,7 +590,8 @@ static sc_status partition_by_order(sc_table *t, int size) {
  * in their lines' order, so a file in order-id order (the generator's,
  * Online Retail's invoices) is answered by galloping from the previous
  * answer through the sorted orders: a step or two each, where a hash
- * table costs a cache miss a probe; any other order costs a binary search. */
+ * table costs a cache miss a probe; any other order costs a binary search.
+ * The delivery table is freed as soon as its pairs are taken. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
   /* the exchange keeps the senders' order and ranks hold the file in rank
@@ -624,6 +625,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       }
     n_ord = m;
   }
+  table_free(deliv); /* its memory serves the questions and answers */
   /* questions: this rank's order ids, grouped by the rank that knows them
    * (in line order within a group); the answers come back to the same
    * places, and the same walk over the lines finds them again */
