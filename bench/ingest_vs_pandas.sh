@@ -52,13 +52,16 @@ pd_dates_s=${pandas#* }
 runs=${RUNS:-3}
 best="" peak=0 parse=""
 for i in $(seq "$runs"); do
-  rm -rf "$work/out"
-  "${mpi[@]}" /usr/bin/time -f "peak_rss_kb %M" "$bin" ingest --set input.layout=marketplace \
-    --set input.path="$data" --set run.out="$work/out" > "$work/ingest.log" 2>&1
+  rm -rf "$work/out" "$work"/rss.*
+  # each rank's peak memory goes to its own file (on the shared log, two
+  # ranks' lines could run together and lose the figure)
+  "${mpi[@]}" sh -c 'exec /usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' "$work/rss" "$bin" ingest \
+    --set input.layout=marketplace --set input.path="$data" --set run.out="$work/out" > "$work/ingest.log" 2>&1
   s=$(/usr/bin/python3 -c "import json;print(json.load(open('$work/out/summary.json'))['seconds']['ingest'])")
   # parse + clean: the per-file read times of the progress lines
   p=$(grep -o 'MB in [0-9.]* s' "$work/ingest.log" | awk '{ t += $3 } END { print t }')
-  k=$(grep -o 'peak_rss_kb [0-9]*' "$work/ingest.log" | awk '{ if ($2 > m) m = $2 } END { print m }')
+  k=$(cat "$work"/rss.* | awk '{ if ($1 > m) m = $1 } END { print m + 0 }')
+  [ "$(ls "$work"/rss.* | wc -l)" = "$ranks" ] || { echo "bench: missing peak memory of some rank" >&2; exit 1; }
   echo "run $i: ingest $s s (parse + clean $p s), peak memory per rank $((k / 1024)) MiB"
   if [ -z "$best" ] || awk "BEGIN { exit !($s < $best) }"; then best=$s parse=$p; fi
   if [ "$k" -gt "$peak" ]; then peak=$k; fi
