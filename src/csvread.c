@@ -215,12 +215,15 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   }
 
   /* 3. this rank's first record start, then every rank's */
-  int64_t start = hi, line0 = 0;
+  int64_t start = hi, line0 = 0, head_nl = 0; /* head_nl: newlines in [lo, start) */
   int found = 0;
   if (rank == 0) {
     start = hskip;
     found = 1;
     line0 = 2 + hnl;
+    uint64_t q, n;
+    csv_count(buf, (size_t)hskip, &q, &n);
+    head_nl = (int64_t)n;
   } else if (hi > lo) {
     char prev = map[lo - 1];
     int parity = (int)(q_before & 1);
@@ -231,6 +234,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       uint64_t q, n;
       csv_count(buf, (size_t)off, &q, &n);
       line0 = 1 + nl_before + (int64_t)n;
+      head_nl = (int64_t)n;
     }
   }
   SC_TRY(comm_agree(s));
@@ -245,6 +249,15 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     }
   free(all);
   if (!found) end = start;
+  /* the newlines of [start, end): this rank's blocks' count, less the head,
+   * plus the last record's part past the blocks (one thread needs no
+   * other count) */
+  int64_t range_nl = 0;
+  if (found) {
+    uint64_t q, n;
+    csv_count(map + SC_MIN(hi, end), (size_t)(SC_MAX(hi, end) - SC_MIN(hi, end)), &q, &n);
+    range_nl = (int64_t)nls - head_nl + (end >= hi ? (int64_t)n : -(int64_t)n);
+  }
 
   /* 4. the last record may run past our blocks: the map holds it */
   close(fd);
@@ -266,8 +279,8 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     {
       int t = omp_get_thread_num();
       int64_t a = dn * t / T, b = dn * (t + 1) / T;
-      uint64_t q, n;
-      csv_count(data + a, (size_t)(b - a), &q, &n);
+      uint64_t q = 0, n = (uint64_t)range_nl;
+      if (T > 1) csv_count(data + a, (size_t)(b - a), &q, &n);
       tq[t] = (int64_t)q;
       tn[t] = (int64_t)n;
 #pragma omp barrier
@@ -371,6 +384,11 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
           me->s = csvr_add_reject(&me->rej, rline, reason, rec, (size_t)len);
         }
       }
+      /* the newlines this thread passed are the ones its share was sized
+       * by (one more when the file's last record has no line end): a
+       * counting slip is an error, not a short or silent result */
+      if (!me->s && line - tl[t] != pn[t + 1] - pn[t] + (pos > dn ? 1 : 0))
+        me->s = sc_fail(SC_EINTERNAL, "%s: the reader's line count disagrees with its newline count", label);
       free(scratch);
       free(fld);
     }

@@ -23,3 +23,6 @@ endforeach()
 
 # The store's integer coder against HDF5's own scale-offset filter.
 segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)
+
+# Record boundaries across the reader's blocks, ranks and threads.
+segcast_script_test(ingest_blocks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_blocks.sh)

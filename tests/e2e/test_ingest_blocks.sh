@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Record boundaries across the reader's 8 MiB blocks and its threads: an
+# invoice-line file of about 12 MB whose rank boundary (8 MiB, at 2 and 3
+# ranks) falls inside a quoted description of 2,000 lines, with CRLF line
+# ends in part of the file. Every row must be read once and loaded, at 1, 2
+# and 3 ranks x 1 thread and at 1 rank x 3 threads: the readers size their
+# outputs from newline counts (with one thread, from the blocks' counts less
+# the head before the first record plus the last record's part past the
+# blocks), so a wrong count is a refused run, a wrong boundary a wrong count.
+# Usage: test_ingest_blocks.sh
+set -euo pipefail
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rows=$(/usr/bin/python3 - "$tmp/lines.csv" <<'PY'
+import sys
+out = open(sys.argv[1], "w", newline="")
+out.write("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n")
+n, size, placed = 0, 0, False
+while size < 12_000_000:
+    if not placed and size > (8 << 20) - 5000:
+        desc = '"' + "\n".join("line %d, with a comma" % k for k in range(2000)) + '"'
+        placed = True
+    else:
+        desc = "WHITE HANGING HEART T-LIGHT HOLDER"
+    end = "\r\n" if n % 7 == 0 else "\n"
+    line = "%d,85123A,%s,%d,2010-12-01 08:26:00,2.55,%d.0,United Kingdom%s" % (536365 + n // 5, desc, 1 + n % 9, 12000 + n % 4000, end)
+    out.write(line)
+    size += len(line)
+    n += 1
+print(n)
+PY
+)
+run() {
+  local ranks=$1 threads=$2
+  rm -rf "$tmp/out"
+  if [ "$ranks" = 1 ]; then OMP_NUM_THREADS=$threads "$SEGCAST_BIN" "${@:3}"
+  else $SEGCAST_MPIRUN -np "$ranks" -x OMP_NUM_THREADS="$threads" "$SEGCAST_BIN" "${@:3}"; fi
+}
+for rt in "1 1" "2 1" "3 1" "1 3"; do
+  set -- $rt
+  run "$1" "$2" ingest --set input.layout=online-retail --set input.path="$tmp/lines.csv" --set run.out="$tmp/out" \
+    > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
+  got=$(/usr/bin/python3 -c "import json; f = json.load(open('$tmp/out/summary.json'))['input']['files']['lines.csv']; print(f['read'], f['loaded'], f['rejected'])")
+  [ "$got" = "$rows $rows 0" ] || { echo "$1 rank(s) x $2 thread(s): read/loaded/rejected $got, want $rows $rows 0"; exit 1; }
+done
+echo "record boundaries across blocks, ranks and threads: $rows rows read at every split"
