@@ -34,7 +34,6 @@
 
 typedef struct ingest_ctx ingest_ctx;
 #define DC_DENSE 1024
-typedef csv_code (*row_fn)(ingest_ctx *x, const csvr_row *r, int *bad);
 
 struct ingest_ctx {
   const sc_config *cfg;
@@ -56,15 +55,10 @@ struct ingest_ctx {
   int32_t dc_dense[DC_DENSE];
   int has_amount, has_quantity, has_unit_price, has_order, has_sku, has_region;
   csv_date_memo *memo; /* two per thread: a file's date columns in time order */
-  row_fn fn;
 };
 
 #define MEMO(x, r, k) (&(x)->memo[2 * (r)->tid + (k)])
 
-static csv_code ingest_convert(void *ctx, const csvr_row *r, int *bad) {
-  ingest_ctx *x = ctx;
-  return x->fn(x, r, bad);
-}
 
 /* All threads write into one table, each in its own window sized by the
  * reader's upper bound; read_file closes the gaps afterwards. One
@@ -128,7 +122,8 @@ static int64_t add_row(ingest_ctx *x, int tid) {
 enum { U_ID, U_CREATED, U_AGE, U_GENDER, U_CITY };
 static const csvr_col users_cols[] = {{{"user_id"}, 1}, {{"created_at"}, 0}, {{"age"}, 0}, {{"gender"}, 0}, {{"city_level"}, 0}};
 
-static csv_code users_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code users_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t uid, v;
   int32_t created = SC_NO_DAY, age = SC_NO_I32, city = SC_NO_I32;
   uint8_t gender = 0;
@@ -194,7 +189,8 @@ static void put_line(sc_table *t, int64_t i, int64_t row, int64_t user, int64_t 
   COL(t, 11, uint8_t)[i] = flags;
 }
 
-static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code orders_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t order, user, sku, dc;
   int32_t day, sec, qty;
   double amount, orig_amount;
@@ -219,7 +215,8 @@ static csv_code orders_row(ingest_ctx *x, const csvr_row *r, int *bad) {
 enum { C_USER, C_SKU, C_TS, C_PLATFORM };
 static const csvr_col clicks_cols[] = {{{"user_id"}, 1}, {{"sku_id"}, 1}, {{"ts"}, 1}, {{"platform"}, 0}};
 
-static csv_code clicks_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code clicks_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t user, sku;
   int32_t day, sec;
   NEED(C_USER, parse_id(fld(r, C_USER)->p, fld(r, C_USER)->len, &user));
@@ -239,7 +236,8 @@ enum { D_ORDER, D_SHIP, D_ARR };
 static const csvr_col delivery_cols[] = {{{"order_id"}, 1}, {{"ship_time"}, 0}, {{"arr_time"}, 1}};
 #define DELIVERY_SPEC "order_id:i64,row:i64,arr_ts:i64"
 
-static csv_code delivery_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code delivery_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t order;
   int32_t day, sec;
   const csv_field *f;
@@ -264,7 +262,8 @@ enum { I_DATE, I_DC, I_SKU, I_FLAG };
 static const csvr_col inventory_cols[] = {{{"date"}, 1}, {{"dc_id"}, 1}, {{"sku_id"}, 1}, {{"available_flag"}, 1}};
 #define INVRAW_SPEC "sku:i64,region:i32,day:i32,flag:i32"
 
-static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code inventory_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t dc, sku, flag;
   int32_t day;
   NEED(I_DATE, parse_date_memo(MEMO(x, r, 0), fld(r, I_DATE)->p, fld(r, I_DATE)->len, &day));
@@ -287,7 +286,8 @@ static csv_code inventory_row(ingest_ctx *x, const csvr_row *r, int *bad) {
 enum { N_DC, N_REGION };
 static const csvr_col network_cols[] = {{{"dc_id"}, 1}, {{"region_id"}, 1}};
 
-static csv_code network_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code network_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t dc;
   int32_t region;
   NEED(N_DC, parse_id(fld(r, N_DC)->p, fld(r, N_DC)->len, &dc));
@@ -306,7 +306,8 @@ static csv_code network_row(ingest_ctx *x, const csvr_row *r, int *bad) {
 enum { K_SKU, K_CATEGORY, K_BRAND };
 static const csvr_col skus_cols[] = {{{"sku_id"}, 1}, {{"category"}, 0}, {{"brand_id"}, 0}};
 
-static csv_code skus_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code skus_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   (void)x;
   int64_t sku, brand;
   const csv_field *f;
@@ -355,7 +356,8 @@ static int is_product_code(const csv_field *f) {
   return 1;
 }
 
-static csv_code retail_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code retail_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t order, user = 0, sku, region;
   int cancelled;
   int32_t day, sec, qty;
@@ -391,7 +393,8 @@ static csv_code retail_row(ingest_ctx *x, const csvr_row *r, int *bad) {
 
 enum { T_USER, T_DATE, T_AMOUNT, T_QTY, T_PRICE, T_ORDER, T_SKU, T_REGION, T_NCOLS };
 
-static csv_code transactions_row(ingest_ctx *x, const csvr_row *r, int *bad) {
+static csv_code transactions_row(void *ctx, const csvr_row *r, int *bad) {
+  ingest_ctx *x = ctx;
   int64_t user, order, sku = -1, region = 0;
   int32_t day, sec, qty = 1;
   double amount = 0, price = 0;
@@ -454,7 +457,7 @@ typedef struct {
 
 /* Reads one file into `out` (rows of every thread concatenated in order). */
 static sc_status read_file(sc_run *run, ingest_files *files, const char *label, const char *path,
-                           const csvr_col *cols, int ncols, row_fn fn, ingest_ctx *proto, const char *spec,
+                           const csvr_col *cols, int ncols, csvr_convert fn, ingest_ctx *proto, const char *spec,
                            sc_table *out, int need_rows) {
   (void)run;
   file_state *fs = &files->f[files->n];
@@ -465,7 +468,6 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   int T = omp_get_max_threads();
   ingest_ctx x = *proto;
   x.T = T;
-  x.fn = fn;
   x.overflow = 0;
   sc_status s = sc_calloc(&x.out, (size_t)T, sizeof *x.out);
   if (!s) s = sc_calloc(&x.base, (size_t)T, sizeof *x.base);
@@ -474,7 +476,7 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   if (!s) s = table_init(&x.shared, out->name, spec);
   SC_TRY(comm_agree(s));
   double t0 = sc_now();
-  s = csvr_read(path, label, cols, ncols, ingest_convert, ingest_reserve, &x, need_rows, &fs->res);
+  s = csvr_read(path, label, cols, ncols, fn, ingest_reserve, &x, need_rows, &fs->res);
   fs->read_done = 1;
   if (!s && x.overflow) s = sc_fail(SC_EINTERNAL, "%s: a thread's output window was too small", label);
   if (!s) {
