@@ -23,7 +23,7 @@ typedef struct {
   /* set after opening: h5_write_table stores double columns of decimals
    * as integers (the store's encoding; results files keep plain doubles) */
   int pack_decimals;
-  /* rows per chunk of compressed columns; 0: the default (1 Mi) */
+  /* rows per chunk of compressed columns; 0: the default (256 Ki) */
   int64_t chunk_rows;
 } sc_h5;
 
