@@ -234,7 +234,7 @@ static csv_code clicks_row(void *ctx, const csvr_row *r, int *bad) {
 
 enum { D_ORDER, D_SHIP, D_ARR };
 static const csvr_col delivery_cols[] = {{{"order_id"}, 1}, {{"ship_time"}, 0}, {{"arr_time"}, 1}};
-#define DELIVERY_SPEC "order_id:i64,row:i64,arr_ts:i64"
+#define DELIVERY_SPEC "order_id:i64,arr_ts:i64"
 
 static csv_code delivery_row(void *ctx, const csvr_row *r, int *bad) {
   ingest_ctx *x = ctx;
@@ -244,17 +244,13 @@ static csv_code delivery_row(void *ctx, const csvr_row *r, int *bad) {
   NEED(D_ORDER, req(fld(r, D_ORDER)));
   NEED(D_ORDER, parse_id(fld(r, D_ORDER)->p, fld(r, D_ORDER)->len, &order));
   if ((f = fld(r, D_SHIP)) && f->len) NEED(D_SHIP, parse_datetime_memo(MEMO(x, r, 0), f->p, f->len, &day, &sec));
-  int64_t arr = SC_NO_TS;
-  if ((f = fld(r, D_ARR)) && f->len) {
-    NEED(D_ARR, parse_datetime_memo(MEMO(x, r, 1), f->p, f->len, &day, &sec));
-    arr = (int64_t)day * 86400 + sec;
-  }
+  if (!(f = fld(r, D_ARR)) || !f->len) return CSV_OK; /* loaded; only arrivals join the lines */
+  NEED(D_ARR, parse_datetime_memo(MEMO(x, r, 1), f->p, f->len, &day, &sec));
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
   COL(t, 0, int64_t)[i] = order;
-  COL(t, 1, int64_t)[i] = rowkey(x, r);
-  COL(t, 2, int64_t)[i] = arr;
+  COL(t, 1, int64_t)[i] = (int64_t)day * 86400 + sec;
   return CSV_OK;
 }
 
@@ -580,44 +576,34 @@ static sc_status partition_by_order(sc_table *t, int size) {
 }
 
 /* The first delivery row (by line) with an arrival gives each order its
- * arrival time. Delivery rows move to the rank of a hash of their order
- * id, where the (order, arrival) pairs of the rows that have one are
- * sorted by order (stably: the first row by line stays first) and cut to
- * one per order. Order lines stay where they are and ask that rank: each
- * rank sends the order ids of its lines grouped by answering rank, the
- * answering rank overwrites each id with its arrival (or SC_NO_TS) in
- * place and sends the array back, and the asker puts the answers where
- * the questions came from. 8 bytes travel each way per line; the wide
- * line rows cross the network once, to their user's rank. Questions come
- * in their lines' order, so a file in order-id order (the generator's,
- * Online Retail's invoices) is answered by galloping from the previous
- * answer through the sorted orders: a step or two each, where a hash
- * table costs a cache miss a probe; any other order costs a binary search.
- * The delivery table is freed as soon as its pairs are taken. */
+ * arrival time. Delivery rows without an arrival are counted as read but
+ * never leave the reader; the others move to the rank of a hash of their
+ * order id, where their (order, arrival) pairs are sorted by order (stably:
+ * the first row by line stays first) and cut to one per order. Order lines
+ * stay where they are and ask that rank: each rank sends the order ids of
+ * its lines grouped by answering rank, the answering rank overwrites each
+ * id with its arrival (or SC_NO_TS) in place and sends the array back, and
+ * the asker puts the answers where the questions came from. 8 bytes travel
+ * each way per line; the wide line rows cross the network once, to their
+ * user's rank. Questions come in their lines' order, so a file in order-id
+ * order (the generator's, Online Retail's invoices) is answered by
+ * galloping from the previous answer through the sorted orders: a step or
+ * two each, where a hash table costs a cache miss a probe; any other order
+ * costs a binary search. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   SC_TRY(partition_by_order(deliv, size));
-  /* the exchange keeps the senders' order and ranks hold the file in rank
-   * order, so rows arrive by line (sorted again only if that ever stops
-   * being so): the stable sort below then keeps each order's first row
-   * with an arrival first */
-  const int64_t *drow = table_i64(deliv, "row");
-  int64_t unsorted = 0;
-  for (int64_t i = 1; i < deliv->n; i++) unsorted |= drow[i] < drow[i - 1];
-  SC_TRY(comm_agree(unsorted ? table_sort(deliv, "row", NULL, NULL) : SC_OK));
-  const int64_t *dord = table_i64(deliv, "order_id"), *darr = table_i64(deliv, "arr_ts");
-  int64_t *ord = NULL, *arr = NULL, n_ord = 0; /* the orders with an arrival, sorted, and their arrivals */
+  /* deliv holds the rows with an arrival, in line order: ranks read the
+   * file in rank order and the exchange keeps the senders' order (its
+   * contract, table.h). Its two columns become the (order, arrival) pairs,
+   * sorted in place (stably: each order's first row by line stays first)
+   * and owned here from now on. */
+  int64_t *ord = table_i64(deliv, "order_id"), *arr = table_i64(deliv, "arr_ts"), n_ord = deliv->n;
+  for (int c = 0; c < deliv->ncols; c++) deliv->cols[c].data = NULL;
+  table_free(deliv);
   int64_t *counts = NULL, *rcounts = NULL, *ask = NULL, *answer = NULL;
   int64_t n_answer = 0;
-  sc_status s = sc_alloc(&ord, sizeof(int64_t) * (size_t)(deliv->n + 1));
-  if (!s) s = sc_alloc(&arr, sizeof(int64_t) * (size_t)(deliv->n + 1));
-  if (!s) {
-    for (int64_t i = 0; i < deliv->n; i++)
-      if (darr[i] != SC_NO_TS) {
-        ord[n_ord] = dord[i];
-        arr[n_ord++] = darr[i];
-      }
-    if (radix_sort_i64(ord, arr, n_ord)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
-  }
+  sc_status s = n_ord > 0 && (!ord || !arr) ? SC_EINTERNAL : SC_OK;
+  if (!s && radix_sort_i64(ord, arr, n_ord)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
   if (!s) {
     int64_t m = 0;
     for (int64_t i = 0; i < n_ord; i++)
@@ -627,7 +613,6 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       }
     n_ord = m;
   }
-  table_free(deliv); /* its memory serves the questions and answers */
   /* questions: this rank's order ids, grouped by the rank that knows them
    * (in line order within a group); the answers come back to the same
    * places, and the same walk over the lines finds them again */
