@@ -33,20 +33,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "csv.h"
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 /// Orders-like rows until about `bytes` are written; returns the length.
 static size_t make_orders(char *buf, size_t bytes) {

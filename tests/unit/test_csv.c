@@ -15,21 +15,9 @@
 #include <time.h>
 
 #include "csv.h"
+#include "test_rng.h"
 
 /* ---- helpers ---- */
-
-typedef struct {
-  uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r) {
-  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static unsigned rng_below(rng *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
 
 /// Parser over a C string (the common case in these tests).
 #define S(str) (str), strlen(str)

@@ -18,17 +18,7 @@
 #include <string.h>
 
 #include "sopack.h"
-
-typedef struct {
-  uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r) {
-  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+#include "test_rng.h"
 
 static const H5Z_class2_t *hdf5_class(void) {
   H5open();
