@@ -644,6 +644,24 @@ static inline int decimal_digits(const char *p, size_t n, uint64_t *m, size_t *n
   return 1;
 }
 
+/// The signed value of the digits m with nf of them after the point:
+/// correctly rounded for m <= 2^53 (Clinger's fast path, nf <= 19).
+static inline double digits_value(uint64_t m, size_t nf, int neg) {
+  double v = nf ? (double)m / pow10_exact[nf] : (double)m;
+  return neg ? -v : v;
+}
+
+/// q x (the digits' value) into *out, formed exactly and rounded once,
+/// when q x m fits 53 bits (an overflow test, not a division, decides);
+/// returns 0 otherwise. A zero product is +0.0.
+static inline int digits_times(uint64_t m, size_t nf, int neg, int64_t q, double *out) {
+  uint64_t qm, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  if (__builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53)) return 0;
+  double r = nf ? (double)qm / pow10_exact[nf] : (double)qm;
+  *out = (neg ^ (q < 0)) && r != 0 ? -r : r;
+  return 1;
+}
+
 /// The common case in one pass: at most 19 digits in all (so the digit
 /// string is exact in a uint64_t) and a value that Clinger's fast path
 /// rounds exactly. Returns 0 when the general parser must decide.
@@ -651,43 +669,30 @@ static inline int decimal_short(const char *p, size_t n, double *out) {
   uint64_t m;
   size_t nf;
   if (!decimal_digits(p, n, &m, &nf) || m > (1ull << 53)) return 0;
-  double v = nf ? (double)m / pow10_exact[nf] : (double)m; /* nf <= 19 */
-  *out = p[0] == '-' ? -v : v;
+  *out = digits_value(m, nf, p[0] == '-');
   return 1;
 }
 
 double decimal_times(int64_t q, const char *p, size_t n, double v) {
-  uint64_t m, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  uint64_t m;
   size_t nf;
-  /* q*m exact in 53 bits and 10^nf exact: one correctly rounded divide
-   * (an overflow test, not a division, decides) */
-  uint64_t qm;
-  if (!decimal_digits(p, n, &m, &nf) || __builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53))
-    return (double)q * v + 0.0;
-  double r = (double)qm / pow10_exact[nf];
-  return ((n && p[0] == '-') ^ (q < 0)) && r != 0 ? -r : r;
+  double r;
+  if (!decimal_digits(p, n, &m, &nf) || !digits_times(m, nf, n && p[0] == '-', q, &r)) return (double)q * v + 0.0;
+  return r;
 }
 
 csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, double *times) {
-  uint64_t m, qm, aq = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+  uint64_t m;
   size_t nf;
   /* both from one scan of the digits when decimal_short and decimal_times
    * would take their exact paths; the two functions otherwise. The value
    * costs a division, so it is formed only when asked for or needed. */
   if (n > 0 && n <= 21 && decimal_digits(p, n, &m, &nf) && m <= (1ull << 53)) {
-    int neg = p[0] == '-';
-    if (__builtin_mul_overflow(aq, m, &qm) || qm > (1ull << 53)) {
-      double v = nf ? (double)m / pow10_exact[nf] : (double)m;
-      v = neg ? -v : v;
+    int neg = p[0] == '-', exact = digits_times(m, nf, neg, q, times);
+    if (value || !exact) {
+      double v = digits_value(m, nf, neg);
       if (value) *value = v;
-      *times = (double)q * v + 0.0;
-    } else {
-      if (value) {
-        double v = nf ? (double)m / pow10_exact[nf] : (double)m;
-        *value = neg ? -v : v;
-      }
-      double r = nf ? (double)qm / pow10_exact[nf] : (double)qm;
-      *times = (neg ^ (q < 0)) && r != 0 ? -r : r;
+      if (!exact) *times = (double)q * v + 0.0;
     }
     return CSV_OK;
   }
