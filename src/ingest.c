@@ -59,7 +59,6 @@ struct ingest_ctx {
 
 #define MEMO(x, r, k) (&(x)->memo[2 * (r)->tid + (k)])
 
-
 /* All threads write into one table, each in its own window sized by the
  * reader's upper bound; read_file closes the gaps afterwards. One
  * allocation, no concatenation copy. */
@@ -303,8 +302,7 @@ enum { K_SKU, K_CATEGORY, K_BRAND };
 static const csvr_col skus_cols[] = {{{"sku_id"}, 1}, {{"category"}, 0}, {{"brand_id"}, 0}};
 
 static csv_code skus_row(void *ctx, const csvr_row *r, int *bad) {
-  ingest_ctx *x = ctx;
-  (void)x;
+  (void)ctx;
   int64_t sku, brand;
   const csv_field *f;
   NEED(K_SKU, req(fld(r, K_SKU)));
@@ -630,14 +628,9 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     for (int64_t i = 0; i < lines->n; i++) ask[next[order_rank(lord[i], size)]++] = lord[i];
   }
   s = comm_agree(s);
+  if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
   if (!s) {
-    comm_alltoall_counts(counts, rcounts);
     for (int r = 0; r < size; r++) rdisp[r] = r ? rdisp[r - 1] + rcounts[r - 1] : 0;
-    n_answer = rdisp[size - 1] + rcounts[size - 1];
-    s = comm_agree(sc_alloc(&answer, sizeof(int64_t) * (size_t)(n_answer + 1)));
-  }
-  if (!s) s = comm_alltoallv_into(ask, counts, sdisp, answer, rcounts, rdisp, sizeof(int64_t));
-  if (!s) {
 #pragma omp parallel
     {
       int64_t at = 0; /* each thread gallops from its previous answer */
