@@ -554,42 +554,103 @@ static sc_status partition_by_user(sc_table *t, int size) {
   return comm_agree(s);
 }
 
-/* The rank where the rows of an order id meet. */
-static int32_t order_rank(int64_t order, int size) {
-  return (int32_t)(sc_mix64((uint64_t)order ^ 0x5bd1e995ULL) % (uint64_t)size);
+/* The rank that answers for an order id. When the ranks' order lines hold
+ * order ids in disjoint ranges rising with the rank (a file in order-id
+ * order, as the generator's and Online Retail's invoices are), an order id
+ * belongs to the rank whose lines begin at or below it: its delivery rows
+ * and its lines' questions then mostly stay where they are. Otherwise order
+ * ids spread by a hash. Either way every delivery row of one order meets on
+ * one rank, so the join's answer does not depend on the choice. */
+typedef struct {
+  int size, ranged, nb; /* ranged: nb ranks with lines */
+  int64_t *lo;          /* ranged: the least order id of each, rising */
+  int32_t *rk;          /* ranged: their ranks */
+} order_owner;
+
+static sc_status order_owner_init(order_owner *w, const sc_table *lines, int size) {
+  memset(w, 0, sizeof *w);
+  w->size = size;
+  const int64_t *o = table_i64(lines, "order_id");
+  int64_t mine[3] = {INT64_MAX, INT64_MIN, lines->n}, *all = NULL;
+  for (int64_t i = 0; i < lines->n; i++) {
+    mine[0] = o[i] < mine[0] ? o[i] : mine[0];
+    mine[1] = o[i] > mine[1] ? o[i] : mine[1];
+  }
+  sc_status s = comm_agree(sc_alloc(&all, sizeof mine * (size_t)size));
+  if (s) return s;
+  comm_allgather(mine, sizeof mine, all);
+  int ok = 1, nb = 0;
+  int64_t prev_hi = INT64_MIN;
+  for (int r = 0; r < size; r++)
+    if (all[3 * r + 2] > 0) {
+      ok &= all[3 * r] >= prev_hi; /* equal: one order's lines cut by a range boundary */
+      prev_hi = all[3 * r + 1];
+      nb++;
+    }
+  if (ok && nb > 1) { /* one rank with lines (or none): the hash is as good */
+    s = sc_alloc(&w->lo, sizeof *w->lo * (size_t)nb);
+    if (!s) s = sc_alloc(&w->rk, sizeof *w->rk * (size_t)nb);
+    for (int r = 0, k = 0; !s && r < size; r++)
+      if (all[3 * r + 2] > 0) {
+        w->lo[k] = all[3 * r];
+        w->rk[k++] = r;
+      }
+    w->ranged = !s;
+    w->nb = nb;
+  }
+  free(all);
+  return comm_agree(s);
 }
 
-/* Partitions a table by a hash of its order_id column. */
-static sc_status partition_by_order(sc_table *t, int size) {
-  const int64_t *o = table_i64(t, "order_id");
-  int32_t *d = dest_alloc(t->n);
-  if (!o || !d) {
-    free(d);
-    return comm_agree(sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name));
+static void order_owner_free(order_owner *w) {
+  free(w->lo);
+  free(w->rk);
+}
+
+/* *k carries the range of the previous call (start it at 0): ids in order
+ * cost two compares */
+static inline int32_t order_owner_of(const order_owner *w, int64_t order, int *k) {
+  if (!w->ranged) return (int32_t)(sc_mix64((uint64_t)order ^ 0x5bd1e995ULL) % (uint64_t)w->size);
+  int j = *k;
+  if (!(w->lo[j] <= order && (j + 1 == w->nb || order < w->lo[j + 1]))) {
+    j = (int)(order == INT64_MAX ? w->nb : lower_bound_i64(w->lo, w->nb, order + 1)) - 1; /* the last lo <= order */
+    if (j < 0) j = 0;
+    *k = j;
   }
-  for (int64_t i = 0; i < t->n; i++) d[i] = order_rank(o[i], size);
-  sc_status s = table_exchange(t, d);
-  free(d);
-  return s;
+  return w->rk[j];
 }
 
 /* The first delivery row (by line) with an arrival gives each order its
  * arrival time. Delivery rows without an arrival are counted as read but
- * never leave the reader; the others move to the rank of a hash of their
- * order id, where their (order, arrival) pairs are sorted by order (stably:
- * the first row by line stays first) and cut to one per order. Order lines
- * stay where they are and ask that rank: each rank sends the order ids of
- * its lines grouped by answering rank, the answering rank overwrites each
- * id with its arrival (or SC_NO_TS) in place and sends the array back, and
- * the asker puts the answers where the questions came from. 8 bytes travel
- * each way per line; the wide line rows cross the network once, to their
- * user's rank. Questions come in their lines' order, so a file in order-id
- * order (the generator's, Online Retail's invoices) is answered by
- * galloping from the previous answer through the sorted orders: a step or
- * two each, where a hash table costs a cache miss a probe; any other order
- * costs a binary search. */
+ * never leave the reader; the others move to the rank that answers for
+ * their order id (order_owner), where their (order, arrival) pairs are
+ * sorted by order (stably: the first row by line stays first) and cut to one
+ * per order. Order lines stay where they are. A line whose order this rank
+ * answers for finds its arrival here; the others ask: each rank sends those
+ * order ids grouped by answering rank, the answering rank overwrites each id
+ * with its arrival (or SC_NO_TS) in place and sends the array back, and the
+ * asker puts the answers where the questions came from. At most 8 bytes
+ * travel each way per line; the wide line rows cross the network once, to
+ * their user's rank. Questions come in their lines' order, so a file in
+ * order-id order is answered by galloping from the previous answer through
+ * the sorted orders: a step or two each, where a hash table costs a cache
+ * miss a probe; any other order costs a binary search. */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
-  SC_TRY(partition_by_order(deliv, size));
+  const int me = comm_rank();
+  order_owner w;
+  SC_TRY(order_owner_init(&w, lines, size));
+  const int64_t *dord = table_i64(deliv, "order_id");
+  int32_t *d = dest_alloc(deliv->n);
+  sc_status s = d && dord ? SC_OK : sc_fail(SC_ENOMEM, "out of memory partitioning %s", deliv->name);
+  int k = 0;
+  for (int64_t i = 0; !s && i < deliv->n; i++) d[i] = order_owner_of(&w, dord[i], &k);
+  s = comm_agree(s);
+  if (!s) s = table_exchange(deliv, d);
+  free(d);
+  if (s) {
+    order_owner_free(&w);
+    return s;
+  }
   /* deliv holds the rows with an arrival, in line order: ranks read the
    * file in rank order and the exchange keeps the senders' order (its
    * contract, table.h). Its two columns become the (order, arrival) pairs,
@@ -600,7 +661,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   table_free(deliv);
   int64_t *counts = NULL, *rcounts = NULL, *ask = NULL, *answer = NULL;
   int64_t n_answer = 0;
-  sc_status s = n_ord > 0 && (!ord || !arr) ? SC_EINTERNAL : SC_OK;
+  s = n_ord > 0 && (!ord || !arr) ? SC_EINTERNAL : SC_OK;
   if (!s && radix_sort_i64(ord, arr, n_ord)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
   if (!s) {
     int64_t m = 0;
@@ -611,21 +672,32 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       }
     n_ord = m;
   }
-  /* questions: this rank's order ids, grouped by the rank that knows them
-   * (in line order within a group); the answers come back to the same
-   * places, and the same walk over the lines finds them again */
+  /* questions: the order ids of this rank's lines that another rank
+   * answers for, grouped by that rank (in line order within a group); the
+   * answers come back to the same places, and the same walk over the lines
+   * finds them again */
   int64_t *next = NULL, *sdisp = NULL, *rdisp = NULL;
   if (!s) s = sc_calloc(&counts, (size_t)size, sizeof *counts);
   if (!s) s = sc_calloc(&rcounts, (size_t)size, sizeof *rcounts);
   if (!s) s = sc_alloc(&next, sizeof *next * (size_t)size);
   if (!s) s = sc_alloc(&sdisp, sizeof *sdisp * (size_t)size);
   if (!s) s = sc_alloc(&rdisp, sizeof *rdisp * (size_t)size);
-  if (!s) s = sc_alloc(&ask, sizeof(int64_t) * (size_t)(lines->n + 1));
   const int64_t *lord = s ? NULL : table_i64(lines, "order_id");
+  int64_t n_ask = 0;
   if (!s) {
-    for (int64_t i = 0; i < lines->n; i++) counts[order_rank(lord[i], size)]++;
+    k = 0;
+    for (int64_t i = 0; i < lines->n; i++) counts[order_owner_of(&w, lord[i], &k)]++;
+    counts[me] = 0;
     for (int r = 0; r < size; r++) next[r] = sdisp[r] = r ? sdisp[r - 1] + counts[r - 1] : 0;
-    for (int64_t i = 0; i < lines->n; i++) ask[next[order_rank(lord[i], size)]++] = lord[i];
+    n_ask = sdisp[size - 1] + counts[size - 1];
+    s = sc_alloc(&ask, sizeof(int64_t) * (size_t)(n_ask + 1));
+  }
+  if (!s && n_ask > 0) {
+    k = 0;
+    for (int64_t i = 0; i < lines->n; i++) {
+      int r = order_owner_of(&w, lord[i], &k);
+      if (r != me) ask[next[r]++] = lord[i];
+    }
   }
   s = comm_agree(s);
   if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
@@ -644,10 +716,20 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
     s = comm_alltoallv_into(answer, rcounts, rdisp, ask, counts, sdisp, sizeof(int64_t));
   }
   if (!s) {
-    int64_t *larr = table_i64(lines, "arr_ts");
+    int64_t *larr = table_i64(lines, "arr_ts"), at = 0;
     for (int r = 0; r < size; r++) next[r] = sdisp[r];
-    for (int64_t i = 0; i < lines->n; i++) larr[i] = ask[next[order_rank(lord[i], size)]++];
+    k = 0;
+    for (int64_t i = 0; i < lines->n; i++) {
+      int r = order_owner_of(&w, lord[i], &k);
+      if (r != me) {
+        larr[i] = ask[next[r]++];
+        continue;
+      }
+      at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
+      larr[i] = at < n_ord && ord[at] == lord[i] ? arr[at] : SC_NO_TS;
+    }
   }
+  order_owner_free(&w);
   free(ord);
   free(arr);
   free(counts);

@@ -274,11 +274,18 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
   counts[me] = 0;
   rcounts[me] = 0;
   s = comm_agree(sc_alloc(&sendbuf, (size_t)(sn ? sn : 1) * 8));
+  /* nothing leaves and nothing arrives: the columns stay as they are (this
+   * rank still joins every collective call, as in the other case) */
+  const int still = sn == 0 && rn == n;
   for (int c = 0; !s && c < t->ncols; c++) {
     size_t es = coltype_size(t->cols[c].type);
-    char *recv = NULL;
-    s = comm_agree(sc_alloc(&recv, (size_t)(rn ? rn : 1) * es));
+    char *recv = still ? t->cols[c].data : NULL;
+    s = comm_agree(still ? SC_OK : sc_alloc(&recv, (size_t)(rn ? rn : 1) * es));
     if (s) break;
+    if (still) {
+      s = comm_alltoallv_into(sendbuf, counts, sdisp, recv, rcounts, rdisp, es);
+      continue;
+    }
     for (int r = 0; r < size; r++) base[r] = r == me ? recv : sendbuf;
     memcpy(next, start, sizeof *next * (size_t)T * (size_t)size);
 #pragma omp parallel num_threads(T)

@@ -20,6 +20,11 @@ endforeach()
 foreach(n 1 2 4)
   segcast_script_test(ingest_marketplace_${n}ranks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh ${n})
 endforeach()
+# the delivery join's two ways of choosing the rank that answers for an
+# order (by order-id range, by hash), with lines on every rank
+segcast_script_test(ingest_marketplace_ranged ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 as-generated 40000)
+segcast_script_test(ingest_marketplace_shuffled_orders ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 shuffled-orders 40000)
+segcast_script_test(ingest_marketplace_shuffled_delivery ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 shuffled-delivery 40000)
 
 # The store's integer coder against HDF5's own scale-offset filter.
 segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)

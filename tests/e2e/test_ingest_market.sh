@@ -9,12 +9,21 @@
 # path on the rank that holds it and their dense path elsewhere. At 2 ranks
 # the network also gains a DC with a far-away id and a line from it, so the
 # DC -> region lookups search instead of indexing an array.
-# Usage: test_ingest_market.sh RANKS
+# ORDER "as-generated" (the default) keeps the files as they are,
+# "shuffled-orders" shuffles the lines of orders.csv (the ranks' order
+# ids then overlap: the delivery join spreads orders by hash), and
+# "shuffled-delivery" those of delivery.csv (order ids stay in rising ranges
+# per rank, so each rank answers for its own, but delivery rows travel).
+# USERS (default 3000) sizes the data set: orders.csv needs more than one
+# 8 MiB read block (about 20,000 users) before a second rank holds lines.
+# Usage: test_ingest_market.sh RANKS [ORDER [USERS]]
 set -euo pipefail
 ranks=${1:-1}
+order=${2:-}
+users=${3:-3000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$SEGCAST_BIN" generate --layout marketplace --out "$tmp/d" --users 3000 --seed 11 > /dev/null
+"$SEGCAST_BIN" generate --layout marketplace --out "$tmp/d" --users "$users" --seed 11 > /dev/null
 d="$tmp/d"
 first_user=$(sed -n 2p "$d/users.csv")
 echo "${first_user%%,*},2020-01-01,33,F,2" >> "$d/users.csv"             # duplicate user_id
@@ -31,6 +40,15 @@ if [ "$ranks" = 2 ]; then
   echo "99000003,$u,3,2023-05-07 12:00:00,1,4.00,4.00,7000001" >> "$d/orders.csv"
 fi
 echo "2031-01-01,$dc,99999999,1" >> "$d/inventory.csv"  # far key: the hash path of the inventory sums
+shuffle() { # the data lines of a CSV file in a fixed random order
+  { head -1 "$1"; tail -n +2 "$1" | shuf --random-source=<(yes 7); } > "$1.tmp" && mv "$1.tmp" "$1"
+}
+case "$order" in
+  shuffled-orders) shuffle "$d/orders.csv" ;;
+  shuffled-delivery) shuffle "$d/delivery.csv" ;;
+  ""|as-generated) ;;
+  *) echo "unknown ORDER $order"; exit 2 ;;
+esac
 if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" "$SEGCAST_BIN"); fi
 "${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 grep -q '^users.csv,[0-9]*,duplicate user_id,' "$tmp/out/rejects.csv" || { echo "duplicate user_id not rejected"; cat "$tmp/out/rejects.csv"; exit 1; }

@@ -1,7 +1,8 @@
 /* test_mpi_core.c: the collective core at any rank count (run at 1, 2, 4).
  *
  * - table_exchange moves every row to its destination, keeping columns
- *   together and source order;
+ *   together and source order, and leaves a rank's columns in place when
+ *   nothing leaves or arrives there;
  * - h5_write_table / h5_read_table round-trip a table where some ranks
  *   hold no rows (the parallel HDF5 trap of empty selections), with
  *   sentinel integers and decimal doubles bit for bit (stored packed);
@@ -59,6 +60,37 @@ static void test_exchange(void) {
   }
   CHECK(ok);
   CHECK(comm_sum1_i64(t.n) == before);
+  free(dest);
+  table_free(&t);
+}
+
+/* Rank 0 keeps all its rows and receives none (its columns stay where
+ * they are) while the other ranks trade theirs among themselves. */
+static void test_exchange_still(void) {
+  int rank = comm_rank(), size = comm_size();
+  sc_table t;
+  table_init(&t, "t", "id:i64,v:i32");
+  int64_t n = 500 + 11 * rank;
+  table_resize(&t, n);
+  int32_t *dest = malloc(sizeof(int32_t) * (size_t)(n + 1));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t id = rank * 1000000 + i;
+    table_i64(&t, "id")[i] = id;
+    table_i32(&t, "v")[i] = (int32_t)(7 * i + rank);
+    dest[i] = rank == 0 || size < 2 ? 0 : 1 + (int32_t)(sc_mix64((uint64_t)id) % (uint64_t)(size - 1));
+  }
+  const void *kept = rank == 0 ? table_i64(&t, "id") : NULL;
+  CHECK(table_exchange(&t, dest) == SC_OK);
+  int ok = 1;
+  if (rank == 0) ok = t.n == n && table_i64(&t, "id") == kept; /* no copy */
+  for (int64_t i = 0; i < t.n; i++) {
+    int64_t id = table_i64(&t, "id")[i], src = id / 1000000, at = id % 1000000;
+    if (table_i32(&t, "v")[i] != (int32_t)(7 * at + src)) ok = 0;
+    if ((src == 0) != (rank == 0)) ok = 0;
+    if (i && id <= table_i64(&t, "id")[i - 1]) ok = 0;
+  }
+  CHECK(ok);
+  CHECK(comm_sum1_i64(t.n) == comm_sum1_i64(n));
   free(dest);
   table_free(&t);
 }
@@ -258,6 +290,7 @@ int main(int argc, char **argv) {
   char path[256];
   snprintf(path, sizeof path, "%s/segcast_test_mpi_core_%d.h5", argc > 1 ? argv[1] : "/tmp", comm_size());
   test_exchange();
+  test_exchange_still();
   test_h5_roundtrip(path);
   test_h5_chunk_owners(path);
   test_dict_globalize();
