@@ -760,6 +760,17 @@ static void test_decimal_places(void) {
   CU_ASSERT(memcmp(c, c2, (N - 1) * sizeof *c) == 0);
   free(w);
   free(c2);
+  /* the packed values are llround's, halves (away from zero) included,
+   * whether or not they come back exactly */
+  const double halves[] = {0.125, -0.125, 2.5e-2, -2.5e-2, 0.0049999999999999999, 4503599627370495.5e-2, -1.005};
+  int64_t hc[7];
+  decimal_pack(halves, 7, 2, hc);
+  for (int i = 0; i < 7; i++) CU_ASSERT_EQUAL(hc[i], llround(halves[i] * 100));
+  for (int i = 0; i < N; i++) back[i] = (double)(int64_t)(rng_next(&r) % 4000001ull - 2000000) / 8;
+  decimal_pack(back, N, 1, c);
+  int off = 0;
+  for (int i = 0; i < N; i++) off += c[i] != llround(back[i] * 10);
+  CU_ASSERT_EQUAL(off, 0);
   CU_ASSERT_EQUAL(decimal_pack(v, N, 4, c), 1);
   decimal_unpack(c, N, 4, back);
   CU_ASSERT(memcmp(v, back, N * sizeof *v) == 0);
