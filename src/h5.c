@@ -154,9 +154,10 @@ static herr_t write_slab(hid_t ds, hid_t type, const void *data, hsize_t off, hs
  * owner of a chunk is the rank that holds its first row. Each rank sends
  * the rows at its start that belong to a chunk begun on a lower rank to
  * that rank (they are the head of its buffer: no copy); a rank that
- * receives rows appends them to a copy of its own and writes the copy. */
+ * receives rows appends them to its own where `room` rows of memory past
+ * its n are free to write (a table's capacity), else to a copy of its own. */
 static sc_status write_chunked(hid_t ds, hid_t type, size_t es, const void *data, hsize_t off, hsize_t n,
-                               hsize_t total, hsize_t c) {
+                               hsize_t room, hsize_t total, hsize_t c) {
   int size = comm_size();
   hsize_t lo = off, hi = off + n;
   int64_t *starts = NULL, *counts = NULL, *rcounts = NULL, rn = 0;
@@ -182,7 +183,10 @@ static sc_status write_chunked(hid_t ds, hid_t type, size_t es, const void *data
   /* rows received complete the chunk that holds this rank's last row */
   const char *from = (const char *)data + (size_t)head * es;
   hsize_t mine = n - head;
-  if (!s && rn > 0) {
+  if (!s && rn > 0 && (hsize_t)rn <= room) {
+    /* the rows go after this rank's own, in the memory its caller lent */
+    memcpy((char *)(uintptr_t)data + (size_t)n * es, recv, (size_t)rn * es);
+  } else if (!s && rn > 0) {
     s = sc_alloc(&joined, (size_t)(mine + (hsize_t)rn) * es);
     if (!s) {
       memcpy(joined, from, (size_t)mine * es);
@@ -202,9 +206,10 @@ static sc_status write_chunked(hid_t ds, hid_t type, size_t es, const void *data
 }
 
 /* Collective write of a 1-D (or rows x cols) dataset: this rank's `n` rows
- * land at row `off` of a dataset of `total` rows. */
+ * land at row `off` of a dataset of `total` rows; `room`: rows of data's memory
+ * past n that the write may use (0: none). */
 static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const void *data, hsize_t off, hsize_t n,
-                               hsize_t total, hsize_t cols, int compress, const void *fill) {
+                               hsize_t room, hsize_t total, hsize_t cols, int compress, const void *fill) {
   h5_parents(f, path);
   hsize_t dims[2] = {total, cols};
   int rank = cols > 1 ? 2 : 1;
@@ -237,7 +242,7 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
   else if (total == 0) {
     /* an empty dataset has no storage to write (total is the same on every rank) */
   } else if (compress && cols == 1) {
-    s = write_chunked(ds, type, H5Tget_size(type), data, off, n, total, chunk_rows);
+    s = write_chunked(ds, type, H5Tget_size(type), data, off, n, room, total, chunk_rows);
     if (s == SC_EIO) {
       sc_clear();
       s = h5_err(f, "write", path);
@@ -310,22 +315,23 @@ static int holds_min(const sc_column *col, int64_t n) {
  * like every integer column at a tenth of deflate's cost. Any value that
  * would not come back bit for bit keeps the whole column as doubles. */
 static sc_status write_f64_column(sc_h5 *f, const char *path, const double *v, int64_t off, int64_t n,
-                                  int64_t total) {
-  int64_t *packed = NULL;
-  int k = sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + 1)) == SC_OK ? decimal_places(v, n, packed) : -1;
+                                  int64_t room_v, int64_t total) {
+  int64_t *packed = NULL, room = f->chunk_rows > 0 ? f->chunk_rows : (int64_t)CHUNK_ROWS; /* a chunk's rows to spare */
+  int k = sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + room)) == SC_OK ? decimal_places(v, n, packed) : -1;
   int64_t kk = comm_min1_i64(k) < 0 ? -1 : comm_max1_i64(k);
   int ok = kk >= 0;
   /* packed at this rank's k; ranks agree on the largest */
   if (ok && kk != k) ok = decimal_pack(v, n, (int)kk, packed);
   if (comm_min1_i64(ok)) {
-    sc_status s = h5_write_rows(f, path, H5T_NATIVE_INT64, packed, (hsize_t)off, (hsize_t)n, (hsize_t)total, 1, 1, NULL);
+    sc_status s =
+        h5_write_rows(f, path, H5T_NATIVE_INT64, packed, (hsize_t)off, (hsize_t)n, (hsize_t)room, (hsize_t)total, 1, 1, NULL);
     free(packed);
     SC_TRY(s);
     return h5_set_attr_i64(f, path, "decimals", kk);
   }
   sc_clear();
   free(packed);
-  return h5_write_rows(f, path, H5T_NATIVE_DOUBLE, v, (hsize_t)off, (hsize_t)n, (hsize_t)total, 1, 1, NULL);
+  return h5_write_rows(f, path, H5T_NATIVE_DOUBLE, v, (hsize_t)off, (hsize_t)n, (hsize_t)room_v, (hsize_t)total, 1, 1, NULL);
 }
 
 sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t) {
@@ -336,13 +342,14 @@ sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t) {
     const sc_column *col = &t->cols[c];
     snprintf(path, sizeof path, "%s/%s", group, col->name);
     if (col->type == SC_F64 && f->pack_decimals) {
-      SC_TRY(write_f64_column(f, path, col->data, off, t->n, total));
+      SC_TRY(write_f64_column(f, path, col->data, off, t->n, t->cap - t->n, total));
       continue;
     }
     static const int64_t fill64 = INT64_MIN;
     static const int32_t fill32 = INT32_MIN;
     const void *fp = !holds_min(col, t->n) ? NULL : col->type == SC_I64 ? (const void *)&fill64 : (const void *)&fill32;
-    SC_TRY(h5_write_rows(f, path, h5_type(col->type), col->data, (hsize_t)off, (hsize_t)t->n, (hsize_t)total, 1, 1,
+    SC_TRY(h5_write_rows(f, path, h5_type(col->type), col->data, (hsize_t)off, (hsize_t)t->n,
+                         (hsize_t)(t->cap - t->n), (hsize_t)total, 1, 1,
                          fp));
   }
   /* column order and types, so a reader rebuilds the same table */
@@ -406,9 +413,9 @@ sc_status h5_write_strings(sc_h5 *f, const char *path, char *const *s, int64_t n
   char p[512];
   int root = comm_rank() == 0;
   snprintf(p, sizeof p, "%s/bytes", path);
-  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_UINT8, blob, 0, root ? (hsize_t)bytes : 0, (hsize_t)bytes, 1, bytes > 0, NULL);
+  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_UINT8, blob, 0, root ? (hsize_t)bytes : 0, 0, (hsize_t)bytes, 1, bytes > 0, NULL);
   snprintf(p, sizeof p, "%s/ends", path);
-  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_INT64, ends, 0, root ? (hsize_t)n : 0, (hsize_t)n, 1, n > 0, NULL);
+  if (!st) st = h5_write_rows(f, p, H5T_NATIVE_INT64, ends, 0, root ? (hsize_t)n : 0, 0, (hsize_t)n, 1, n > 0, NULL);
   free(ends);
   free(blob);
   return st;
@@ -443,7 +450,7 @@ sc_status h5_read_strings(sc_h5 *f, const char *path, char ***out, int64_t *n_ou
 }
 
 sc_status h5_write_f64(sc_h5 *f, const char *path, const double *v, int64_t rows, int64_t cols) {
-  return h5_write_rows(f, path, H5T_NATIVE_DOUBLE, v, 0, comm_rank() == 0 ? (hsize_t)rows : 0, (hsize_t)rows,
+  return h5_write_rows(f, path, H5T_NATIVE_DOUBLE, v, 0, comm_rank() == 0 ? (hsize_t)rows : 0, 0, (hsize_t)rows,
                        (hsize_t)cols, 0, NULL);
 }
 
@@ -456,7 +463,7 @@ sc_status h5_read_f64(sc_h5 *f, const char *path, double **v, int64_t *rows, int
 }
 
 sc_status h5_write_i64(sc_h5 *f, const char *path, const int64_t *v, int64_t n) {
-  return h5_write_rows(f, path, H5T_NATIVE_INT64, v, 0, comm_rank() == 0 ? (hsize_t)n : 0, (hsize_t)n, 1, 0, NULL);
+  return h5_write_rows(f, path, H5T_NATIVE_INT64, v, 0, comm_rank() == 0 ? (hsize_t)n : 0, 0, (hsize_t)n, 1, 0, NULL);
 }
 
 sc_status h5_read_i64(sc_h5 *f, const char *path, int64_t **v, int64_t *n) {

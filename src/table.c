@@ -111,7 +111,7 @@ sc_status table_permute(sc_table *t, const int64_t *perm, int64_t n_out) {
     /* a buffer of this column's size: the heap hands back the one the
      * previous column of that size freed (no fresh pages, no copy) */
     void *tmp = NULL;
-    SC_TRY(sc_alloc(&tmp, (size_t)(n ? n : 1) * es));
+    SC_TRY(sc_alloc(&tmp, (size_t)(n + SC_TABLE_SPARE_ROWS) * es));
     /* typed gathers: a memcpy call per element would dominate */
     switch (es) {
       case 1: {
@@ -139,7 +139,7 @@ sc_status table_permute(sc_table *t, const int64_t *perm, int64_t n_out) {
     free(t->cols[c].data);
     t->cols[c].data = tmp;
   }
-  t->cap = n; /* every column now holds n rows */
+  t->cap = n + SC_TABLE_SPARE_ROWS; /* every column now holds that many rows */
   t->n = n_out;
   return SC_OK;
 }
@@ -280,7 +280,7 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
   for (int c = 0; !s && c < t->ncols; c++) {
     size_t es = coltype_size(t->cols[c].type);
     char *recv = still ? t->cols[c].data : NULL;
-    s = comm_agree(still ? SC_OK : sc_alloc(&recv, (size_t)(rn ? rn : 1) * es));
+    s = comm_agree(still ? SC_OK : sc_alloc(&recv, (size_t)(rn + SC_TABLE_SPARE_ROWS) * es));
     if (s) break;
     if (still) {
       s = comm_alltoallv_into(sendbuf, counts, sdisp, recv, rcounts, rdisp, es);
@@ -319,7 +319,10 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
     free(t->cols[c].data);
     t->cols[c].data = recv;
   }
-  if (!s) t->n = t->cap = rn;
+  if (!s) {
+    if (!still) t->cap = rn + SC_TABLE_SPARE_ROWS;
+    t->n = rn;
+  }
 done:
   free(counts);
   free(rcounts);

@@ -31,6 +31,12 @@ typedef struct {
   sc_column cols[SC_TABLE_MAXCOLS];
 } sc_table;
 
+/// Rows of capacity past its rows that table_exchange and table_permute
+/// leave in every column they make (address space only: pages never written
+/// cost nothing). The store writer completes there the chunk a rank shares
+/// with the next one (h5.c) instead of copying the whole column.
+#define SC_TABLE_SPARE_ROWS ((int64_t)1 << 18)
+
 /// Bytes of one element of a column type.
 size_t coltype_size(sc_coltype t);
 
