@@ -915,6 +915,48 @@ static int32_t ymd(int y, int m, int d) {
   return (int32_t)(timegm(&tm) / 86400);
 }
 
+/* A plain reference for "YYYY-MM-DD": every digit and separator checked one
+ * by one, the calendar by the Gregorian rule, the day by days_from_civil. */
+static csv_code ref_date(const char *t, int32_t *day) {
+  for (int k = 0; k < 10; k++)
+    if (k == 4 || k == 7 ? t[k] != '-' : !(t[k] >= '0' && t[k] <= '9')) return CSV_E_DATE;
+  int y = atoi(t), m = (t[5] - '0') * 10 + t[6] - '0', d = (t[8] - '0') * 10 + t[9] - '0';
+  static const int dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m < 1 || m > 12 || d < 1 || d > dim[m] + (m == 2 && leap)) return CSV_E_DATE;
+  *day = days_from_civil(y, m, d);
+  return CSV_OK;
+}
+
+/* parse_date's word path (years 1900-2155 from a table) and its general
+ * path agree with the reference on every day of 1890-2170 with months and
+ * days one past each end, and on dates with bytes changed at random. */
+static void test_parse_date_table(void) {
+  int wrong = 0;
+  char t[16];
+  for (int y = 1890; y <= 2170; y++)
+    for (int m = 0; m <= 13; m++)
+      for (int d = 0; d <= 32; d++) {
+        snprintf(t, sizeof t, "%04d-%02d-%02d", y, m, d);
+        int32_t a = 7, b = 7;
+        csv_code ca = parse_date(t, 10, &a), cb = ref_date(t, &b);
+        wrong += ca != cb || (ca == CSV_OK && a != b);
+      }
+  CU_ASSERT_EQUAL(wrong, 0);
+  rng r = {91};
+  static const char alphabet[] = "0123456789-/: a\x00\xff";
+  for (int i = 0; i < 200000; i++) {
+    int32_t z = (int32_t)(rng_next(&r) % 120000) - 30000, y, m, d;
+    civil_from_days(z, &y, &m, &d);
+    snprintf(t, sizeof t, "%04d-%02d-%02d", y, m, d);
+    for (int k = (int)(rng_next(&r) % 3); k > 0; k--) t[rng_next(&r) % 10] = alphabet[rng_next(&r) % (sizeof alphabet - 1)];
+    int32_t a = 7, b = 7;
+    csv_code ca = parse_date(t, 10, &a), cb = ref_date(t, &b);
+    wrong += ca != cb || (ca == CSV_OK && a != b);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_parse_date(void) {
   int32_t day = 7, sec = 7;
   CU_ASSERT(parse_date(S("2023-02-28"), &day) == CSV_OK && day == ymd(2023, 2, 28));
@@ -1185,6 +1227,7 @@ void register_tests(void) {
   CU_add_test(s, "decimal_places / pack / unpack", test_decimal_places);
   CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
+  CU_add_test(s, "parse_date word path against a reference", test_parse_date_table);
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
   CU_add_test(s, "date memos", test_date_memo);
   CU_add_test(s, "parse_any_date", test_parse_any_date);
