@@ -957,6 +957,38 @@ static void test_parse_date_table(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* parse_datetime's clock against plain arithmetic on every second
+ * of a day, hours/minutes/seconds one past the end, and changed bytes. */
+static void test_parse_hms_all(void) {
+  int wrong = 0;
+  char t[32];
+  for (int h = 0; h <= 24; h++)
+    for (int m = 0; m <= 60; m++)
+      for (int s = 0; s <= 60; s++) {
+        snprintf(t, sizeof t, "2023-05-06 %02d:%02d:%02d", h, m, s);
+        int32_t day = 0, sec = -1;
+        csv_code c = parse_datetime(t, 19, &day, &sec);
+        int ok = h < 24 && m < 60 && s < 60;
+        wrong += ok ? !(c == CSV_OK && sec == h * 3600 + m * 60 + s) : c != CSV_E_DATE;
+      }
+  rng r = {5};
+  static const char alphabet[] = "0123456789:-/ a";
+  for (int i = 0; i < 100000; i++) {
+    snprintf(t, sizeof t, "2023-05-06 %02d:%02d:%02d", (int)(rng_next(&r) % 24), (int)(rng_next(&r) % 60),
+             (int)(rng_next(&r) % 60));
+    int k = 11 + (int)(rng_next(&r) % 8);
+    t[k] = alphabet[rng_next(&r) % (sizeof alphabet - 1)];
+    int ok = 1;
+    for (int j = 11; j < 19; j++) ok &= j == 13 || j == 16 ? t[j] == ':' : t[j] >= '0' && t[j] <= '9';
+    int h = (t[11] - '0') * 10 + t[12] - '0', m = (t[14] - '0') * 10 + t[15] - '0', s = (t[17] - '0') * 10 + t[18] - '0';
+    ok = ok && h < 24 && m < 60 && s < 60;
+    int32_t day = 0, sec = -1;
+    csv_code c = parse_datetime(t, 19, &day, &sec);
+    wrong += ok ? !(c == CSV_OK && sec == h * 3600 + m * 60 + s) : c != CSV_E_DATE;
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_parse_date(void) {
   int32_t day = 7, sec = 7;
   CU_ASSERT(parse_date(S("2023-02-28"), &day) == CSV_OK && day == ymd(2023, 2, 28));
@@ -1228,6 +1260,7 @@ void register_tests(void) {
   CU_add_test(s, "days_from_civil / civil_from_days", test_days_civil);
   CU_add_test(s, "parse_date / parse_datetime", test_parse_date);
   CU_add_test(s, "parse_date word path against a reference", test_parse_date_table);
+  CU_add_test(s, "parse_datetime clock, every second", test_parse_hms_all);
   CU_add_test(s, "parse_retail_datetime", test_parse_retail_datetime);
   CU_add_test(s, "date memos", test_date_memo);
   CU_add_test(s, "parse_any_date", test_parse_any_date);
