@@ -610,7 +610,7 @@ static void order_owner_free(order_owner *w) {
 /* *k carries the range of the previous call (start it at 0): ids in order
  * cost two compares */
 static inline int32_t order_owner_of(const order_owner *w, int64_t order, int *k) {
-  if (!w->ranged) return (int32_t)(sc_mix64((uint64_t)order ^ 0x5bd1e995ULL) % (uint64_t)w->size);
+  if (!w->ranged) return rank_of_hash(sc_mix64((uint64_t)order ^ 0x5bd1e995ULL), w->size);
   int j = *k;
   if (!(w->lo[j] <= order && (j + 1 == w->nb || order < w->lo[j + 1]))) {
     j = (int)(order == INT64_MAX ? w->nb : lower_bound_i64(w->lo, w->nb, order + 1)) - 1; /* the last lo <= order */

@@ -99,7 +99,7 @@ static int64_t region_key(const name_keys *nk, int64_t region) {
 /* Owners of group-by keys. */
 static int dest_hash_k0(const ins_rec *r, int size, const void *ctx) {
   (void)ctx;
-  return (int)(sc_mix64((uint64_t)r->k[0]) % (uint64_t)size);
+  return rank_of_hash(sc_mix64((uint64_t)r->k[0]), size);
 }
 typedef struct {
   int32_t day0;

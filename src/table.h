@@ -129,13 +129,16 @@ enum {
 /// "network": dc_id -> region_id (small; every rank holds all of it).
 #define SC_NETWORK_SPEC "dc_id:i64,region_id:i32"
 
-/// Partition rank of a user id (lines, users, clicks) among `size` ranks.
-static inline int32_t part_user(int64_t user_id, int size) {
-  return (int32_t)(sc_mix64((uint64_t)user_id) % (uint64_t)size);
+/// The rank in [0, size) of a well-mixed 64-bit hash: the high half of
+/// hash x size (a multiply where a 64-bit modulo was a division per row).
+static inline int32_t rank_of_hash(uint64_t h, int size) {
+  return (int32_t)(((unsigned __int128)h * (uint64_t)size) >> 64);
 }
+/// Partition rank of a user id (lines, users, clicks) among `size` ranks.
+static inline int32_t part_user(int64_t user_id, int size) { return rank_of_hash(sc_mix64((uint64_t)user_id), size); }
 /// Partition rank of a demand series (sku, region).
 static inline int32_t part_series(int64_t sku, int32_t region, int size) {
-  return (int32_t)(sc_mix64((uint64_t)sku * 0x100000001B3ULL ^ (uint64_t)(uint32_t)region) % (uint64_t)size);
+  return rank_of_hash(sc_mix64((uint64_t)sku * 0x100000001B3ULL ^ (uint64_t)(uint32_t)region), size);
 }
 
 #endif
