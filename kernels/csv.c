@@ -705,14 +705,6 @@ csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, 
   return c;
 }
 
-/* llround for |x| < 2^53, inline: x less its integer part is exact, so the
- * half-way test is too (halves round away from zero, as llround does) */
-static inline int64_t round_half_away(double x) {
-  int64_t t = (int64_t)x;
-  double f = x - (double)t;
-  return t + (f >= 0.5) - (f <= -0.5);
-}
-
 /* value == c / 10^k exactly, c the nearest integer to value x 10^k */
 static inline int decimal_fits(double v, int k, int64_t *c) {
   double x = v * pow10_exact[k];

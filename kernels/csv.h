@@ -119,6 +119,14 @@ double decimal_times(int64_t q, const char *p, size_t n, double v);
 /// value may be NULL when only the product is wanted (it saves a division).
 csv_code parse_decimal_times(const char *p, size_t n, int64_t q, double *value, double *times);
 
+/// llround(x) for |x| < 2^63, inline (no libm call): x less its integer
+/// part is exact, so the half-way test is too (halves round away from zero).
+static inline int64_t round_half_away(double x) {
+  int64_t t = (int64_t)x;
+  double f = x - (double)t;
+  return t + (f >= 0.5) - (f <= -0.5);
+}
+
 /// Decimal columns stored as integers (the store's exact encoding of
 /// prices and amounts): the fewest places k (0..DECIMAL_MAX_PLACES) such
 /// that every v[i] is bit for bit (double)llround(v[i] x 10^k) / 10^k,

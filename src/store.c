@@ -54,7 +54,8 @@ void store_summarize_sales(sc_run *run, const sc_dataset *ds) {
   for (int64_t i = 0; i < ds->lines.n; i++) {
     if (fl[i] & SC_LINE_VALID) {
       c[0]++;
-      c[4] += llround(amt[i] * 1e6);
+      double x = amt[i] * 1e6;
+      c[4] += fabs(x) < 9.2e18 ? round_half_away(x) : llround(x);
     }
     c[1] += (fl[i] & SC_LINE_RETURN) != 0;
     c[2] += (fl[i] & SC_LINE_CANCELLED) != 0;

@@ -760,6 +760,9 @@ static void test_decimal_places(void) {
   CU_ASSERT(memcmp(c, c2, (N - 1) * sizeof *c) == 0);
   free(w);
   free(c2);
+  const double big[] = {4611686018427387904.0, -4611686018427387904.5, 9007199254740993.0, 2.5, -2.5, 0.49999999999999994,
+                        -0.0, 1e18 + 0.5};
+  for (int i = 0; i < 8; i++) CU_ASSERT_EQUAL(round_half_away(big[i]), llround(big[i]));
   /* the packed values are llround's, halves (away from zero) included,
    * whether or not they come back exactly */
   const double halves[] = {0.125, -0.125, 2.5e-2, -2.5e-2, 0.0049999999999999999, 4503599627370495.5e-2, -1.005};
