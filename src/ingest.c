@@ -255,6 +255,7 @@ static csv_code delivery_row(void *ctx, const csvr_row *r, int *bad) {
 
 enum { I_DATE, I_DC, I_SKU, I_FLAG };
 static const csvr_col inventory_cols[] = {{{"date"}, 1}, {{"dc_id"}, 1}, {{"sku_id"}, 1}, {{"available_flag"}, 1}};
+/* SC_INVENTORY_SPEC's columns, the count named flag until summed */
 #define INVRAW_SPEC "sku:i64,region:i32,day:i32,flag:i32"
 
 static csv_code inventory_row(void *ctx, const csvr_row *r, int *bad) {
@@ -760,24 +761,23 @@ static sc_status reject_duplicates(sc_table *t, const char *key, file_state *fs,
   return comm_agree(s);
 }
 
-/* Sums rows of the same (sku, region, day) of `in` (columns sku, region,
- * day and a count column `cnt`) into `out` (SC_INVENTORY_SPEC); groups
- * keep their first-seen order. When the keys' box (sku range x region
+/* Sums the rows of the same (sku, region, day) of t (columns sku, region,
+ * day and a count column `cnt`, in that order) in place: afterwards its
+ * first rows are the groups, in first-seen order, each with its summed
+ * count (a group's row is never after the rows it sums, so each row is read
+ * before anything is written there). When the keys' box (sku range x region
  * range x day range) is at most four times the row count, as for a daily
  * stock table, a dense array indexed by the key finds the group in one
  * access; otherwise an open-addressing hash on the key. */
-static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table *out) {
-  const int64_t *sku = table_i64(in, "sku");
-  const int32_t *reg = table_i32(in, "region"), *day = table_i32(in, "day"), *c = table_i32(in, cnt);
-  sc_status s = table_init(out, "inventory", SC_INVENTORY_SPEC);
-  if (!s) s = table_reserve(out, in->n + 1);
-  if (s) return s;
-  int64_t *os = table_i64(out, "sku");
-  int32_t *orr = table_i32(out, "region"), *od = table_i32(out, "day"), *oc = table_i32(out, "available_dcs");
+static sc_status sum_by_series_day(sc_table *t, const char *cnt) {
+  int64_t *sku = table_i64(t, "sku");
+  int32_t *reg = table_i32(t, "region"), *day = table_i32(t, "day"), *c = table_i32(t, cnt);
+  if (!sku || !reg || !day || !c) return SC_EINTERNAL;
+  const int64_t rows = t->n;
   int64_t n = 0;
-#define OPEN_GROUP(i) (os[n] = sku[i], orr[n] = reg[i], od[n] = day[i], oc[n] = 0, n++)
+#define OPEN_GROUP(sk, rg, dy) (sku[n] = (sk), reg[n] = (rg), day[n] = (dy), c[n] = 0, n++)
   int64_t s0 = INT64_MAX, s1 = INT64_MIN, r0 = INT32_MAX, r1 = INT32_MIN, d0 = INT32_MAX, d1 = INT32_MIN;
-  for (int64_t i = 0; i < in->n; i++) {
+  for (int64_t i = 0; i < rows; i++) {
     if (sku[i] < s0) s0 = sku[i];
     if (sku[i] > s1) s1 = sku[i];
     if (reg[i] < r0) r0 = reg[i];
@@ -785,60 +785,68 @@ static sc_status sum_by_series_day(const sc_table *in, const char *cnt, sc_table
     if (day[i] < d0) d0 = day[i];
     if (day[i] > d1) d1 = day[i];
   }
-  double box = in->n ? ((double)s1 - (double)s0 + 1) * (double)(r1 - r0 + 1) * (double)(d1 - d0 + 1) : 0;
-  if (in->n && box <= 4.0 * (double)in->n + 4096 && box < (double)INT32_MAX) {
+  double box = rows ? ((double)s1 - (double)s0 + 1) * (double)(r1 - r0 + 1) * (double)(d1 - d0 + 1) : 0;
+  if (rows && box <= 4.0 * (double)rows + 4096 && box < (double)INT32_MAX) {
     int64_t nr = r1 - r0 + 1, ns = s1 - s0 + 1;
-    int32_t *at = NULL; /* key -> output row, -1: none yet */
+    int32_t *at = NULL; /* key -> group row, -1: none yet */
     SC_TRY(sc_alloc(&at, sizeof(int32_t) * (size_t)box));
     memset(at, 0xff, sizeof(int32_t) * (size_t)box);
-    for (int64_t i = 0; i < in->n; i++) {
-      int64_t k = ((int64_t)(day[i] - d0) * nr + (reg[i] - r0)) * ns + (sku[i] - s0);
-      if (at[k] < 0) at[k] = (int32_t)OPEN_GROUP(i);
-      oc[at[k]] += c[i];
+    for (int64_t i = 0; i < rows; i++) {
+      int64_t sk = sku[i];
+      int32_t rg = reg[i], dy = day[i], ci = c[i];
+      int64_t k = ((int64_t)(dy - d0) * nr + (rg - r0)) * ns + (sk - s0);
+      if (at[k] < 0) at[k] = (int32_t)OPEN_GROUP(sk, rg, dy);
+      c[at[k]] += ci;
     }
     free(at);
-    out->n = n;
+    t->n = n;
     return SC_OK;
   }
   int64_t nslots = 16;
-  while (nslots < 2 * in->n) nslots *= 2;
+  while (nslots < 2 * rows) nslots *= 2;
   int64_t *slot = NULL;
   SC_TRY(sc_alloc(&slot, sizeof(int64_t) * (size_t)nslots));
   memset(slot, 0xff, sizeof(int64_t) * (size_t)nslots);
-  for (int64_t i = 0; i < in->n; i++) {
-    uint64_t h = sc_mix64((uint64_t)sku[i] * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)reg[i] << 32 | (uint32_t)day[i]));
+  for (int64_t i = 0; i < rows; i++) {
+    int64_t sk = sku[i];
+    int32_t rg = reg[i], dy = day[i], ci = c[i];
+    uint64_t h = sc_mix64((uint64_t)sk * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)(uint32_t)rg << 32 | (uint32_t)dy));
     int64_t k = (int64_t)(h & (uint64_t)(nslots - 1));
-    while (slot[k] >= 0 && !(os[slot[k]] == sku[i] && orr[slot[k]] == reg[i] && od[slot[k]] == day[i]))
+    while (slot[k] >= 0 && !(sku[slot[k]] == sk && reg[slot[k]] == rg && day[slot[k]] == dy))
       k = (k + 1) & (nslots - 1);
-    if (slot[k] < 0) slot[k] = OPEN_GROUP(i);
-    oc[slot[k]] += c[i];
+    if (slot[k] < 0) slot[k] = OPEN_GROUP(sk, rg, dy);
+    c[slot[k]] += ci;
   }
 #undef OPEN_GROUP
-  out->n = n;
+  t->n = n;
   free(slot);
   return SC_OK;
 }
 
 /* Counts available DCs per (sku, region, day) on the series' rank: sums on
  * each rank first (a region has several DCs), then moves the partial sums
- * and adds them up. */
+ * and adds them up, all in the raw table's columns, which become inv's. */
 static sc_status aggregate_inventory(sc_table *raw, sc_table *inv, int size) {
-  sc_table part;
-  sc_status s = sum_by_series_day(raw, "flag", &part);
-  table_free(raw);
-  int32_t *d = s ? NULL : malloc(sizeof(int32_t) * (size_t)(part.n + 1));
+  sc_status s = sum_by_series_day(raw, "flag");
+  int32_t *d = s ? NULL : malloc(sizeof(int32_t) * (size_t)(raw->n + 1));
   if (!s && !d) s = sc_fail(SC_ENOMEM, "out of memory partitioning inventory");
   if (!s) {
-    const int64_t *sku = table_i64(&part, "sku");
-    const int32_t *reg = table_i32(&part, "region");
-    for (int64_t i = 0; i < part.n; i++) d[i] = part_series(sku[i], reg[i], size);
+    const int64_t *sku = table_i64(raw, "sku");
+    const int32_t *reg = table_i32(raw, "region");
+    for (int64_t i = 0; i < raw->n; i++) d[i] = part_series(sku[i], reg[i], size);
   }
   s = comm_agree(s);
-  if (!s) s = table_exchange(&part, d);
+  if (!s) s = table_exchange(raw, d);
   free(d);
-  if (!s) s = sum_by_series_day(&part, "available_dcs", inv);
-  table_free(&part);
-  return comm_agree(s);
+  if (!s) s = sum_by_series_day(raw, "flag");
+  if (s) {
+    table_free(raw);
+    return comm_agree(s);
+  }
+  *inv = *raw; /* the same columns under the stored names (SC_INVENTORY_SPEC) */
+  snprintf(inv->name, sizeof inv->name, "inventory");
+  snprintf(inv->cols[table_col_index(inv, "flag")].name, sizeof inv->cols[0].name, "available_dcs");
+  return comm_agree(SC_OK);
 }
 
 /* Gives text-id columns their global dictionary ids. The converters stored
