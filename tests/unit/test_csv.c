@@ -992,6 +992,55 @@ static void test_parse_hms_all(void) {
   CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* A plain reference for ids: digits (any number, then optionally '.' and
+ * one or more '0'), a value from 1 to INT64_MAX. */
+static csv_code ref_id(const char *t, size_t n, int64_t *out) {
+  if (n == 0) return CSV_E_EMPTY;
+  size_t i = 0;
+  unsigned __int128 v = 0;
+  for (; i < n && t[i] >= '0' && t[i] <= '9'; i++) {
+    v = v * 10 + (unsigned)(t[i] - '0');
+    if (v > INT64_MAX) return CSV_E_ID;
+  }
+  if (i == 0) return CSV_E_ID;
+  if (i < n) {
+    if (t[i] != '.' || i + 1 == n) return CSV_E_ID;
+    for (i++; i < n; i++)
+      if (t[i] != '0') return CSV_E_ID;
+  }
+  if (v == 0) return CSV_E_ID;
+  *out = (int64_t)v;
+  return CSV_OK;
+}
+
+/* parse_id's word path (1 to 8 digits) and its general path against the
+ * reference: every length up to 21, digits with other bytes mixed in,
+ * leading zeros, zero fractions, and the largest ids. */
+static void test_parse_id_word(void) {
+  rng r = {77};
+  static const char other[] = ".a -+/:\x00\xff";
+  int wrong = 0;
+  char t[32];
+  for (int i = 0; i < 400000; i++) {
+    size_t n = rng_next(&r) % 22;
+    for (size_t k = 0; k < n; k++)
+      t[k] = rng_next(&r) % 6 ? (char)('0' + rng_next(&r) % 10) : other[rng_next(&r) % (sizeof other - 1)];
+    if (n > 2 && rng_next(&r) % 5 == 0) t[n - 2] = '.', t[n - 1] = '0';
+    if (n > 0 && rng_next(&r) % 7 == 0) t[0] = '0';
+    int64_t a = -7, b = -7;
+    csv_code ca = parse_id(t, n, &a), cb = ref_id(t, n, &b);
+    wrong += ca != cb || (ca == CSV_OK && a != b);
+  }
+  const char *edge[] = {"1", "9", "0", "00000000", "00000001", "99999999", "10000000", "123456789", "9223372036854775807",
+                        "9223372036854775808", "17850.0", "17850.", "7.00", "0.0", "1e3", "12345678.0"};
+  for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+    int64_t a = -7, b = -7;
+    csv_code ca = parse_id(edge[i], strlen(edge[i]), &a), cb = ref_id(edge[i], strlen(edge[i]), &b);
+    wrong += ca != cb || (ca == CSV_OK && a != b);
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_parse_date(void) {
   int32_t day = 7, sec = 7;
   CU_ASSERT(parse_date(S("2023-02-28"), &day) == CSV_OK && day == ymd(2023, 2, 28));
@@ -1254,6 +1303,7 @@ void register_tests(void) {
   CU_add_test(s, "csv_quote_raw", test_quote_raw);
   CU_add_test(s, "parse_i64", test_parse_i64);
   CU_add_test(s, "parse_id", test_parse_id);
+  CU_add_test(s, "parse_id word path against a reference", test_parse_id_word);
   CU_add_test(s, "parse_decimal cases", test_decimal_cases);
   CU_add_test(s, "parse_decimal vs strtod", test_decimal_random);
   CU_add_test(s, "parse_decimal halfway and long", test_decimal_halfway);
