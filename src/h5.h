@@ -44,7 +44,9 @@ sc_status h5_close(sc_h5 *f);
 /// True (on every rank) when the object exists.
 int h5_exists(sc_h5 *f, const char *obj);
 
-/// Writes table t as group `group` (replacing one of that name).
+/// Writes table t as group `group` (replacing one of that name). The rows
+/// may use t's spare capacity (rows n to cap of its columns) as scratch to
+/// complete a chunk shared with the next rank; rows 0 to n stay as they are.
 sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t);
 /// Reads group `group` into t (initialised here with the file's columns),
 /// rows split evenly over ranks in file order. *total gets the global row
