@@ -9,7 +9,8 @@
 # 3. times `segcast ingest` at RANKS ranks (parse, clean, partition, store)
 #    RUNS times (default 3; the best counts), with each rank's peak memory
 #    (/usr/bin/time) next to its share of the input,
-# and prints the figures side by side with the ratios. Needs the build in build/.
+# and prints the figures side by side with the ratios, then the best run's
+# steps (summary.json "seconds_steps"). Needs the build in build/.
 set -euo pipefail
 users=${1:-1000000}
 ranks=${2:-2}
@@ -63,13 +64,17 @@ for i in $(seq "$runs"); do
   k=$(cat "$work"/rss.* | awk '{ if ($1 > m) m = $1 } END { print m + 0 }')
   [ "$(ls "$work"/rss.* | wc -l)" = "$ranks" ] || { echo "bench: missing peak memory of some rank" >&2; exit 1; }
   echo "run $i: ingest $s s (parse + clean $p s), peak memory per rank $((k / 1024)) MiB"
-  if [ -z "$best" ] || awk "BEGIN { exit !($s < $best) }"; then best=$s parse=$p; fi
+  if [ -z "$best" ] || awk "BEGIN { exit !($s < $best) }"; then
+    best=$s parse=$p
+    cp "$work/out/summary.json" "$work/best-summary.json"
+  fi
   if [ "$k" -gt "$peak" ]; then peak=$k; fi
 done
 share=$(awk "BEGIN { printf \"%d\", $bytes / $ranks / 1024 }")
-/usr/bin/python3 - "$bytes" "$pd_s" "$pd_dates_s" "$best" "$parse" "$gen" "$ranks" "$peak" "$share" "$users" <<'PY'
-import sys
-b, pd_s, pdd_s, sc_s, parse, gen, ranks, peak, share, users = sys.argv[1:]
+/usr/bin/python3 - "$bytes" "$pd_s" "$pd_dates_s" "$best" "$parse" "$gen" "$ranks" "$peak" "$share" "$users" \
+  "$work/best-summary.json" <<'PY'
+import json, sys
+b, pd_s, pdd_s, sc_s, parse, gen, ranks, peak, share, users, best_summary = sys.argv[1:]
 b = int(b); pd_s = float(pd_s); pdd_s = float(pdd_s); sc_s = float(sc_s); parse = float(parse); gen = float(gen)
 ranks = int(ranks)
 mb = b / 1e6
@@ -84,5 +89,11 @@ row("segcast ingest (parse, partition, store)", sc_s, ranks)
 print(f"generate {gen:.2f} s + ingest {sc_s:.2f} s = {gen + sc_s:.2f} s")
 print(f"peak memory per rank {int(peak) / 1024:.0f} MiB; share of the input per rank {int(share) / 1024:.0f} MiB; "
       f"ratio {int(peak) / int(share):.2f}")
+# where the best run's time went (summary.json seconds_steps.ingest, rank 0's clock)
+steps = json.load(open(best_summary)).get("seconds_steps", {}).get("ingest", {})
+if steps:
+    print("the best run's steps:")
+    for name, t in steps.items():
+        print(f"  {name:40}{t:9.3f} s")
 PY
 echo "log of the last run: $work/ingest.log"

@@ -1035,6 +1035,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
     for (int64_t k = 0; k < proto->n_dc; k++) proto->dc_dense[dc_ids[k] - proto->dc_lo] = dc_reg[k];
   }
 
+  double t = sc_now(); /* the steps' clock (summary.seconds_steps.ingest) */
   /* users */
   sc_table users;
   users.name[0] = 0;
@@ -1047,12 +1048,14 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
   SC_TRY(reject_duplicates(&users, "user_id", ufs, "duplicate user_id", 1));
   table_drop_last(&users);
   ds->users = users;
+  run_step(run, "ingest", "users.csv", &t);
 
   /* orders */
   snprintf(ds->lines.name, sizeof ds->lines.name, "lines");
   SC_TRY(read_file(run, files, "orders.csv", PATH("orders.csv"), orders_cols, 8, orders_row, proto, SC_LINES_SPEC,
                    &ds->lines, 1));
   SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+  run_step(run, "ingest", "orders.csv", &t);
 
   if (ds->has_delivery) {
     sc_table deliv;
@@ -1060,10 +1063,13 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
     SC_TRY(read_file(run, files, "delivery.csv", PATH("delivery.csv"), delivery_cols, 3, delivery_row, proto,
                      DELIVERY_SPEC, &deliv, 0));
     SC_TRY(check_rejects(run, &files->f[files->n - 1]));
+    run_step(run, "ingest", "delivery.csv", &t);
     SC_TRY(join_delivery(&ds->lines, &deliv, run->size));
     table_free(&deliv);
+    run_step(run, "ingest", "delivery join", &t);
   }
   SC_TRY(partition_by_user(&ds->lines, run->size));
+  run_step(run, "ingest", "lines to their users' ranks", &t);
 
   if (ds->has_clicks) {
     snprintf(ds->clicks.name, sizeof ds->clicks.name, "clicks");
@@ -1071,6 +1077,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
                      &ds->clicks, 0));
     SC_TRY(check_rejects(run, &files->f[files->n - 1]));
     SC_TRY(partition_by_user(&ds->clicks, run->size));
+    run_step(run, "ingest", "clicks.csv, to their users' ranks", &t);
   } else {
     table_init(&ds->clicks, "clicks", SC_CLICKS_SPEC);
   }
@@ -1082,6 +1089,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
                      INVRAW_SPEC, &raw, 0));
     SC_TRY(check_rejects(run, &files->f[files->n - 1]));
     SC_TRY(aggregate_inventory(&raw, &ds->inventory, run->size));
+    run_step(run, "ingest", "inventory.csv, sums", &t);
   } else {
     table_init(&ds->inventory, "inventory", SC_INVENTORY_SPEC);
   }
@@ -1095,6 +1103,7 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
     SC_TRY(read_file(run, files, "skus.csv", PATH("skus.csv"), skus_cols, 3, skus_row, proto, "sku:i64", &none, 0));
     SC_TRY(check_rejects(run, &files->f[files->n - 1]));
     table_free(&none);
+    run_step(run, "ingest", "skus.csv", &t);
   }
 #undef PATH
 #undef EXISTS
@@ -1109,6 +1118,7 @@ static sc_status ingest_single(sc_run *run, sc_dataset *ds, ingest_files *files,
   const char *base = strrchr(run->cfg.path, '/');
   base = base ? base + 1 : run->cfg.path;
   snprintf(ds->lines.name, sizeof ds->lines.name, "lines");
+  double t = sc_now(); /* the steps' clock (summary.seconds_steps.ingest) */
   sc_status s;
   if (retail) {
     s = read_file(run, files, base, run->cfg.path, retail_cols, 8, retail_row, proto, SC_LINES_SPEC, &ds->lines, 1);
@@ -1146,7 +1156,9 @@ static sc_status ingest_single(sc_run *run, sc_dataset *ds, ingest_files *files,
   free(proto->dict_sku);
   free(proto->dict_region);
   SC_TRY(s);
+  run_step(run, "ingest", base, &t);
   SC_TRY(partition_by_user(&ds->lines, run->size));
+  run_step(run, "ingest", "lines to their users' ranks", &t);
   table_init(&ds->users, "users", SC_USERS_SPEC);
   table_init(&ds->clicks, "clicks", SC_CLICKS_SPEC);
   table_init(&ds->inventory, "inventory", SC_INVENTORY_SPEC);
@@ -1166,6 +1178,7 @@ sc_status stage_ingest(sc_run *run, sc_dataset *ds) {
   proto.cfg = &run->cfg;
   sc_status s = !strcmp(run->cfg.layout, "marketplace") ? ingest_marketplace(run, ds, files, &proto)
                                                          : ingest_single(run, ds, files, &proto);
+  double t = sc_now();
   if (!s) s = dataset_finish(run, ds);
   if (!s) s = write_rejects(run, files);
   if (!s) {
@@ -1184,9 +1197,10 @@ sc_status stage_ingest(sc_run *run, sc_dataset *ds) {
       src[i].loaded = c[1];
       src[i].rejected = c[2];
     }
-    double t = sc_now();
+    run_step(run, "ingest", "counts, rejects, summary", &t);
     s = store_write(run, ds, src, files->n);
     if (!s) sc_say("ingest: store %s written in %.2f s", run->store_path, sc_now() - t);
+    if (!s) run_step(run, "ingest", "store write", &t);
   }
   for (int i = 0; i < files->n; i++) csvr_free(&files->f[i].res);
   free(files);

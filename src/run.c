@@ -65,6 +65,22 @@ void run_time(sc_run *run, const char *stage, double seconds) {
   json_object_set_new(json_object_get(run->summary, "seconds"), stage, json_real(seconds));
 }
 
+void run_step(sc_run *run, const char *stage, const char *step, double *t) {
+  double now = sc_now();
+  json_t *steps = json_object_get(run->summary, "seconds_steps");
+  if (!steps) {
+    steps = json_object();
+    json_object_set_new(run->summary, "seconds_steps", steps);
+  }
+  json_t *st = json_object_get(steps, stage);
+  if (!st) {
+    st = json_object();
+    json_object_set_new(steps, stage, st);
+  }
+  json_object_set_new(st, step, json_real(now - *t));
+  *t = now;
+}
+
 sc_status run_write_summary(sc_run *run) {
   run_time(run, "total", sc_now() - run->t_start);
   json_t *conf = json_object_get(run->summary, "config");

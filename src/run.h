@@ -51,6 +51,10 @@ sc_status run_init(sc_run *run, const sc_config *cfg);
 void run_free(sc_run *run);
 /// Records a stage's wall time under summary.seconds.<stage>.
 void run_time(sc_run *run, const char *stage, double seconds);
+/// Records the wall time of one step of a stage under
+/// summary.seconds_steps.<stage>.<step> (in the order the steps ran) and
+/// restarts the step clock *t: where a stage's time goes, run after run.
+void run_step(sc_run *run, const char *stage, const char *step, double *t);
 /// Writes summary.json atomically (rank 0).
 sc_status run_write_summary(sc_run *run);
 

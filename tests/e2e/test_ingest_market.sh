@@ -53,3 +53,16 @@ if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$
 "${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 grep -q '^users.csv,[0-9]*,duplicate user_id,' "$tmp/out/rejects.csv" || { echo "duplicate user_id not rejected"; cat "$tmp/out/rejects.csv"; exit 1; }
 /usr/bin/python3 "$SEGCAST_ROOT/tests/ref/market_ref.py" "$d" "$tmp/out/store.h5" "$tmp/out/summary.json"
+# the stage's steps (summary.json seconds_steps.ingest): every step of the
+# layout, in the order they ran, adding up to the stage's time (the network
+# file, read before the steps' clock starts, is the only time outside them)
+/usr/bin/python3 - "$tmp/out/summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+steps = d["seconds_steps"]["ingest"]
+want = ["users.csv", "orders.csv", "delivery.csv", "delivery join", "lines to their users' ranks",
+        "clicks.csv, to their users' ranks", "inventory.csv, sums", "skus.csv", "counts, rejects, summary", "store write"]
+assert list(steps) == want, list(steps)
+total, stage = sum(steps.values()), d["seconds"]["ingest"]
+assert all(v >= 0 for v in steps.values()) and 0.5 * stage <= total <= stage, (total, stage)
+PY

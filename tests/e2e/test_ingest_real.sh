@@ -22,4 +22,13 @@ run ingest --set input.layout=transactions --set input.path="$tmp/cdnow.csv" \
   --set input.user=customer_id --set input.date=date --set input.quantity=number_of_cds \
   --set input.amount=dollar_value --set run.out="$tmp/cd"
 /usr/bin/python3 "$SEGCAST_ROOT/tests/ref/ingest_ref.py" cdnow "$tmp/cdnow.csv" "$tmp/cd/summary.json"
+# a single-file layout's steps (summary.json seconds_steps.ingest)
+/usr/bin/python3 - "$tmp/or/summary.json" "$tmp/cd/summary.json" <<'PY'
+import json, sys
+for path, name in zip(sys.argv[1:], ["or.csv", "cdnow.csv"]):
+    d = json.load(open(path))
+    steps = d["seconds_steps"]["ingest"]
+    assert list(steps) == [name, "lines to their users' ranks", "counts, rejects, summary", "store write"], list(steps)
+    assert sum(steps.values()) <= d["seconds"]["ingest"], (steps, d["seconds"])
+PY
 echo "ingest of the real data sets at $ranks rank(s): ok"
