@@ -46,14 +46,19 @@ sc_status run_init(sc_run *run, const sc_config *cfg) {
   return SC_OK;
 }
 
+/* The object under key in parent, made empty there when it is missing. */
+static json_t *json_child(json_t *parent, const char *key) {
+  json_t *c = json_object_get(parent, key);
+  if (!c) {
+    c = json_object();
+    json_object_set_new(parent, key, c);
+  }
+  return c;
+}
+
 static void run_conf_cb(void *ctx, const char *section, const char *key, const char *value, const char *doc) {
   (void)doc;
-  json_t *conf = ctx, *sec = json_object_get(conf, section);
-  if (!sec) {
-    sec = json_object();
-    json_object_set_new(conf, section, sec);
-  }
-  json_object_set_new(sec, key, json_string(value));
+  json_object_set_new(json_child(ctx, section), key, json_string(value));
 }
 
 void run_free(sc_run *run) {
@@ -67,17 +72,7 @@ void run_time(sc_run *run, const char *stage, double seconds) {
 
 void run_step(sc_run *run, const char *stage, const char *step, double *t) {
   double now = sc_now();
-  json_t *steps = json_object_get(run->summary, "seconds_steps");
-  if (!steps) {
-    steps = json_object();
-    json_object_set_new(run->summary, "seconds_steps", steps);
-  }
-  json_t *st = json_object_get(steps, stage);
-  if (!st) {
-    st = json_object();
-    json_object_set_new(steps, stage, st);
-  }
-  json_object_set_new(st, step, json_real(now - *t));
+  json_object_set_new(json_child(json_child(run->summary, "seconds_steps"), stage), step, json_real(now - *t));
   *t = now;
 }
 
