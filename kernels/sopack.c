@@ -78,6 +78,16 @@ INLINE void push(bitsink *k, uint64_t x, unsigned b) {
   k->acc = k->nacc ? x & ((1ull << k->nacc) - 1) : 0;
 }
 
+/* Widens [*lo, *hi] to the key of v (its bits ^ sbit) unless v is the
+ * fill value (selects, no branch). */
+INLINE void widen_range(uint64_t v, uint64_t sbit, int has_fill, uint64_t fill, uint64_t *lo, uint64_t *hi) {
+  uint64_t k = v ^ sbit;
+  int skip = has_fill && v == fill;
+  uint64_t kl = skip ? ~0ull : k, kh = skip ? 0 : k;
+  *lo = kl < *lo ? kl : *lo;
+  *hi = kh > *hi ? kh : *hi;
+}
+
 INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned char *out, unsigned w) {
   const unsigned bits = 8 * w;
   const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
@@ -95,22 +105,8 @@ INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned ch
     uint64_t l4[4] = {~0ull, ~0ull, ~0ull, ~0ull}, h4[4] = {0, 0, 0, 0};
     size_t i = 0;
     for (; i < n / 4 * 4; i += 4)
-      for (size_t j = 0; j < 4; j++) {
-        uint64_t v = load(in, i + j, w);
-        uint64_t k = v ^ sbit;
-        int skip = has_fill && v == fill;
-        uint64_t kl = skip ? ~0ull : k, kh = skip ? 0 : k;
-        l4[j] = kl < l4[j] ? kl : l4[j];
-        h4[j] = kh > h4[j] ? kh : h4[j];
-      }
-    for (; i < n; i++) {
-      uint64_t v = load(in, i, w);
-      uint64_t k = v ^ sbit;
-      int skip = has_fill && v == fill;
-      uint64_t kl = skip ? ~0ull : k, kh = skip ? 0 : k;
-      l4[0] = kl < l4[0] ? kl : l4[0];
-      h4[0] = kh > h4[0] ? kh : h4[0];
-    }
+      for (size_t j = 0; j < 4; j++) widen_range(load(in, i + j, w), sbit, has_fill, fill, &l4[j], &h4[j]);
+    for (; i < n; i++) widen_range(load(in, i, w), sbit, has_fill, fill, &l4[0], &h4[0]);
     for (int j = 0; j < 4; j++) {
       lo = l4[j] < lo ? l4[j] : lo;
       hi = h4[j] > hi ? h4[j] : hi;
