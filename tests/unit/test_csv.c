@@ -931,6 +931,13 @@ static csv_code ref_date(const char *t, int32_t *day) {
   return CSV_OK;
 }
 
+/* 1 when parse_date and the reference disagree on the 10 bytes at t */
+static int date_disagrees(const char *t) {
+  int32_t a = 7, b = 7;
+  csv_code ca = parse_date(t, 10, &a), cb = ref_date(t, &b);
+  return ca != cb || (ca == CSV_OK && a != b);
+}
+
 /* parse_date's word path (years 1900-2155 from a table) and its general
  * path agree with the reference on every day of 1890-2170 with months and
  * days one past each end, and on dates with bytes changed at random. */
@@ -941,9 +948,7 @@ static void test_parse_date_table(void) {
     for (int m = 0; m <= 13; m++)
       for (int d = 0; d <= 32; d++) {
         snprintf(t, sizeof t, "%04d-%02d-%02d", y, m, d);
-        int32_t a = 7, b = 7;
-        csv_code ca = parse_date(t, 10, &a), cb = ref_date(t, &b);
-        wrong += ca != cb || (ca == CSV_OK && a != b);
+        wrong += date_disagrees(t);
       }
   CU_ASSERT_EQUAL(wrong, 0);
   rng r = {91};
@@ -953,11 +958,17 @@ static void test_parse_date_table(void) {
     civil_from_days(z, &y, &m, &d);
     snprintf(t, sizeof t, "%04d-%02d-%02d", y, m, d);
     for (int k = (int)(rng_next(&r) % 3); k > 0; k--) t[rng_next(&r) % 10] = alphabet[rng_next(&r) % (sizeof alphabet - 1)];
-    int32_t a = 7, b = 7;
-    csv_code ca = parse_date(t, 10, &a), cb = ref_date(t, &b);
-    wrong += ca != cb || (ca == CSV_OK && a != b);
+    wrong += date_disagrees(t);
   }
   CU_ASSERT_EQUAL(wrong, 0);
+}
+
+/* 1 when parse_datetime of the 19 bytes at t does not give `sec` (ok) or
+ * CSV_E_DATE (not ok) */
+static int clock_wrong(const char *t, int ok, int sec) {
+  int32_t day = 0, got = -1;
+  csv_code c = parse_datetime(t, 19, &day, &got);
+  return ok ? !(c == CSV_OK && got == sec) : c != CSV_E_DATE;
 }
 
 /* parse_datetime's clock against plain arithmetic on every second
@@ -969,10 +980,7 @@ static void test_parse_hms_all(void) {
     for (int m = 0; m <= 60; m++)
       for (int s = 0; s <= 60; s++) {
         snprintf(t, sizeof t, "2023-05-06 %02d:%02d:%02d", h, m, s);
-        int32_t day = 0, sec = -1;
-        csv_code c = parse_datetime(t, 19, &day, &sec);
-        int ok = h < 24 && m < 60 && s < 60;
-        wrong += ok ? !(c == CSV_OK && sec == h * 3600 + m * 60 + s) : c != CSV_E_DATE;
+        wrong += clock_wrong(t, h < 24 && m < 60 && s < 60, h * 3600 + m * 60 + s);
       }
   rng r = {5};
   static const char alphabet[] = "0123456789:-/ a";
@@ -984,10 +992,7 @@ static void test_parse_hms_all(void) {
     int ok = 1;
     for (int j = 11; j < 19; j++) ok &= j == 13 || j == 16 ? t[j] == ':' : t[j] >= '0' && t[j] <= '9';
     int h = (t[11] - '0') * 10 + t[12] - '0', m = (t[14] - '0') * 10 + t[15] - '0', s = (t[17] - '0') * 10 + t[18] - '0';
-    ok = ok && h < 24 && m < 60 && s < 60;
-    int32_t day = 0, sec = -1;
-    csv_code c = parse_datetime(t, 19, &day, &sec);
-    wrong += ok ? !(c == CSV_OK && sec == h * 3600 + m * 60 + s) : c != CSV_E_DATE;
+    wrong += clock_wrong(t, ok && h < 24 && m < 60 && s < 60, h * 3600 + m * 60 + s);
   }
   CU_ASSERT_EQUAL(wrong, 0);
 }
