@@ -320,13 +320,18 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
         for (int k = 0; k < T; k++)
           if (!to[k].s) to[k].s = rfn(ctx, k, tq[k]);
       }
+      /* the status and count live in registers while the loop runs: the
+       * threads' thread_out entries share cache lines, and a store per
+       * record there made two threads slower than one (false sharing) */
+      sc_status st = me->s;
+      int64_t nread = 0;
       size_t scap = 4096;
       char *scratch = malloc(scap);
       int fcap = nh + 2;
       csv_field *fld = malloc(sizeof(csv_field) * (size_t)fcap);
-      if (!scratch || !fld) me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+      if (!scratch || !fld) st = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
       csv_window win = {0};
-      while (pos < stop && !me->s) {
+      while (pos < stop && !st) {
         /* the common record (no quote, ASCII) in one pass; any other
          * through the general boundary, text and field functions */
         uint32_t rnl = 0;
@@ -349,7 +354,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
         int64_t roff = start + pos;
         pos += e + 1;
         if (len == 0) continue; /* blank line */
-        me->read++;
+        nread++;
         csv_code c = CSV_OK;
         int bad = -1;
         if (!plain) {
@@ -360,7 +365,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
               scap = (size_t)len;
               char *ns = realloc(scratch, scap);
               if (!ns) {
-                me->s = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
+                st = sc_fail(SC_ENOMEM, "out of memory parsing %s", label);
                 break;
               }
               scratch = ns;
@@ -381,14 +386,16 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
             snprintf(reason, sizeof reason, "%s in %s", csv_error_text(c), res->header_names[bad]);
           else
             snprintf(reason, sizeof reason, "%s", csv_error_text(c));
-          me->s = csvr_add_reject(&me->rej, rline, reason, rec, (size_t)len);
+          st = csvr_add_reject(&me->rej, rline, reason, rec, (size_t)len);
         }
       }
       /* the newlines this thread passed are the ones its share was sized
        * by (one more when the file's last record has no line end): a
        * counting slip is an error, not a short or silent result */
-      if (!me->s && line - tl[t] != pn[t + 1] - pn[t] + (pos > dn ? 1 : 0))
-        me->s = sc_fail(SC_EINTERNAL, "%s: the reader's line count disagrees with its newline count", label);
+      if (!st && line - tl[t] != pn[t + 1] - pn[t] + (pos > dn ? 1 : 0))
+        st = sc_fail(SC_EINTERNAL, "%s: the reader's line count disagrees with its newline count", label);
+      me->s = st;
+      me->read = nread;
       free(scratch);
       free(fld);
     }
