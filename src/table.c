@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "radix.h"
 
 size_t coltype_size(sc_coltype t) {
   static const size_t sz[] = {1, 4, 8, 8};
@@ -189,6 +190,12 @@ static void merge_sort(const sort_keys *s, int64_t *a, int64_t *tmp, int64_t n, 
   memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
+/* Falls (rows below their predecessor) at most this many: a merge sort of
+ * the row indices, whose merges inside a run are skipped; more: one stable
+ * radix sort per key, last key first (a merge sort comparing through the
+ * index arrays took 0.4 s for 4 million lines of a file in time order). */
+#define SORT_FEW_FALLS 64
+
 sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3) {
   sort_keys s = {{0}, 0};
   const char *names[3] = {k1, k2, k3};
@@ -198,24 +205,27 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
     if (!k) return SC_EINTERNAL;
     s.k[s.nk++] = k;
   }
+  int64_t falls = 0;
+  for (int64_t i = 1; i < t->n; i++) falls += key_less(&s, i, i - 1);
+  if (falls == 0) return SC_OK;
   int64_t *perm = NULL, *tmp = NULL;
   SC_TRY(sc_alloc(&perm, (size_t)(t->n + 1) * sizeof *perm));
   sc_status st = sc_alloc(&tmp, (size_t)(t->n + 1) * sizeof *tmp);
-  if (st) {
-    free(perm);
-    return st;
-  }
-  int sorted = 1;
-  for (int64_t i = 0; i < t->n; i++) perm[i] = i;
-  for (int64_t i = 1; i < t->n && sorted; i++) sorted = !key_less(&s, i, i - 1);
-  if (!sorted) {
+  for (int64_t i = 0; !st && i < t->n; i++) perm[i] = i;
+  if (!st && falls <= SORT_FEW_FALLS) {
 #pragma omp parallel
 #pragma omp single
     merge_sort(&s, perm, tmp, t->n, 0);
-    st = table_permute(t, perm, t->n);
+  } else if (!st) {
+    /* tmp holds the key of each row in the order so far */
+    for (int j = s.nk - 1; j >= 0 && !st; j--) {
+      for (int64_t i = 0; i < t->n; i++) tmp[i] = s.k[j][perm[i]];
+      if (radix_sort_i64(tmp, perm, t->n)) st = sc_fail(SC_ENOMEM, "out of memory sorting %s", t->name);
+    }
   }
-  free(perm);
   free(tmp);
+  if (!st) st = table_permute(t, perm, t->n);
+  free(perm);
   return st;
 }
 

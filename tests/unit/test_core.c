@@ -55,6 +55,61 @@ static void test_table_sort_permute(void) {
   table_free(&t);
 }
 
+/* reference order for test_table_sort_paths: the keys, then the original row */
+static const int64_t *ref_k[3];
+static int ref_cmp(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  for (int j = 0; j < 3; j++)
+    if (ref_k[j][a] != ref_k[j][b]) return ref_k[j][a] < ref_k[j][b] ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+/* Both ways table_sort orders rows (a merge sort for few falls, radix sorts
+ * key by key for many) against qsort by (keys, original row): ties on all
+ * keys keep their rows' order, negative and extreme keys included. */
+static void test_table_sort_paths(void) {
+  enum { N = 6000 };
+  for (int shape = 0; shape < 3; shape++) {
+    sc_table t;
+    CU_ASSERT_EQUAL_FATAL(table_init(&t, "t", "k1:i64,k2:i64,k3:i64,orig:i64"), SC_OK);
+    CU_ASSERT_EQUAL_FATAL(table_resize(&t, N), SC_OK);
+    int64_t *k[3] = {table_i64(&t, "k1"), table_i64(&t, "k2"), table_i64(&t, "k3")}, *orig = table_i64(&t, "orig");
+    uint64_t x = 88172645463325252ull + (uint64_t)shape;
+    for (int i = 0; i < N; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      if (shape == 0) { /* random, many ties, extremes */
+        k[0][i] = (int64_t)(x % 7) - 3;
+        k[1][i] = (x >> 8) % 5 == 0 ? INT64_MIN : (x >> 8) % 5 == 1 ? INT64_MAX : (int64_t)((x >> 16) % 50) - 25;
+        k[2][i] = (int64_t)((x >> 32) % 3);
+      } else { /* shape 1: two ascending runs (one fall: merged); 2: 120 runs of 50 (radix) */
+        int run = shape == 1 ? N / 2 : 50;
+        k[0][i] = (int64_t)((i % run) / 4) * 1000 - 500;
+        k[1][i] = (int64_t)(i % 4 / 2);
+        k[2][i] = (int64_t)(x % 2) * 0; /* ties on every key: the rows keep their order */
+      }
+      orig[i] = i;
+    }
+    int64_t *want = malloc(sizeof *want * N);
+    int64_t *ref[3];
+    for (int j = 0; j < 3; j++) {
+      ref[j] = malloc(sizeof(int64_t) * N);
+      memcpy(ref[j], k[j], sizeof(int64_t) * N);
+      ref_k[j] = ref[j];
+    }
+    for (int i = 0; i < N; i++) want[i] = i;
+    qsort(want, N, sizeof *want, ref_cmp);
+    CU_ASSERT_EQUAL(table_sort(&t, "k1", "k2", "k3"), SC_OK);
+    orig = table_i64(&t, "orig");
+    int64_t *k1 = table_i64(&t, "k1"), *k3 = table_i64(&t, "k3");
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= orig[i] == want[i] && k1[i] == ref[0][want[i]] && k3[i] == ref[2][want[i]];
+    CU_ASSERT(same);
+    for (int j = 0; j < 3; j++) free(ref[j]);
+    free(want);
+    table_free(&t);
+  }
+}
+
 static void test_table_append(void) {
   sc_table x, y;
   table_init(&x, "x", "k:i64,v:i32");
@@ -213,6 +268,7 @@ static void test_reject_format(void) {
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("core", NULL, NULL);
   CU_add_test(s, "table sort and permute", test_table_sort_permute);
+  CU_add_test(s, "table sort, both ways", test_table_sort_paths);
   CU_add_test(s, "table append", test_table_append);
   CU_add_test(s, "dictionary", test_dict);
   CU_add_test(s, "configuration", test_config);
