@@ -2,3 +2,8 @@
 # hand: build/bench_sopack); an executable, not a test.
 add_executable(bench_sopack ${CMAKE_SOURCE_DIR}/bench/bench_sopack.c)
 target_link_libraries(bench_sopack PRIVATE segcast_core)
+
+# Benchmark of the stable radix sort (the ingest's sorts and joins) against
+# qsort (run by hand: build/bench_radix); an executable, not a test.
+add_executable(bench_radix ${CMAKE_SOURCE_DIR}/bench/bench_radix.c)
+target_link_libraries(bench_radix PRIVATE segcast_core)

@@ -3,6 +3,9 @@
  * Keys already in order cost one read; keys in at most 16 ascending runs
  * are merged instead (see merge_runs).
  *
+ * radix_argsort_i64 sorts indices by key; keys within 2^32 of each other
+ * travel as one word with their index (half the bytes a pass).
+ *
  * Keys are biased to unsigned (flip the sign bit) so unsigned digit order
  * is signed key order. Six passes of 11 bits cover 64 bits; all six
  * histograms come from one read of the keys, and a pass whose histogram
@@ -121,6 +124,70 @@ int radix_sort_i64(int64_t *key, int64_t *val, int64_t n) {
   free(k0);
   free(k1);
   free(v1);
+  free(cnt);
+  return 0;
+}
+
+int radix_argsort_i64(const int64_t *key, int64_t n, int64_t *order, int64_t *sorted) {
+  int64_t lo = n ? key[0] : 0, hi = lo, falls = 0;
+  for (int64_t i = 1; i < n; i++) {
+    lo = key[i] < lo ? key[i] : lo;
+    hi = key[i] > hi ? key[i] : hi;
+    falls += key[i] < key[i - 1];
+  }
+  if (falls == 0) {
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    if (sorted) memcpy(sorted, key, sizeof(int64_t) * (size_t)n);
+    return 1;
+  }
+  const uint64_t range = (uint64_t)hi - (uint64_t)lo;
+  if ((uint64_t)n > UINT32_MAX || range > UINT32_MAX) {
+    /* wide keys: (key, index) pairs */
+    int64_t *k = sorted ? sorted : malloc(sizeof(int64_t) * (size_t)n);
+    if (!k) return -1;
+    memcpy(k, key, sizeof(int64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    int e = radix_sort_i64(k, order, n);
+    if (!sorted) free(k);
+    return e;
+  }
+  /* one word a key: the offset from the least key above the index, so a
+   * pass moves 8 bytes, not 16, and equal keys stay in index order; only
+   * the offset's bits are sorted, in digits of at most RADIX_BITS */
+  const int bits = 64 - __builtin_clzll(range); /* range > 0: there is a fall */
+  const int passes = (bits + RADIX_BITS - 1) / RADIX_BITS, w = (bits + passes - 1) / passes;
+  const uint64_t mask = ((uint64_t)1 << w) - 1;
+  uint64_t *a = malloc(sizeof(uint64_t) * (size_t)n), *b = malloc(sizeof(uint64_t) * (size_t)n);
+  int64_t *cnt = calloc((size_t)passes << w, sizeof(int64_t));
+  if (!a || !b || !cnt) {
+    free(a);
+    free(b);
+    free(cnt);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t off = (uint64_t)key[i] - (uint64_t)lo;
+    a[i] = off << 32 | (uint64_t)i;
+    for (int p = 0; p < passes; p++) cnt[((size_t)p << w) + (off >> (p * w) & mask)]++;
+  }
+  for (int p = 0; p < passes; p++) {
+    int64_t *c = cnt + ((size_t)p << w), sum = 0;
+    for (uint64_t d = 0; d <= mask; d++) {
+      int64_t t = c[d];
+      c[d] = sum;
+      sum += t;
+    }
+    const int shift = 32 + p * w;
+    for (int64_t i = 0; i < n; i++) b[c[a[i] >> shift & mask]++] = a[i];
+    uint64_t *t = a;
+    a = b;
+    b = t;
+  }
+  for (int64_t i = 0; i < n; i++) order[i] = (int64_t)(a[i] & UINT32_MAX);
+  if (sorted)
+    for (int64_t i = 0; i < n; i++) sorted[i] = (int64_t)((a[i] >> 32) + (uint64_t)lo);
+  free(a);
+  free(b);
   free(cnt);
   return 0;
 }

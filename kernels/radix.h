@@ -16,6 +16,13 @@
 /// or -1 when the scratch buffers could not be allocated.
 int radix_sort_i64(int64_t *key, int64_t *val, int64_t n);
 
+/// The stable order of n keys: order[i] is the index of the i-th least key
+/// (equal keys in index order); sorted, unless NULL, receives the keys in
+/// that order. Keys spanning less than 2^32 (n < 2^32) are sorted as one
+/// word each, their offset from the least key above their index. Returns
+/// 1 when the keys were in order already (order is 0, 1, 2, ...), 0 when
+/// sorted, -1 when the scratch buffers could not be allocated.
+int radix_argsort_i64(const int64_t *key, int64_t n, int64_t *order, int64_t *sorted);
 /// A signed int64 with the same order as the double v (-0 as +0, NaN
 /// above +infinity), so doubles sort and bisect as integers.
 int64_t radix_double_key(double v);

@@ -647,16 +647,10 @@ static sc_status answer_sorted(const int64_t *ord, const int64_t *arr, int64_t n
   int64_t *key = NULL, *pos = NULL;
   sc_status s = sc_alloc(&key, sizeof *key * (size_t)(n + 1));
   if (!s) s = sc_alloc(&pos, sizeof *pos * (size_t)(n + 1));
-  if (!s) {
-    for (int64_t j = 0; j < n; j++) {
-      key[j] = q[j];
-      pos[j] = where ? where[j] : j;
-    }
-    if (radix_sort_i64(key, pos, n)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
-  }
+  if (!s && radix_argsort_i64(q, n, pos, key) < 0) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
   for (int64_t j = 0, at = 0; !s && j < n; j++) {
     while (at < n_ord && ord[at] < key[j]) at++;
-    out[pos[j]] = at < n_ord && ord[at] == key[j] ? arr[at] : SC_NO_TS;
+    out[where ? where[pos[j]] : pos[j]] = at < n_ord && ord[at] == key[j] ? arr[at] : SC_NO_TS;
   }
   free(key);
   free(pos);

@@ -217,11 +217,30 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
 #pragma omp single
     merge_sort(&s, perm, tmp, t->n, 0);
   } else if (!st) {
-    /* tmp holds the key of each row in the order so far */
+    /* perm: the order so far (the identity while every key sorted was in
+     * order); each key reordered by it, sorted, and the orders composed */
+    int64_t *o = NULL;
+    int identity = 1;
+    st = sc_alloc(&o, (size_t)(t->n + 1) * sizeof *o);
     for (int j = s.nk - 1; j >= 0 && !st; j--) {
-      for (int64_t i = 0; i < t->n; i++) tmp[i] = s.k[j][perm[i]];
-      if (radix_sort_i64(tmp, perm, t->n)) st = sc_fail(SC_ENOMEM, "out of memory sorting %s", t->name);
+      const int64_t *kj = s.k[j];
+      if (!identity) {
+        for (int64_t i = 0; i < t->n; i++) tmp[i] = kj[perm[i]];
+        kj = tmp;
+      }
+      int r = radix_argsort_i64(kj, t->n, o, NULL);
+      if (r < 0) st = sc_fail(SC_ENOMEM, "out of memory sorting %s", t->name);
+      else if (r == 0 && identity) {
+        int64_t *x = perm;
+        perm = o;
+        o = x;
+        identity = 0;
+      } else if (r == 0) {
+        for (int64_t i = 0; i < t->n; i++) tmp[i] = perm[o[i]];
+        memcpy(perm, tmp, (size_t)t->n * sizeof *perm);
+      }
     }
+    free(o);
   }
   free(tmp);
   if (!st) st = table_permute(t, perm, t->n);

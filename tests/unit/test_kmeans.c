@@ -94,6 +94,34 @@ static void test_radix(void) {
   }
 }
 
+/* radix_argsort_i64 against qsort of (key, index): narrow keys (one word a
+ * key, negative ones and ties included), keys spanning more than 2^32 (the
+ * pairs path), keys in order already (returns 1, the identity) */
+static void test_radix_argsort(void) {
+  enum { N = 5000 };
+  static int64_t key[N], ord[N], sorted[N];
+  static kv ref[N];
+  for (int shape = 0; shape < 3; shape++) {
+    for (int i = 0; i < N; i++) {
+      int64_t k = shape == 0   ? (int64_t)(ur() * 3000) - 2000000000 /* narrow, negative, ties */
+                  : shape == 1 ? (i % 3 == 0 ? INT64_MIN + i : i % 3 == 1 ? INT64_MAX - i : (int64_t)(ur() * 9) - 4)
+                               : (int64_t)i / 3 - 7; /* in order */
+      key[i] = k;
+      ref[i].k = k;
+      ref[i].v = i;
+    }
+    qsort(ref, N, sizeof *ref, kv_cmp);
+    CU_ASSERT_EQUAL(radix_argsort_i64(key, N, ord, sorted), shape == 2 ? 1 : 0);
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= ord[i] == ref[i].v && sorted[i] == ref[i].k && key[ord[i]] == ref[i].k;
+    CU_ASSERT(same);
+    CU_ASSERT_EQUAL(radix_argsort_i64(key, N, ord, NULL), shape == 2 ? 1 : 0); /* no keys wanted */
+    same = 1;
+    for (int i = 0; i < N; i++) same &= ord[i] == ref[i].v;
+    CU_ASSERT(same);
+  }
+}
+
 static void test_fixed_point(void) {
   /* limb-wise sums of split values join back to the exact total */
   fx_acc parts[4] = {(fx_acc)-123456789012345LL * 1000, (fx_acc)987654321098765LL * 77 * ((fx_acc)1 << 60), -1,
@@ -527,6 +555,7 @@ static void test_names(void) {
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("segment kernels", NULL, NULL);
   CU_add_test(s, "radix sort and double keys", test_radix);
+  CU_add_test(s, "radix argsort", test_radix_argsort);
   CU_add_test(s, "fixed-point sums and 6-decimal rounding", test_fixed_point);
   CU_add_test(s, "customer features of hand-built lines", test_features);
   CU_add_test(s, "assignment: brute force, exact sums, order and thread independence", test_assign);
