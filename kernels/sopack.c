@@ -4,10 +4,12 @@
  * signed types, so one unsigned comparison orders them and key - min is the
  * offset HDF5 codes (flipping the top bit adds 2^(w-1) modulo 2^w). One
  * body per width, made constant by the always-inline calls, so each width
- * compiles to its own loop.
+ * compiles to its own loop. A large chunk is coded by the OpenMP threads,
+ * each a slice of whole 64-value groups (byte-aligned: the same bytes).
  */
 #include "sopack.h"
 
+#include <omp.h>
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
@@ -88,28 +90,112 @@ INLINE void widen_range(uint64_t v, uint64_t sbit, int has_fill, uint64_t fill, 
   *hi = kh > *hi ? kh : *hi;
 }
 
+/* The range [*lo, *hi] of the keys of values [a, b), fill values left out
+ * (selects, no branch: the loop vectorises); *lo > *hi when there are none. */
+INLINE void range_w(const void *in, size_t a, size_t b, uint64_t sbit, int has_fill, uint64_t fill, unsigned w,
+                    uint64_t *lo_out, uint64_t *hi_out) {
+  /* four independent minima and maxima: one chain of compares and moves
+   * took two cycles a value, four overlap */
+  uint64_t l4[4] = {~0ull, ~0ull, ~0ull, ~0ull}, h4[4] = {0, 0, 0, 0}, lo = ~0ull, hi = 0;
+  size_t i = a;
+  const size_t m = a + (b - a) / 4 * 4; /* the tail after m: at most 3 values */
+  for (; i < m; i += 4)
+    for (size_t j = 0; j < 4; j++) widen_range(load(in, i + j, w), sbit, has_fill, fill, &l4[j], &h4[j]);
+  for (; i < b; i++) widen_range(load(in, i, w), sbit, has_fill, fill, &l4[0], &h4[0]);
+  for (int j = 0; j < 4; j++) {
+    lo = l4[j] < lo ? l4[j] : lo;
+    hi = h4[j] > hi ? h4[j] : hi;
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+}
+
+/* Packs the codes of values [a, b) at `minbits` (1..bits-1) bits from o,
+ * a byte boundary (a is a multiple of 8); returns the end of the bytes
+ * written (a partial last byte included). */
+INLINE unsigned char *pack_w(const void *in, size_t a, size_t b, uint64_t sbit, int has_fill, uint64_t fill,
+                             uint64_t lo, unsigned minbits, unsigned w, unsigned char *o) {
+  bitsink k = {0, 0, o};
+  const uint64_t ones = (1ull << minbits) - 1;
+#define CODE(i) (has_fill && load(in, (i), w) == fill ? ones : (load(in, (i), w) ^ sbit) - lo)
+  /* narrow codes go in twos, fours or eights: one push per group */
+  size_t i = a;
+  if (minbits <= 8)
+    for (; i + 8 <= b; i += 8) {
+      uint64_t g = 0;
+      for (int j = 0; j < 8; j++) g = g << minbits | CODE(i + j);
+      push(&k, g, 8 * minbits);
+    }
+  else if (minbits <= 16)
+    for (; i + 4 <= b; i += 4) {
+      uint64_t g = 0;
+      for (int j = 0; j < 4; j++) g = g << minbits | CODE(i + j);
+      push(&k, g, 4 * minbits);
+    }
+  else if (minbits <= 32)
+    for (; i + 2 <= b; i += 2) push(&k, CODE(i) << minbits | CODE(i + 1), 2 * minbits);
+  for (; i < b; i++) push(&k, CODE(i), minbits);
+#undef CODE
+  o = k.o;
+  if (k.nacc > 0) {
+    uint64_t word = __builtin_bswap64(k.acc << (64 - k.nacc));
+    memcpy(o, &word, (k.nacc + 7) / 8);
+    o += (k.nacc + 7) / 8;
+  }
+  return o;
+}
+
+/* range_w and pack_w with the width made constant again: OpenMP outlines a
+ * parallel region before inlining, so a region's body calls these (each
+ * width its own loop) rather than the always-inline bodies directly. */
+static void range_any(const void *in, size_t a, size_t b, uint64_t sbit, int has_fill, uint64_t fill, unsigned w,
+                      uint64_t *lo, uint64_t *hi) {
+  switch (w) {
+  case 1: range_w(in, a, b, sbit, has_fill, fill, 1, lo, hi); break;
+  case 2: range_w(in, a, b, sbit, has_fill, fill, 2, lo, hi); break;
+  case 4: range_w(in, a, b, sbit, has_fill, fill, 4, lo, hi); break;
+  default: range_w(in, a, b, sbit, has_fill, fill, 8, lo, hi); break;
+  }
+}
+
+static unsigned char *pack_any(const void *in, size_t a, size_t b, uint64_t sbit, int has_fill, uint64_t fill,
+                               uint64_t lo, unsigned minbits, unsigned w, unsigned char *o) {
+  switch (w) {
+  case 1: return pack_w(in, a, b, sbit, has_fill, fill, lo, minbits, 1, o);
+  case 2: return pack_w(in, a, b, sbit, has_fill, fill, lo, minbits, 2, o);
+  case 4: return pack_w(in, a, b, sbit, has_fill, fill, lo, minbits, 4, o);
+  default: return pack_w(in, a, b, sbit, has_fill, fill, lo, minbits, 8, o);
+  }
+}
+
+/* Values per thread below which a chunk is coded by one thread (the fork
+ * and join of a parallel region cost microseconds). */
+#define SO_PAR_MIN ((size_t)1 << 15)
+
 INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned char *out, unsigned w) {
   const unsigned bits = 8 * w;
   const uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
   const uint64_t sbit = p->is_signed ? 1ull << (bits - 1) : 0;
   const uint64_t fill = p->fill & mask;
   const int has_fill = p->has_fill;
+  /* threads: slices of whole groups of 64 values, so every slice's codes
+   * start on a byte boundary and the slices' bytes simply follow each other
+   * (the same bytes as one thread's); one thread inside a parallel region
+   * or for a small chunk */
+  int T = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if ((size_t)T > n / SO_PAR_MIN) T = (int)(n / SO_PAR_MIN);
+  if (T < 1) T = 1;
+#define SLICE(t) ((t) == T ? n : n / 64 * (size_t)(t) / (size_t)T * 64)
 
-  /* the range of the keys, fill values left out (selects, no branch: the
-   * loop vectorises); a chunk of nothing but fill (or of nothing) has
+  /* the range of the keys; a chunk of nothing but fill (or of nothing) has
    * HDF5's min = max = 0 */
   uint64_t lo = ~0ull, hi = 0;
-  {
-    /* four independent minima and maxima: one chain of compares and moves
-     * took two cycles a value, four overlap */
-    uint64_t l4[4] = {~0ull, ~0ull, ~0ull, ~0ull}, h4[4] = {0, 0, 0, 0};
-    size_t i = 0;
-    for (; i < n / 4 * 4; i += 4)
-      for (size_t j = 0; j < 4; j++) widen_range(load(in, i + j, w), sbit, has_fill, fill, &l4[j], &h4[j]);
-    for (; i < n; i++) widen_range(load(in, i, w), sbit, has_fill, fill, &l4[0], &h4[0]);
-    for (int j = 0; j < 4; j++) {
-      lo = l4[j] < lo ? l4[j] : lo;
-      hi = h4[j] > hi ? h4[j] : hi;
+  if (T == 1) range_w(in, 0, n, sbit, has_fill, fill, w, &lo, &hi);
+  else {
+#pragma omp parallel num_threads(T) reduction(min : lo) reduction(max : hi)
+    {
+      int t = omp_get_thread_num();
+      range_any(in, SLICE(t), SLICE(t + 1), sbit, has_fill, fill, w, &lo, &hi);
     }
   }
   if (lo > hi) lo = hi = sbit;
@@ -138,35 +224,19 @@ INLINE size_t encode_w(const void *in, size_t n, const so_params *p, unsigned ch
   }
   const size_t total = SO_HEADER + n * minbits / 8 + 1;
   unsigned char *o = out + SO_HEADER;
-  if (minbits > 0) {
-    bitsink k = {0, 0, o};
-    const uint64_t ones = (1ull << minbits) - 1;
-#define CODE(i) (has_fill && load(in, (i), w) == fill ? ones : (load(in, (i), w) ^ sbit) - lo)
-    /* narrow codes go in twos, fours or eights: one push per group */
-    size_t i = 0;
-    if (minbits <= 8)
-      for (; i + 8 <= n; i += 8) {
-        uint64_t g = 0;
-        for (int j = 0; j < 8; j++) g = g << minbits | CODE(i + j);
-        push(&k, g, 8 * minbits);
-      }
-    else if (minbits <= 16)
-      for (; i + 4 <= n; i += 4) {
-        uint64_t g = 0;
-        for (int j = 0; j < 4; j++) g = g << minbits | CODE(i + j);
-        push(&k, g, 4 * minbits);
-      }
-    else if (minbits <= 32)
-      for (; i + 2 <= n; i += 2) push(&k, CODE(i) << minbits | CODE(i + 1), 2 * minbits);
-    for (; i < n; i++) push(&k, CODE(i), minbits);
-#undef CODE
-    o = k.o;
-    if (k.nacc > 0) {
-      uint64_t word = __builtin_bswap64(k.acc << (64 - k.nacc));
-      memcpy(o, &word, (k.nacc + 7) / 8);
-      o += (k.nacc + 7) / 8;
+  if (minbits > 0 && T == 1) o = pack_w(in, 0, n, sbit, has_fill, fill, lo, minbits, w, o);
+  else if (minbits > 0) {
+    unsigned char *end = o;
+#pragma omp parallel num_threads(T)
+    {
+      int t = omp_get_thread_num();
+      unsigned char *e = pack_any(in, SLICE(t), SLICE(t + 1), sbit, has_fill, fill, lo, minbits, w,
+                                  o + SLICE(t) / 8 * minbits);
+      if (t == T - 1) end = e;
     }
+    o = end;
   }
+#undef SLICE
   memset(o, 0, (size_t)(out + total - o)); /* the spare byte HDF5 counts */
   return total;
 }

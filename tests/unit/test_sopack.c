@@ -13,6 +13,7 @@
 #include <CUnit/CUnit.h>
 #include <dlfcn.h>
 #include <hdf5.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,36 @@ static void test_same_bytes_as_hdf5(void) {
   printf("\n  %d chunks, %d differ from HDF5's ", cases, mismatches);
 }
 
+/* Chunks large enough to be coded by several threads (slices of 64-value
+ * groups, the last one uneven) give HDF5's bytes too, at 1, 2 and 3
+ * threads. */
+static void test_threads_same_bytes(void) {
+  const H5Z_class2_t *c = hdf5_class();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  static const size_t lens[] = {(size_t)1 << 16, 100003, (size_t)1 << 18};
+  static const unsigned sizes[] = {1, 4, 8};
+  static const unsigned bitss[] = {1, 3, 7, 13, 30, 37, 62};
+  rng r = {7};
+  void *v = malloc(((size_t)1 << 18) * 8);
+  int before = mismatches;
+  for (int threads = 1; threads <= 3; threads++) {
+    omp_set_num_threads(threads);
+    for (unsigned si = 0; si < 3; si++)
+      for (unsigned li = 0; li < 3; li++)
+        for (unsigned bi = 0; bi < 7; bi++) {
+          unsigned w = sizes[si], tb = 8 * w;
+          if (bitss[bi] >= tb) continue;
+          uint64_t tmask = tb == 64 ? ~0ull : (1ull << tb) - 1;
+          so_params p = {w, 1, bi % 2, (1ull << (tb - 1)) & tmask}; /* half with the sentinel fill */
+          make(&r, v, lens[li], w, rng_next(&r) & tmask, bitss[bi], &p, 5);
+          check_chunk(c, &p, v, lens[li]);
+        }
+  }
+  omp_set_num_threads(1);
+  CU_ASSERT_EQUAL(mismatches, before);
+  free(v);
+}
+
 static void test_malformed_refused(void) {
   so_params p = {8, 1, 0, 0};
   int64_t v[100], out[100];
@@ -162,5 +193,6 @@ static void test_malformed_refused(void) {
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("sopack", NULL, NULL);
   CU_add_test(s, "coded chunks are HDF5's bytes, each decodes the other", test_same_bytes_as_hdf5);
+  CU_add_test(s, "coded by several threads: the same bytes", test_threads_same_bytes);
   CU_add_test(s, "malformed chunks refused", test_malformed_refused);
 }
