@@ -7,12 +7,14 @@
 # 2. times pandas' read_csv of every file (the peer: what a notebook does first),
 #    as it comes and with the date columns parsed,
 # 3. times `segcast ingest` at RANKS ranks (parse, clean, partition, store)
-#    RUNS times (default 3; the best counts), with each rank's peak memory
+#    RUNS times (default 3; the best and the median shown), with each rank's peak memory
 #    (/usr/bin/time) next to its share of the input,
 # 4. the same with the files in time order, as real exports come (orders,
 #    clicks and delivery sorted by their time column; the generator writes
 #    each user's rows together, the easy case for the join and the sort by
 #    user), against pandas' read_csv of those files,
+# 5. `segcast ingest` as one rank with RANKS OpenMP threads (threads within
+#    a rank, as the Slurm jobs also use them),
 # and prints the figures side by side with the ratios, then the best run's
 # steps (summary.json "seconds_steps"). Needs the build in build/.
 set -euo pipefail
@@ -63,65 +65,75 @@ PY
 )
 read -r pd_s pd_dates_s pd_time_s <<< "$pandas"
 
-# segcast, RUNS times on a folder (the machine's noise is large): the best
-# run counts, every run is printed; sets best, parse, peak and keeps the best
-# run's summary as $work/best-summary.$2.json
+# segcast, RUNS times on a folder at NP ranks x THREADS threads (the
+# machine's noise is large): every run is printed; the best and the median
+# count; its times go to $work/times.TAG, the best run's summary to
+# $work/best-summary.TAG.json, its parse + clean time and the peak memory
+# per rank to $work/stats.TAG
 runs=${RUNS:-3}
 ingest_runs() {
-  local dir=$1 tag=$2 i s p k
-  best="" parse="" peak=0
+  local dir=$1 tag=$2 np=$3 threads=$4 i s p k best="" parse="" peak=0
+  : > "$work/times.$tag"
   for i in $(seq "$runs"); do
     rm -rf "$work/out" "$work"/rss.*
     # each rank's peak memory goes to its own file (on the shared log, two
     # ranks' lines could run together and lose the figure)
-    "${mpi[@]}" sh -c 'exec /usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' "$work/rss" "$bin" ingest \
+    mpirun --oversubscribe --bind-to none -np "$np" -x OMP_NUM_THREADS="$threads" \
+      sh -c 'exec /usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' "$work/rss" "$bin" ingest \
       --set input.layout=marketplace --set input.path="$dir" --set run.out="$work/out" > "$work/ingest.log" 2>&1
     s=$(/usr/bin/python3 -c "import json;print(json.load(open('$work/out/summary.json'))['seconds']['ingest'])")
     # parse + clean: the per-file read times of the progress lines
     p=$(grep -o 'MB in [0-9.]* s' "$work/ingest.log" | awk '{ t += $3 } END { print t }')
     k=$(cat "$work"/rss.* | awk '{ if ($1 > m) m = $1 } END { print m + 0 }')
-    [ "$(ls "$work"/rss.* | wc -l)" = "$ranks" ] || { echo "bench: missing peak memory of some rank" >&2; exit 1; }
-    echo "$tag run $i: ingest $s s (parse + clean $p s), peak memory per rank $((k / 1024)) MiB"
+    [ "$(ls "$work"/rss.* | wc -l)" = "$np" ] || { echo "bench: missing peak memory of some rank" >&2; exit 1; }
+    echo "$tag run $i ($np rank(s) x $threads thread(s)): ingest $s s (parse + clean $p s), peak memory per rank $((k / 1024)) MiB"
+    echo "$s" >> "$work/times.$tag"
     if [ -z "$best" ] || awk "BEGIN { exit !($s < $best) }"; then
       best=$s parse=$p
       cp "$work/out/summary.json" "$work/best-summary.$tag.json"
     fi
     if [ "$k" -gt "$peak" ]; then peak=$k; fi
   done
+  echo "$parse $peak" > "$work/stats.$tag"
 }
-ingest_runs "$tdata" time
-best_time=$best peak_time=$peak
-ingest_runs "$data" generated
+ingest_runs "$tdata" time "$ranks" 1
+ingest_runs "$data" hybrid 1 "$ranks"
+ingest_runs "$data" generated "$ranks" 1
 share=$(awk "BEGIN { printf \"%d\", $bytes / $ranks / 1024 }")
-if [ "$peak_time" -gt "$peak" ]; then peak=$peak_time; fi
-/usr/bin/python3 - "$bytes" "$pd_s" "$pd_dates_s" "$best" "$parse" "$gen" "$ranks" "$peak" "$share" "$users" \
-  "$work/best-summary.generated.json" "$pd_time_s" "$best_time" "$work/best-summary.time.json" <<'PY'
-import json, sys
-b, pd_s, pdd_s, sc_s, parse, gen, ranks, peak, share, users, best_summary, pdt_s, sct_s, time_summary = sys.argv[1:]
-b = int(b); pd_s = float(pd_s); pdd_s = float(pdd_s); sc_s = float(sc_s); parse = float(parse); gen = float(gen)
-pdt_s = float(pdt_s); sct_s = float(sct_s)
-ranks = int(ranks)
+/usr/bin/python3 - "$work" "$bytes" "$pd_s" "$pd_dates_s" "$pd_time_s" "$gen" "$ranks" "$share" "$users" <<'PY'
+import json, statistics, sys
+work, b, pd_s, pdd_s, pdt_s, gen, ranks, share, users = sys.argv[1:]
+b = int(b); pd_s = float(pd_s); pdd_s = float(pdd_s); pdt_s = float(pdt_s); gen = float(gen)
+ranks = int(ranks); share = int(share)
 mb = b / 1e6
+times = {t: [float(x) for x in open(f"{work}/times.{t}")] for t in ("generated", "time", "hybrid")}
+stats = {t: open(f"{work}/stats.{t}").read().split() for t in times}
+best = {t: min(v) for t, v in times.items()}
+median = {t: statistics.median(v) for t, v in times.items()}
 print(f"data set: {users} users, {mb:.0f} MB of CSV; {ranks} rank(s) on this machine")
-print(f"{'':42}{'seconds':>9}{'MB/s':>8}{'MB/s/core':>11}{'vs pandas':>11}{'vs pandas+dates':>17}")
-def row(name, t, cores):
-    print(f"{name:42}{t:9.2f}{mb / t:8.0f}{mb / t / cores:11.0f}{pd_s / t:10.1f}x{pdd_s / t:16.1f}x")
+print(f"{'':46}{'seconds':>9}{'MB/s':>8}{'MB/s/core':>11}{'vs pandas':>11}{'vs pandas+dates':>17}")
+def row(name, t, cores, peer=pd_s, peer_dates=pdd_s):
+    dates = f"{peer_dates / t:16.1f}x" if peer_dates else ""
+    print(f"{name:46}{t:9.2f}{mb / t:8.0f}{mb / t / cores:11.0f}{peer / t:10.1f}x{dates}")
 row("pandas read_csv (all files)", pd_s, 1)
 row("pandas read_csv, dates parsed", pdd_s, 1)
-row("segcast parse + clean (all files)", parse, ranks)
-row("segcast ingest (parse, partition, store)", sc_s, ranks)
+row("segcast parse + clean (all files)", float(stats["generated"][0]), ranks)
+row(f"segcast ingest, {ranks} ranks, best of {len(times['generated'])}", best["generated"], ranks)
+row(f"segcast ingest, {ranks} ranks, median", median["generated"], ranks)
+row(f"segcast ingest, 1 rank x {ranks} threads, best", best["hybrid"], ranks)
+row(f"segcast ingest, 1 rank x {ranks} threads, median", median["hybrid"], ranks)
 print("the same files in time order (orders, clicks, delivery sorted by time):")
-print(f"{'pandas read_csv (all files)':42}{pdt_s:9.2f}{mb / pdt_s:8.0f}{mb / pdt_s:11.0f}{pdt_s / pdt_s:10.1f}x")
-print(f"{'segcast ingest (parse, partition, store)':42}{sct_s:9.2f}{mb / sct_s:8.0f}{mb / sct_s / ranks:11.0f}{pdt_s / sct_s:10.1f}x")
-print(f"generate {gen:.2f} s + ingest {sc_s:.2f} s = {gen + sc_s:.2f} s")
-print(f"peak memory per rank {int(peak) / 1024:.0f} MiB; share of the input per rank {int(share) / 1024:.0f} MiB; "
-      f"ratio {int(peak) / int(share):.2f}")
-# where the best run's time went (summary.json seconds_steps.ingest, rank 0's clock)
-steps = json.load(open(best_summary)).get("seconds_steps", {}).get("ingest", {})
-steps_t = json.load(open(time_summary)).get("seconds_steps", {}).get("ingest", {})
-if steps:
-    print(f"the best runs' steps:{'as generated':>31}{'time order':>12}")
-    for name, t in steps.items():
-        print(f"  {name:40}{t:9.3f} s{steps_t.get(name, float('nan')):10.3f} s")
+row("pandas read_csv (all files)", pdt_s, 1, pdt_s, None)
+row(f"segcast ingest, {ranks} ranks, best", best["time"], ranks, pdt_s, None)
+row(f"segcast ingest, {ranks} ranks, median", median["time"], ranks, pdt_s, None)
+print(f"generate {gen:.2f} s + ingest {best['generated']:.2f} s = {gen + best['generated']:.2f} s")
+peak = max(int(stats[t][1]) for t in ("generated", "time"))
+print(f"peak memory per rank ({ranks} ranks) {peak / 1024:.0f} MiB; share of the input per rank {share / 1024:.0f} MiB; "
+      f"ratio {peak / share:.2f}")
+# where the best runs' time went (summary.json seconds_steps.ingest, rank 0's clock)
+steps = {t: json.load(open(f"{work}/best-summary.{t}.json")).get("seconds_steps", {}).get("ingest", {}) for t in times}
+print(f"the best runs' steps:{'as generated':>29}{'time order':>12}{'1 rank':>10}")
+for name, t in steps["generated"].items():
+    print(f"  {name:38}{t:9.3f} s{steps['time'].get(name, float('nan')):10.3f} s{steps['hybrid'].get(name, float('nan')):8.3f} s")
 PY
 echo "log of the last run: $work/ingest.log"
