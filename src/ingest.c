@@ -780,6 +780,10 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
           at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
           larr[i] = at < n_ord && ord[at] == lord[i] ? arr[at] : SC_NO_TS;
         }
+    } else if (n_own == lines->n) {
+      /* every line's order is answered here (one rank, or ranges): the
+       * lines' own order ids are the questions, in place */
+      s = answer_sorted(ord, arr, n_ord, lord, NULL, n_own, larr);
     } else {
       /* gathered with their lines' places, answered through a sort */
       int64_t *q = NULL, *where = NULL, m = 0;

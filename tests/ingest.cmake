@@ -25,6 +25,9 @@ endforeach()
 segcast_script_test(ingest_marketplace_ranged ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 as-generated 40000)
 segcast_script_test(ingest_marketplace_shuffled_orders ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 shuffled-orders 40000)
 segcast_script_test(ingest_marketplace_shuffled_delivery ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 3 shuffled-delivery 40000)
+# lines out of order-id order on one rank: every question answered at home
+# through a sort (answer_sorted over the lines' own order ids)
+segcast_script_test(ingest_marketplace_shuffled_orders_1rank ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 1 shuffled-orders)
 
 # The store's integer coder against HDF5's own scale-offset filter.
 segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)
