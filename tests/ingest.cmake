@@ -34,3 +34,6 @@ segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)
 
 # Record boundaries across the reader's blocks, ranks and threads.
 segcast_script_test(ingest_blocks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_blocks.sh)
+# The whole job's outputs do not depend on the order of the input rows
+# (as generated, in time order, shuffled; three ranks).
+segcast_script_test(run_row_order ${CMAKE_SOURCE_DIR}/tests/e2e/test_run_row_order.sh)
