@@ -13,6 +13,7 @@
  */
 #include "radix.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@
  * exchanged: one run per sending rank) are merged, a pass per halving of
  * the runs, instead of radix-sorted; ties take the earlier run (stable). */
 #define MAX_RUNS 16
+
+/* Keys per thread below which radix_argsort_i64 runs on one thread. */
+#define ARGSORT_PAR_MIN ((int64_t)1 << 16)
 
 static int merge_runs(int64_t *key, int64_t *val, int64_t n, const int64_t *start, int runs) {
   int64_t *k2 = malloc(sizeof(int64_t) * (size_t)n), *v2 = malloc(sizeof(int64_t) * (size_t)n);
@@ -165,27 +169,63 @@ int radix_argsort_i64(const int64_t *key, int64_t n, int64_t *order, int64_t *so
     free(cnt);
     return -1;
   }
-  for (int64_t i = 0; i < n; i++) {
-    uint64_t off = (uint64_t)key[i] - (uint64_t)lo;
-    a[i] = off << 32 | (uint64_t)i;
-    for (int p = 0; p < passes; p++) cnt[((size_t)p << w) + (off >> (p * w) & mask)]++;
+  /* threads: each pass counts the digits of each thread's slice, and a
+   * thread's slice goes to the places after those of the lower threads'
+   * slices for the same digit (stable); one thread counts every pass's
+   * digits in the one read that builds the words */
+  int T = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if ((int64_t)T > n / ARGSORT_PAR_MIN) T = (int)(n / ARGSORT_PAR_MIN);
+  int64_t *tc = T > 1 ? malloc(sizeof(int64_t) * ((size_t)T << w)) : NULL;
+  if (T > 1 && !tc) T = 1;
+  if (T > 1) {
+#pragma omp parallel for schedule(static) num_threads(T)
+    for (int64_t i = 0; i < n; i++) a[i] = ((uint64_t)key[i] - (uint64_t)lo) << 32 | (uint64_t)i;
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      uint64_t off = (uint64_t)key[i] - (uint64_t)lo;
+      a[i] = off << 32 | (uint64_t)i;
+      for (int p = 0; p < passes; p++) cnt[((size_t)p << w) + (off >> (p * w) & mask)]++;
+    }
   }
   for (int p = 0; p < passes; p++) {
     int64_t *c = cnt + ((size_t)p << w), sum = 0;
-    for (uint64_t d = 0; d <= mask; d++) {
-      int64_t t = c[d];
-      c[d] = sum;
-      sum += t;
-    }
     const int shift = 32 + p * w;
-    for (int64_t i = 0; i < n; i++) b[c[a[i] >> shift & mask]++] = a[i];
+    if (T > 1) {
+#pragma omp parallel num_threads(T)
+      {
+        const int t = omp_get_thread_num();
+        const int64_t i0 = n * t / T, i1 = n * (t + 1) / T;
+        int64_t *h = tc + ((size_t)t << w);
+        memset(h, 0, sizeof(int64_t) << w);
+        for (int64_t i = i0; i < i1; i++) h[a[i] >> shift & mask]++;
+#pragma omp barrier
+#pragma omp single
+        for (uint64_t d = 0; d <= mask; d++)
+          for (int u = 0; u < T; u++) {
+            int64_t x = tc[((size_t)u << w) + d];
+            tc[((size_t)u << w) + d] = sum;
+            sum += x;
+          }
+        for (int64_t i = i0; i < i1; i++) b[h[a[i] >> shift & mask]++] = a[i];
+      }
+    } else {
+      for (uint64_t d = 0; d <= mask; d++) {
+        int64_t t = c[d];
+        c[d] = sum;
+        sum += t;
+      }
+      for (int64_t i = 0; i < n; i++) b[c[a[i] >> shift & mask]++] = a[i];
+    }
     uint64_t *t = a;
     a = b;
     b = t;
   }
-  for (int64_t i = 0; i < n; i++) order[i] = (int64_t)(a[i] & UINT32_MAX);
-  if (sorted)
-    for (int64_t i = 0; i < n; i++) sorted[i] = (int64_t)((a[i] >> 32) + (uint64_t)lo);
+  free(tc);
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
+  for (int64_t i = 0; i < n; i++) {
+    order[i] = (int64_t)(a[i] & UINT32_MAX);
+    if (sorted) sorted[i] = (int64_t)((a[i] >> 32) + (uint64_t)lo);
+  }
   free(a);
   free(b);
   free(cnt);

@@ -122,6 +122,34 @@ static void test_radix_argsort(void) {
   }
 }
 
+/* radix_argsort_i64 on enough keys for several threads (slices of at least
+ * 64 Ki keys): the same stable order at 1, 2 and 3 threads as qsort's */
+static void test_radix_argsort_threads(void) {
+  enum { N = 300000 };
+  int64_t *key = malloc(sizeof *key * N), *ord = malloc(sizeof *ord * N), *sorted = malloc(sizeof *sorted * N);
+  kv *ref = malloc(sizeof *ref * N);
+  CU_ASSERT_FATAL(key && ord && sorted && ref);
+  for (int i = 0; i < N; i++) {
+    key[i] = (int64_t)(ur() * 5e5) - 7; /* 19 bits, many ties */
+    ref[i].k = key[i];
+    ref[i].v = i;
+  }
+  qsort(ref, N, sizeof *ref, kv_cmp);
+  const int threads_before = omp_get_max_threads();
+  for (int threads = 1; threads <= 3; threads++) {
+    omp_set_num_threads(threads);
+    CU_ASSERT_EQUAL(radix_argsort_i64(key, N, ord, sorted), 0);
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= ord[i] == ref[i].v && sorted[i] == ref[i].k;
+    CU_ASSERT(same);
+  }
+  omp_set_num_threads(threads_before);
+  free(key);
+  free(ord);
+  free(sorted);
+  free(ref);
+}
+
 static void test_fixed_point(void) {
   /* limb-wise sums of split values join back to the exact total */
   fx_acc parts[4] = {(fx_acc)-123456789012345LL * 1000, (fx_acc)987654321098765LL * 77 * ((fx_acc)1 << 60), -1,
@@ -556,6 +584,7 @@ void register_tests(void) {
   CU_pSuite s = CU_add_suite("segment kernels", NULL, NULL);
   CU_add_test(s, "radix sort and double keys", test_radix);
   CU_add_test(s, "radix argsort", test_radix_argsort);
+  CU_add_test(s, "radix argsort on threads", test_radix_argsort_threads);
   CU_add_test(s, "fixed-point sums and 6-decimal rounding", test_fixed_point);
   CU_add_test(s, "customer features of hand-built lines", test_features);
   CU_add_test(s, "assignment: brute force, exact sums, order and thread independence", test_assign);

@@ -150,6 +150,7 @@ static void test_threads_same_bytes(void) {
   rng r = {7};
   void *v = malloc(((size_t)1 << 18) * 8);
   int before = mismatches;
+  const int threads_before = omp_get_max_threads();
   for (int threads = 1; threads <= 3; threads++) {
     omp_set_num_threads(threads);
     for (unsigned si = 0; si < 3; si++)
@@ -163,7 +164,7 @@ static void test_threads_same_bytes(void) {
           check_chunk(c, &p, v, lens[li]);
         }
   }
-  omp_set_num_threads(1);
+  omp_set_num_threads(threads_before);
   CU_ASSERT_EQUAL(mismatches, before);
   free(v);
 }
