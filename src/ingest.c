@@ -625,6 +625,12 @@ static inline int32_t order_owner_of(const order_owner *w, int64_t order, int *k
   return w->rk[j];
 }
 
+/* The arrival of `order` given at = the lower bound of order in the sorted
+ * orders ord (arr: their arrivals); SC_NO_TS when the order has none. */
+static inline int64_t arrival_at(const int64_t *ord, const int64_t *arr, int64_t n_ord, int64_t at, int64_t order) {
+  return at < n_ord && ord[at] == order ? arr[at] : SC_NO_TS;
+}
+
 /* Questions falling below their predecessor more often than once in 16
  * are answered through a sort (answer_sorted); fewer falls, by galloping
  * from the previous answer. */
@@ -650,7 +656,7 @@ static sc_status answer_sorted(const int64_t *ord, const int64_t *arr, int64_t n
   if (!s && radix_argsort_i64(q, n, pos, key) < 0) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
   for (int64_t j = 0, at = 0; !s && j < n; j++) {
     while (at < n_ord && ord[at] < key[j]) at++;
-    out[where ? where[pos[j]] : pos[j]] = at < n_ord && ord[at] == key[j] ? arr[at] : SC_NO_TS;
+    out[where ? where[pos[j]] : pos[j]] = arrival_at(ord, arr, n_ord, at, key[j]);
   }
   free(key);
   free(pos);
@@ -671,7 +677,8 @@ static sc_status answer_sorted(const int64_t *ord, const int64_t *arr, int64_t n
  * their user's rank. Questions come in their lines' order, so a file in
  * order-id order is answered by galloping from the previous answer through
  * the sorted orders: a step or two each, where a hash table costs a cache
- * miss a probe; any other order costs a binary search. */
+ * miss a probe; questions out of order (a file in time order) are sorted
+ * first and met in one merge walk (answer_sorted). */
 static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   const int me = comm_rank();
   order_owner w;
@@ -747,7 +754,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
 #pragma omp for schedule(static)
         for (int64_t j = 0; j < n_answer; j++) {
           at = gallop_lower_bound_i64(ord, n_ord, answer[j], at);
-          answer[j] = at < n_ord && ord[at] == answer[j] ? arr[at] : SC_NO_TS;
+          answer[j] = arrival_at(ord, arr, n_ord, at, answer[j]);
         }
       }
     } else {
@@ -778,7 +785,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       for (int64_t i = 0; i < lines->n; i++)
         if (order_owner_of(&w, lord[i], &k) == me) {
           at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
-          larr[i] = at < n_ord && ord[at] == lord[i] ? arr[at] : SC_NO_TS;
+          larr[i] = arrival_at(ord, arr, n_ord, at, lord[i]);
         }
     } else if (n_own == lines->n) {
       /* every line's order is answered here (one rank, or ranges): the
