@@ -28,6 +28,17 @@
 /* Keys per thread below which radix_argsort_i64 runs on one thread. */
 #define ARGSORT_PAR_MIN ((int64_t)1 << 16)
 
+/* Turns the counts c[0..nb) into their exclusive prefix sums: each
+ * bucket's first place. */
+static void to_offsets(int64_t *c, size_t nb) {
+  int64_t sum = 0;
+  for (size_t d = 0; d < nb; d++) {
+    int64_t t = c[d];
+    c[d] = sum;
+    sum += t;
+  }
+}
+
 static int merge_runs(int64_t *key, int64_t *val, int64_t n, const int64_t *start, int runs) {
   int64_t *k2 = malloc(sizeof(int64_t) * (size_t)n), *v2 = malloc(sizeof(int64_t) * (size_t)n);
   int64_t bound[MAX_RUNS + 1];
@@ -105,12 +116,7 @@ int radix_sort_i64(int64_t *key, int64_t *val, int64_t n) {
     int64_t *c = cnt + p * RADIX_SIZE;
     const int shift = p * RADIX_BITS;
     if (c[(ks[0] >> shift) & (RADIX_SIZE - 1)] == n) continue; /* every key has this digit */
-    int64_t sum = 0;
-    for (int b = 0; b < RADIX_SIZE; b++) {
-      int64_t t = c[b];
-      c[b] = sum;
-      sum += t;
-    }
+    to_offsets(c, RADIX_SIZE);
     for (int64_t i = 0; i < n; i++) {
       int64_t o = c[(ks[i] >> shift) & (RADIX_SIZE - 1)]++;
       kd[o] = ks[i];
@@ -161,22 +167,22 @@ int radix_argsort_i64(const int64_t *key, int64_t n, int64_t *order, int64_t *so
   const int bits = 64 - __builtin_clzll(range); /* range > 0: there is a fall */
   const int passes = (bits + RADIX_BITS - 1) / RADIX_BITS, w = (bits + passes - 1) / passes;
   const uint64_t mask = ((uint64_t)1 << w) - 1;
+  /* threads: each pass counts the digits of each thread's slice, and a
+   * thread's slice goes to the places after those of the lower threads'
+   * slices for the same digit (stable); cnt holds a histogram per thread.
+   * One thread: a histogram per pass, all counted in the one read that
+   * builds the words. */
+  int T = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if ((int64_t)T > n / ARGSORT_PAR_MIN) T = (int)(n / ARGSORT_PAR_MIN);
+  if (T < 1) T = 1;
   uint64_t *a = malloc(sizeof(uint64_t) * (size_t)n), *b = malloc(sizeof(uint64_t) * (size_t)n);
-  int64_t *cnt = calloc((size_t)passes << w, sizeof(int64_t));
+  int64_t *cnt = calloc((size_t)(T > 1 ? T : passes) << w, sizeof(int64_t));
   if (!a || !b || !cnt) {
     free(a);
     free(b);
     free(cnt);
     return -1;
   }
-  /* threads: each pass counts the digits of each thread's slice, and a
-   * thread's slice goes to the places after those of the lower threads'
-   * slices for the same digit (stable); one thread counts every pass's
-   * digits in the one read that builds the words */
-  int T = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if ((int64_t)T > n / ARGSORT_PAR_MIN) T = (int)(n / ARGSORT_PAR_MIN);
-  int64_t *tc = T > 1 ? malloc(sizeof(int64_t) * ((size_t)T << w)) : NULL;
-  if (T > 1 && !tc) T = 1;
   if (T > 1) {
 #pragma omp parallel for schedule(static) num_threads(T)
     for (int64_t i = 0; i < n; i++) a[i] = ((uint64_t)key[i] - (uint64_t)lo) << 32 | (uint64_t)i;
@@ -188,39 +194,37 @@ int radix_argsort_i64(const int64_t *key, int64_t n, int64_t *order, int64_t *so
     }
   }
   for (int p = 0; p < passes; p++) {
-    int64_t *c = cnt + ((size_t)p << w), sum = 0;
     const int shift = 32 + p * w;
     if (T > 1) {
 #pragma omp parallel num_threads(T)
       {
         const int t = omp_get_thread_num();
         const int64_t i0 = n * t / T, i1 = n * (t + 1) / T;
-        int64_t *h = tc + ((size_t)t << w);
+        int64_t *h = cnt + ((size_t)t << w);
         memset(h, 0, sizeof(int64_t) << w);
         for (int64_t i = i0; i < i1; i++) h[a[i] >> shift & mask]++;
 #pragma omp barrier
 #pragma omp single
-        for (uint64_t d = 0; d <= mask; d++)
-          for (int u = 0; u < T; u++) {
-            int64_t x = tc[((size_t)u << w) + d];
-            tc[((size_t)u << w) + d] = sum;
-            sum += x;
-          }
+        {
+          int64_t sum = 0;
+          for (uint64_t d = 0; d <= mask; d++)
+            for (int u = 0; u < T; u++) {
+              int64_t x = cnt[((size_t)u << w) + d];
+              cnt[((size_t)u << w) + d] = sum;
+              sum += x;
+            }
+        }
         for (int64_t i = i0; i < i1; i++) b[h[a[i] >> shift & mask]++] = a[i];
       }
     } else {
-      for (uint64_t d = 0; d <= mask; d++) {
-        int64_t t = c[d];
-        c[d] = sum;
-        sum += t;
-      }
+      int64_t *c = cnt + ((size_t)p << w);
+      to_offsets(c, (size_t)mask + 1);
       for (int64_t i = 0; i < n; i++) b[c[a[i] >> shift & mask]++] = a[i];
     }
     uint64_t *t = a;
     a = b;
     b = t;
   }
-  free(tc);
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
   for (int64_t i = 0; i < n; i++) {
     order[i] = (int64_t)(a[i] & UINT32_MAX);
