@@ -1,6 +1,6 @@
 /* csvread.h: reads one CSV file in parallel (ranks x threads).
  *
- * The file is cut into fixed 8 MiB blocks; each rank takes a contiguous run
+ * The file is cut into fixed 1 MiB blocks; each rank takes a contiguous run
  * of blocks, reads it with pread, hashes each block (xxh3, for the store's
  * checksum) and counts quotes and newlines. An exclusive prefix sum over
  * ranks gives each rank the quote parity and the line number at its first

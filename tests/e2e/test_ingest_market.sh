@@ -15,7 +15,7 @@
 # "shuffled-delivery" those of delivery.csv (order ids stay in rising ranges
 # per rank, so each rank answers for its own, but delivery rows travel).
 # USERS (default 3000) sizes the data set: orders.csv needs more than one
-# 8 MiB read block (about 20,000 users) before a second rank holds lines.
+# 1 MiB read block (about 2,300 users) before a second rank holds lines.
 # Usage: test_ingest_market.sh RANKS [ORDER [USERS]]
 set -euo pipefail
 ranks=${1:-1}

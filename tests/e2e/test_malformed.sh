@@ -13,8 +13,8 @@
 #     one stderr line from segcast, starting "segcast: error:" and matching
 #     ERROR (which names the file), and no file left in the output folder.
 # One more case is generated here rather than committed: a 10 MB quoted field
-# full of commas, "" escapes and newlines that crosses the 8 MiB block
-# boundary where ranks split the file, and a 3 MB malformed record.
+# full of commas, "" escapes and newlines that crosses the 1 MiB block
+# boundaries where ranks split the file, and a 3 MB malformed record.
 # The corpus and its expectations are written by make_corpus.py (by hand
 # from DATA.md 2 and 7; see its header).
 # Usage: test_malformed.sh RANKS [THREADS [CASE...]]

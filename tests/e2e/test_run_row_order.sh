@@ -5,7 +5,7 @@
 # reordered: sorted by their time column (as real exports come) and
 # shuffled (users.csv too). Every CSV and model file must be byte-identical
 # and summary.json equal but for times, paths and the files' checksums (xxh3).
-# 40,000 users: orders.csv spans three 8 MiB read blocks, so each of the
+# 40,000 users: orders.csv spans eighteen 1 MiB read blocks, so each of the
 # three ranks holds lines and the delivery join and the sort by user take
 # their unordered paths (hash-owned orders, radix argsorts) on the copies.
 set -euo pipefail
