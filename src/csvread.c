@@ -317,9 +317,12 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       thread_out *me = &to[t];
       int64_t pos = ts[t], stop = ts[t + 1], line = tl[t];
       if (rfn) {
-        /* records <= newlines in the range + 1: the outputs are sized once,
-         * in thread order, before any thread writes */
-        tq[t] = stop > pos ? pn[t + 1] - pn[t] + 1 : 0;
+        /* records <= newlines in the range, + 1 when its last byte is not
+         * one (every record but the range's last ends with a newline in
+         * it): the outputs are sized once, in thread order, before any
+         * thread writes. A bound one row too large left a gap that read_file
+         * closed by moving the next thread's rows (half a table at 2 threads) */
+        tq[t] = stop > pos ? pn[t + 1] - pn[t] + (data[stop - 1] != '\n') : 0;
 #pragma omp barrier
 #pragma omp single
         for (int k = 0; k < T; k++)
