@@ -550,11 +550,14 @@ static int32_t *dest_alloc(int64_t n) { return malloc(sizeof(int32_t) * (size_t)
 static sc_status partition_by_user(sc_table *t, int size) {
   const int64_t *u = table_i64(t, "user_id"), *row = table_i64(t, "row");
   if (!u || !row) return SC_EINTERNAL;
-  int32_t *d = dest_alloc(t->n);
-  if (!d) return sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name);
-  for (int64_t i = 0; i < t->n; i++) d[i] = u[i] ? part_user(u[i], size) : part_user(row[i], size);
-  sc_status s = table_exchange(t, d);
-  free(d);
+  sc_status s = SC_OK;
+  if (size > 1) { /* one rank holds every user: no destinations to find */
+    int32_t *d = dest_alloc(t->n);
+    if (!d) return sc_fail(SC_ENOMEM, "out of memory partitioning %s", t->name);
+    for (int64_t i = 0; i < t->n; i++) d[i] = u[i] ? part_user(u[i], size) : part_user(row[i], size);
+    s = table_exchange(t, d);
+    free(d);
+  }
   if (!s) s = table_sort(t, "user_id", "row", NULL);
   return comm_agree(s);
 }
@@ -686,8 +689,10 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   const int64_t *dord = table_i64(deliv, "order_id");
   int32_t *d = dest_alloc(deliv->n);
   sc_status s = d && dord ? SC_OK : sc_fail(SC_ENOMEM, "out of memory partitioning %s", deliv->name);
+  /* one rank answers for every order: nothing moves, no owner to find */
+  const int alone = size == 1;
   int k = 0;
-  for (int64_t i = 0; !s && i < deliv->n; i++) d[i] = order_owner_of(&w, dord[i], &k);
+  for (int64_t i = 0; !s && !alone && i < deliv->n; i++) d[i] = order_owner_of(&w, dord[i], &k);
   s = comm_agree(s);
   if (!s) s = table_exchange(deliv, d);
   free(d);
@@ -730,7 +735,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   int64_t n_ask = 0;
   if (!s) {
     k = 0;
-    for (int64_t i = 0; i < lines->n; i++) counts[order_owner_of(&w, lord[i], &k)]++;
+    for (int64_t i = 0; !alone && i < lines->n; i++) counts[order_owner_of(&w, lord[i], &k)]++;
     counts[me] = 0;
     for (int r = 0; r < size; r++) next[r] = sdisp[r] = r ? sdisp[r - 1] + counts[r - 1] : 0;
     n_ask = sdisp[size - 1] + counts[size - 1];
@@ -767,10 +772,14 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   if (!s) {
     /* the answers to their lines; this rank's own questions counted, and
      * whether they come in rising order */
-    int64_t *larr = table_i64(lines, "arr_ts"), at = 0, n_own = 0, falls = 0, prev = INT64_MIN;
+    int64_t *larr = table_i64(lines, "arr_ts"), n_own = 0, falls = 0, prev = INT64_MIN;
     for (int r = 0; r < size; r++) next[r] = sdisp[r];
     k = 0;
-    for (int64_t i = 0; i < lines->n; i++) {
+    if (alone) {
+      n_own = lines->n;
+      for (int64_t i = 1; i < lines->n; i++) falls += lord[i] < lord[i - 1];
+    }
+    for (int64_t i = 0; !alone && i < lines->n; i++) {
       int r = order_owner_of(&w, lord[i], &k);
       if (r != me) {
         larr[i] = ask[next[r]++];
@@ -781,12 +790,18 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
       prev = lord[i];
     }
     if (!unordered(falls, n_own)) {
-      k = 0;
-      for (int64_t i = 0; i < lines->n; i++)
-        if (order_owner_of(&w, lord[i], &k) == me) {
-          at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
-          larr[i] = arrival_at(ord, arr, n_ord, at, lord[i]);
-        }
+      /* each thread gallops from its own previous answer */
+#pragma omp parallel
+      {
+        int64_t at = 0;
+        int kt = 0;
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < lines->n; i++)
+          if (alone || order_owner_of(&w, lord[i], &kt) == me) {
+            at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
+            larr[i] = arrival_at(ord, arr, n_ord, at, lord[i]);
+          }
+      }
     } else if (n_own == lines->n) {
       /* every line's order is answered here (one rank, or ranges): the
        * lines' own order ids are the questions, in place */

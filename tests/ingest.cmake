@@ -28,6 +28,8 @@ segcast_script_test(ingest_marketplace_shuffled_delivery ${CMAKE_SOURCE_DIR}/tes
 # lines out of order-id order on one rank: every question answered at home
 # through a sort (answer_sorted over the lines' own order ids)
 segcast_script_test(ingest_marketplace_shuffled_orders_1rank ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 1 shuffled-orders)
+# one rank, three threads: the join's galloping loop split over threads
+segcast_script_test(ingest_marketplace_1rank_3threads ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_market.sh 1 as-generated 3000 3)
 
 # The store's integer coder against HDF5's own scale-offset filter.
 segcast_unit_test(unit_sopack ${CMAKE_SOURCE_DIR}/tests/unit/test_sopack.c)

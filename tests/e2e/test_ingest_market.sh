@@ -16,11 +16,14 @@
 # per rank, so each rank answers for its own, but delivery rows travel).
 # USERS (default 3000) sizes the data set: orders.csv needs more than one
 # 1 MiB read block (about 2,300 users) before a second rank holds lines.
-# Usage: test_ingest_market.sh RANKS [ORDER [USERS]]
+# THREADS (default 1) threads per rank: the delivery join and the sorts run
+# their threaded loops at more than one.
+# Usage: test_ingest_market.sh RANKS [ORDER [USERS [THREADS]]]
 set -euo pipefail
 ranks=${1:-1}
 order=${2:-}
 users=${3:-3000}
+export OMP_NUM_THREADS=${4:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$SEGCAST_BIN" generate --layout marketplace --out "$tmp/d" --users "$users" --seed 11 > /dev/null
@@ -49,7 +52,7 @@ case "$order" in
   ""|as-generated) ;;
   *) echo "unknown ORDER $order"; exit 2 ;;
 esac
-if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" "$SEGCAST_BIN"); fi
+if [ "$ranks" = 1 ]; then run=("$SEGCAST_BIN"); else run=($SEGCAST_MPIRUN -np "$ranks" -x OMP_NUM_THREADS "$SEGCAST_BIN"); fi
 "${run[@]}" ingest --set input.layout=marketplace --set input.path="$d" --set run.out="$tmp/out" > "$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 grep -q '^users.csv,[0-9]*,duplicate user_id,' "$tmp/out/rejects.csv" || { echo "duplicate user_id not rejected"; cat "$tmp/out/rejects.csv"; exit 1; }
 /usr/bin/python3 "$SEGCAST_ROOT/tests/ref/market_ref.py" "$d" "$tmp/out/store.h5" "$tmp/out/summary.json"
