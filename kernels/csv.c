@@ -379,7 +379,11 @@ static inline void window_at(const char *buf, size_t n, size_t base, csv_window 
 
 size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, csv_field *fields, int max_fields,
                         int *nfields, size_t *len) {
-  if (!w->valid || pos < w->base || pos - w->base >= 64) window_at(buf, n, pos, w);
+  if (!w->valid || pos < w->base || pos - w->base >= 64) {
+    /* the window from the cache line that holds buf[pos] (csv.h) */
+    size_t skew = (size_t)((uintptr_t)(buf + pos) & 63);
+    window_at(buf, n, skew <= pos ? pos - skew : pos, w);
+  }
   size_t start = pos;
   int nf = 0;
   uint64_t from = ~0ull << (pos - w->base); /* the bytes at and after pos */

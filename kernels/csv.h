@@ -94,6 +94,10 @@ typedef struct {
 /// is also what csv_check_text accepts). Otherwise returns CSV_NOT_PLAIN, and
 /// the record needs csv_record_end, csv_check_text and csv_split. *nfields
 /// counts every field; at most max_fields are stored. Reads buf[0..n) only.
+/// A new window starts at the 64-byte boundary at or before buf + pos when
+/// that lies in the buffer: its four 16-byte loads then stay in one cache
+/// line (a window across two lines made the tokenizer 10 % slower on file
+/// data coming from memory).
 size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, csv_field *fields, int max_fields,
                         int *nfields, size_t *len);
 
