@@ -34,6 +34,15 @@ typedef struct {
 /// time unless SEGCAST_H5_BUILTIN_SCALEOFFSET is set (for comparisons).
 int h5_fast_scaleoffset(int on);
 
+/// 1 when h5_so_encode_chunk codes the chunks of a scale-offset filter with
+/// parameters cd (as HDF5 stores them in a dataset): little-endian integers
+/// packed to their range's bits (not floating point, not a fixed bit count).
+int h5_so_ours(size_t cd_nelmts, const unsigned cd[]);
+/// Codes one whole chunk (cd[2] values at `in`) into *out, grown to *cap
+/// bytes as needed, exactly as the filter does. Returns the coded size, or 0
+/// when the chunk is not ours or memory ran out. No HDF5 call: any thread.
+size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in, void **out, size_t *cap);
+
 /// Creates (truncates) a file.
 sc_status h5_create(sc_h5 *f, const char *path);
 /// Opens an existing file, read-only or read-write.

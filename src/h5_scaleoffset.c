@@ -19,6 +19,7 @@
  */
 #include <dlfcn.h>
 #include <hdf5.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "h5.h"
@@ -70,6 +71,25 @@ static size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[],
   *buf = out;
   *buf_size = cap;
   return used;
+}
+
+int h5_so_ours(size_t cd_nelmts, const unsigned cd[]) {
+  so_params p;
+  return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && params_of(cd_nelmts, cd, &p);
+}
+
+size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in, void **out, size_t *cap) {
+  so_params p;
+  if (!h5_so_ours(cd_nelmts, cd)) return 0;
+  params_of(cd_nelmts, cd, &p);
+  size_t n = cd[2], need = so_encode_bound(n, p.size);
+  if (*cap < need) {
+    void *b = realloc(*out, need);
+    if (!b) return 0;
+    *out = b;
+    *cap = need;
+  }
+  return so_encode(in, n, &p, *out);
 }
 
 int h5_fast_scaleoffset(int on) {
