@@ -364,6 +364,36 @@ static hsize_t h5_rows(sc_h5 *f, const char *path, hsize_t *cols) {
   return dims[0];
 }
 
+/* decimal_places over the rank's threads: each finds its rows' places and
+ * packs them at those; rows packed at fewer places than the most any
+ * thread needs are packed again at that (the same result as one pass).
+ * -1 when a value is not a decimal of at most DECIMAL_MAX_PLACES places. */
+static int decimal_places_par(const double *v, int64_t n, int64_t *packed) {
+  const int T = omp_get_max_threads();
+  int *kt = NULL;
+  if (T == 1 || sc_calloc(&kt, (size_t)T, sizeof *kt)) {
+    sc_clear();
+    return decimal_places(v, n, packed);
+  }
+#pragma omp parallel num_threads(T)
+  {
+    int t = omp_get_thread_num();
+    kt[t] = decimal_places(v + n * t / T, n * (t + 1) / T - n * t / T, packed + n * t / T);
+  }
+  int k = 0;
+  for (int t = 0; t < T; t++) k = kt[t] < 0 || k < 0 ? -1 : SC_MAX(k, kt[t]);
+  int ok = 1;
+  if (k >= 0) {
+#pragma omp parallel num_threads(T) reduction(& : ok)
+    {
+      int t = omp_get_thread_num();
+      if (kt[t] != k) ok = decimal_pack(v + n * t / T, n * (t + 1) / T - n * t / T, k, packed + n * t / T);
+    }
+  }
+  free(kt);
+  return k >= 0 && ok ? k : -1;
+}
+
 /* A double column of decimals (prices, amounts) is stored exactly as
  * integers of 10^-k with the dataset attribute "decimals" = k: packed
  * like every integer column at a tenth of deflate's cost. Any value that
@@ -371,7 +401,7 @@ static hsize_t h5_rows(sc_h5 *f, const char *path, hsize_t *cols) {
 static sc_status write_f64_column(sc_h5 *f, const char *path, const double *v, int64_t off, int64_t n,
                                   int64_t room_v, int64_t total) {
   int64_t *packed = NULL, room = f->chunk_rows > 0 ? f->chunk_rows : (int64_t)CHUNK_ROWS; /* a chunk's rows to spare */
-  int k = sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + room)) == SC_OK ? decimal_places(v, n, packed) : -1;
+  int k = sc_alloc(&packed, sizeof(int64_t) * (size_t)(n + room)) == SC_OK ? decimal_places_par(v, n, packed) : -1;
   int64_t kk = comm_min1_i64(k) < 0 ? -1 : comm_max1_i64(k);
   int ok = kk >= 0;
   /* packed at this rank's k; ranks agree on the largest */

@@ -13,6 +13,7 @@
  * Prints "N passed, M failed" from rank 0 and exits non-zero on failure.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,8 @@ static void test_exchange_still(void) {
   table_free(&t);
 }
 
+#define Z_OF(g) ((g) == 0 ? 7.0 : (g) % 2 ? 1.25 : (double)(g) / 1000)
+
 static void test_h5_roundtrip(const char *path) {
   int rank = comm_rank(), size = comm_size();
   sc_table t;
@@ -110,9 +113,10 @@ static void test_h5_roundtrip(const char *path) {
     table_i64(&t, "e")[i] = (off + i) % 3 == 0 ? INT64_MIN : (off + i) % 3 == 1 ? INT64_MAX : off + i;
     table_i32(&t, "s")[i] = (off + i) % 2 ? INT32_MIN : INT32_MAX;
     /* y: decimals but for a -0.0 and a third on one rank: stored as doubles;
-     * z: 3 places on some rows, 2 on others: stored as thousandths */
+     * z: 3 places on some rows, 2 on others, none on the first: stored as
+     * thousandths */
     table_f64(&t, "y")[i] = off + i == 3 ? -0.0 : off + i == 4 ? 1.0 / 3.0 : (double)(off + i) / 100;
-    table_f64(&t, "z")[i] = (off + i) % 2 ? 1.25 : (double)(off + i) / 1000;
+    table_f64(&t, "z")[i] = Z_OF(off + i);
   }
   int64_t total = comm_sum1_i64(n);
   sc_h5 f;
@@ -120,6 +124,12 @@ static void test_h5_roundtrip(const char *path) {
   CHECK(h5_write_table(&f, "/plain", &t) == SC_OK); /* doubles stay doubles */
   f.pack_decimals = 1;
   CHECK(h5_write_table(&f, "/g/t", &t) == SC_OK);
+  /* the same table from three threads: each finds its rows' decimal places
+   * (z: 0 on the first row, 3 or 2 on others) and the rows packed at fewer
+   * are packed again at the most; one rank also codes chunks on threads */
+  omp_set_num_threads(3);
+  CHECK(h5_write_table(&f, "/g/t3", &t) == SC_OK);
+  omp_set_num_threads(1);
   sc_table empty;
   table_init(&empty, "e", "a:i64");
   CHECK(h5_write_table(&f, "/g/empty", &empty) == SC_OK);
@@ -148,11 +158,19 @@ static void test_h5_roundtrip(const char *path) {
     double y = table_f64(&r, "y")[i], z = table_f64(&r, "z")[i];
     int64_t g = lo + i;
     ok = (g == 3 ? y == 0.0 && signbit(y) : g == 4 ? y == 1.0 / 3.0 : y == (double)g / 100) &&
-         z == (g % 2 ? 1.25 : (double)g / 1000);
+         z == Z_OF(g);
   }
   CHECK(ok);
+  sc_table r3;
+  CHECK(h5_read_table(&f, "/g/t3", &r3, NULL) == SC_OK);
+  ok = r3.n == r.n && r3.ncols == r.ncols;
+  for (int c = 0; ok && c < r.ncols; c++)
+    ok = !memcmp(r3.cols[c].data, r.cols[c].data, (size_t)r.n * coltype_size(r.cols[c].type));
+  CHECK(ok);
+  table_free(&r3);
   /* the encodings chosen: x in halves (1 place), z in thousandths, y as doubles */
   int64_t k = -1;
+  CHECK(h5_get_attr_i64(&f, "/g/t3/z", "decimals", &k) == SC_OK && k == 3);
   CHECK(h5_get_attr_i64(&f, "/g/t/x", "decimals", &k) == SC_OK && k == 1);
   CHECK(h5_get_attr_i64(&f, "/g/t/z", "decimals", &k) == SC_OK && k == 3);
   CHECK(!h5_has_attr(&f, "/g/t/y", "decimals"));
