@@ -258,31 +258,36 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
  * each source's rows in its order). A row that stays is copied once, a
  * row that leaves twice (send buffer, then the transfer); no permutation
  * index is read. */
-/* Rows [a, b) of column `src` (elements of type T) to base[dest[i]] at the
- * destination's next place nx[dest[i]]. Four rows at a time: a counter
- * loaded, bumped and stored for each row made every row wait for the
- * previous row's store of the same counter (store forwarding, about 5
- * cycles a row; at 2 ranks half the rows follow one with their
- * destination), so each group loads its counters once, counts the group's
- * earlier rows with the same destination, and stores them after. */
-#define SCATTER(T)                                                                                                   \
-  do {                                                                                                               \
-    const T *src = t->cols[c].data;                                                                                  \
-    int64_t i = a;                                                                                                   \
-    for (; i + 4 <= b; i += 4) {                                                                                     \
-      int32_t d0 = dest[i], d1 = dest[i + 1], d2 = dest[i + 2], d3 = dest[i + 3];                                    \
-      int64_t p0 = nx[d0], p1 = nx[d1] + (d1 == d0), p2 = nx[d2] + (d2 == d0) + (d2 == d1),                          \
-              p3 = nx[d3] + (d3 == d0) + (d3 == d1) + (d3 == d2);                                                    \
-      nx[d0] = p0 + 1; /* a later row of the same destination stores over an earlier one's */                      \
-      nx[d1] = p1 + 1;                                                                                               \
-      nx[d2] = p2 + 1;                                                                                               \
-      nx[d3] = p3 + 1;                                                                                               \
-      ((T *)(void *)base[d0])[p0] = src[i];                                                                          \
-      ((T *)(void *)base[d1])[p1] = src[i + 1];                                                                      \
-      ((T *)(void *)base[d2])[p2] = src[i + 2];                                                                      \
-      ((T *)(void *)base[d3])[p3] = src[i + 3];                                                                      \
-    }                                                                                                                \
-    for (; i < b; i++) ((T *)(void *)base[dest[i]])[nx[dest[i]]++] = src[i];                                         \
+/* The places of four rows in their destinations' runs, h[d] being the next
+ * free place of destination d: each destination's counter loaded once, the
+ * group's earlier rows of the same destination counted, the counters stored
+ * back in row order (a later row's store wins). A counter loaded, bumped
+ * and stored for every row made each row wait for the previous row's store
+ * of the same counter (store forwarding, about 5 cycles; at 2 ranks half
+ * the rows follow one with their destination). */
+static inline void next4(const int32_t *d, int64_t *h, int64_t p[4]) {
+  int32_t d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+  p[0] = h[d0];
+  p[1] = h[d1] + (d1 == d0);
+  p[2] = h[d2] + (d2 == d0) + (d2 == d1);
+  p[3] = h[d3] + (d3 == d0) + (d3 == d1) + (d3 == d2);
+  h[d0] = p[0] + 1;
+  h[d1] = p[1] + 1;
+  h[d2] = p[2] + 1;
+  h[d3] = p[3] + 1;
+}
+
+/* Rows [a, b) of column c (elements of type T) to base[dest[i]] at their
+ * destination's next place nx[dest[i]], four at a time (next4). */
+#define SCATTER(T)                                                                 \
+  do {                                                                             \
+    const T *src = t->cols[c].data;                                                \
+    int64_t i = a, p[4];                                                           \
+    for (; i + 4 <= b; i += 4) {                                                   \
+      next4(dest + i, nx, p);                                                      \
+      for (int q = 0; q < 4; q++) ((T *)(void *)base[dest[i + q]])[p[q]] = src[i + q]; \
+    }                                                                              \
+    for (; i < b; i++) ((T *)(void *)base[dest[i]])[nx[dest[i]]++] = src[i];       \
   } while (0)
 
 sc_status table_exchange(sc_table *t, const int32_t *dest) {
@@ -304,7 +309,9 @@ sc_status table_exchange(sc_table *t, const int32_t *dest) {
     {
       int th = omp_get_thread_num();
       int64_t *h = start + (size_t)th * (size_t)size;
-      for (int64_t i = n * th / T; i < n * (th + 1) / T; i++) h[dest[i]]++;
+      int64_t i = n * th / T, e = n * (th + 1) / T, p[4];
+      for (; i + 4 <= e; i += 4) next4(dest + i, h, p);
+      for (; i < e; i++) h[dest[i]]++;
     }
     for (int th = 0; th < T; th++)
       for (int r = 0; r < size; r++) counts[r] += start[(size_t)th * (size_t)size + (size_t)r];
