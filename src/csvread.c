@@ -142,18 +142,27 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   if (!s && hi > lo) madvise(map + (lo & ~(int64_t)4095), (size_t)(hi - (lo & ~(int64_t)4095)), MADV_SEQUENTIAL);
   int64_t my_nb = (hi - lo + BLOCK - 1) / BLOCK;
   uint64_t *bh = NULL;
+  int64_t *pq = NULL, *pnl = NULL; /* quotes and newlines before each block (prefix sums, my_nb + 1) */
   if (!s) s = sc_alloc(&bh, (size_t)(my_nb + 1) * sizeof *bh);
+  if (!s) s = sc_calloc(&pq, (size_t)(my_nb + 1), sizeof *pq);
+  if (!s) s = sc_calloc(&pnl, (size_t)(my_nb + 1), sizeof *pnl);
   uint64_t quotes = 0, nls = 0;
   if (!s) {
-#pragma omp parallel for reduction(+ : quotes, nls) schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int64_t b = 0; b < my_nb; b++) {
       int64_t a = b * BLOCK, e = SC_MIN(hi - lo, a + BLOCK);
       uint64_t q, n;
       bh[b] = XXH3_64bits(buf + a, (size_t)(e - a));
       csv_count(buf + a, (size_t)(e - a), &q, &n);
-      quotes += q;
-      nls += n;
+      pq[b + 1] = (int64_t)q;
+      pnl[b + 1] = (int64_t)n;
     }
+    for (int64_t b = 0; b < my_nb; b++) {
+      pq[b + 1] += pq[b];
+      pnl[b + 1] += pnl[b];
+    }
+    quotes = (uint64_t)pq[my_nb];
+    nls = (uint64_t)pnl[my_nb];
   }
   SC_TRY(comm_agree(s));
   /* checksum: xxh3 over all blocks' hashes in file order */
@@ -195,6 +204,8 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   if (hc != CSV_OK || nh > 256 || hlen == 0) {
     munmap(map, (size_t)fsize);
     close(fd);
+    free(pq);
+    free(pnl);
     return comm_agree(sc_fail(SC_EINPUT, "%s line 1: the header cannot be read (%s): check the file", label,
                               hlen == 0 ? "empty header" : csv_error_text(hc != CSV_OK ? hc : CSV_E_FIELD_COUNT)));
   }
@@ -216,11 +227,13 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   if (s) {
     munmap(map, (size_t)fsize);
     close(fd);
+    free(pq);
+    free(pnl);
     return comm_agree(s);
   }
 
   /* 3. this rank's first record start, then every rank's */
-  int64_t start = hi, line0 = 0, head_nl = 0; /* head_nl: newlines in [lo, start) */
+  int64_t start = hi, line0 = 0, head_nl = 0, head_q = 0; /* newlines and quotes in [lo, start) */
   int found = 0;
   if (rank == 0) {
     start = hskip;
@@ -229,6 +242,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     uint64_t q, n;
     csv_count(buf, (size_t)hskip, &q, &n);
     head_nl = (int64_t)n;
+    head_q = (int64_t)q;
   } else if (hi > lo) {
     char prev = map[lo - 1];
     int parity = (int)(q_before & 1);
@@ -240,6 +254,7 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       csv_count(buf, (size_t)off, &q, &n);
       line0 = 1 + nl_before + (int64_t)n;
       head_nl = (int64_t)n;
+      head_q = (int64_t)q;
     }
   }
   SC_TRY(comm_agree(s));
@@ -254,14 +269,14 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     }
   free(all);
   if (!found) end = start;
-  /* the newlines of [start, end): this rank's blocks' count, less the head,
-   * plus the last record's part past the blocks (one thread needs no
-   * other count) */
-  int64_t range_nl = 0;
-  if (found) {
+  /* the tail: the last record's part past the blocks, [hi, end) (a record
+   * that starts here ends at the next rank's first record, so end >= hi) */
+  int64_t tail_q = 0, tail_nl = 0;
+  if (found && end >= hi) {
     uint64_t q, n;
-    csv_count(map + SC_MIN(hi, end), (size_t)(SC_MAX(hi, end) - SC_MIN(hi, end)), &q, &n);
-    range_nl = (int64_t)nls - head_nl + (end >= hi ? (int64_t)n : -(int64_t)n);
+    csv_count(map + hi, (size_t)(end - hi), &q, &n);
+    tail_q = (int64_t)q;
+    tail_nl = (int64_t)n;
   }
 
   /* 4. the last record may run past our blocks: the map holds it */
@@ -271,10 +286,30 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   int T = omp_get_max_threads();
   const char *data = buf + (start - lo);
   int64_t dn = found ? end - start : 0;
-  int64_t *tq = NULL, *tn = NULL, *ts = NULL, *tl = NULL, *pn = NULL;
+  int64_t *tq = NULL, *tn = NULL, *ts = NULL, *tl = NULL, *pn = NULL, *cut = NULL;
   thread_out *to = NULL;
   s = sc_calloc(&tq, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&tn, (size_t)T + 1, 8);
+  if (!s) s = sc_calloc(&cut, (size_t)T + 1, 8);
+  if (!s) {
+    /* thread k's share begins at a block boundary (or the range's start or
+     * end), so its quotes and newlines are the blocks' counts from the
+     * first pass: no second pass over the bytes. q_at/n_at: the counts
+     * before a cut, from the rank's first byte */
+    cut[T] = dn;
+    for (int k = 1; k < T; k++) cut[k] = SC_MIN(dn, SC_MAX(0, (my_nb * k / T) * BLOCK - (start - lo)));
+    int64_t q_at[2], n_at[2];
+    for (int k = 0; k < T; k++) {
+      for (int j = 0; j < 2; j++) {
+        int64_t x = cut[k + j] + (start - lo); /* the cut's offset from lo */
+        if (cut[k + j] == 0) q_at[j] = head_q, n_at[j] = head_nl;
+        else if (cut[k + j] == dn) q_at[j] = pq[my_nb] + tail_q, n_at[j] = pnl[my_nb] + tail_nl;
+        else q_at[j] = pq[x / BLOCK], n_at[j] = pnl[x / BLOCK];
+      }
+      tq[k] = q_at[1] - q_at[0];
+      tn[k] = n_at[1] - n_at[0];
+    }
+  }
   if (!s) s = sc_calloc(&ts, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&tl, (size_t)T + 1, 8);
   if (!s) s = sc_calloc(&pn, (size_t)T + 1, 8);
@@ -283,18 +318,12 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
 #pragma omp parallel num_threads(T)
     {
       int t = omp_get_thread_num();
-      int64_t a = dn * t / T, b = dn * (t + 1) / T;
-      uint64_t q = 0, n = (uint64_t)range_nl;
-      if (T > 1) csv_count(data + a, (size_t)(b - a), &q, &n);
-      tq[t] = (int64_t)q;
-      tn[t] = (int64_t)n;
-#pragma omp barrier
 #pragma omp single
       {
         /* each thread's first record: exclusive prefix of quotes and newlines */
         int64_t qa = 0, na = 0;
         for (int k = 0; k < T; k++) {
-          int64_t ca = dn * k / T, cb = dn * (k + 1) / T;
+          int64_t ca = cut[k], cb = cut[k + 1];
           int parity = (int)(qa & 1);
           int64_t off = k == 0 ? 0 : first_start(data + ca, cb - ca, parity, ca > 0 && data[ca - 1] == '\n' && parity == 0);
           /* no boundary inside the chunk: mark it, it yields to the next */
@@ -429,6 +458,9 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   res->loaded = res->read - res->rejected;
   free(tq);
   free(tn);
+  free(cut);
+  free(pq);
+  free(pnl);
   free(ts);
   free(tl);
   free(pn);
