@@ -250,14 +250,6 @@ sc_status table_sort(sc_table *t, const char *k1, const char *k2, const char *k3
   return st;
 }
 
-/* Rows move to their destination rank in one scatter per column, each
- * thread its slice of the rows (per-thread histograms give every thread
- * its places): rows for other ranks into a send buffer grouped by rank,
- * this rank's own rows straight to their place in the new column, which
- * is also where the other ranks' rows are received (in source rank order,
- * each source's rows in its order). A row that stays is copied once, a
- * row that leaves twice (send buffer, then the transfer); no permutation
- * index is read. */
 /* The places of four rows in their destinations' runs, h[d] being the next
  * free place of destination d: each destination's counter loaded once, the
  * group's earlier rows of the same destination counted, the counters stored
@@ -290,6 +282,14 @@ static inline void next4(const int32_t *d, int64_t *h, int64_t p[4]) {
     for (; i < b; i++) ((T *)(void *)base[dest[i]])[nx[dest[i]]++] = src[i];       \
   } while (0)
 
+/* Rows move to their destination rank in one scatter per column, each
+ * thread its slice of the rows (per-thread histograms give every thread
+ * its places): rows for other ranks into a send buffer grouped by rank,
+ * this rank's own rows straight to their place in the new column, which
+ * is also where the other ranks' rows are received (in source rank order,
+ * each source's rows in its order). A row that stays is copied once, a
+ * row that leaves twice (send buffer, then the transfer); no permutation
+ * index is read. */
 sc_status table_exchange(sc_table *t, const int32_t *dest) {
   const int size = comm_size(), me = comm_rank();
   if (size == 1) return comm_agree(SC_OK); /* every row stays, in order */
