@@ -366,13 +366,15 @@ static hsize_t h5_rows(sc_h5 *f, const char *path, hsize_t *cols) {
 
 /* decimal_places over the rank's threads: each finds its rows' places and
  * packs them at those; rows packed at fewer places than the most any
- * thread needs are packed again at that (the same result as one pass).
- * -1 when a value is not a decimal of at most DECIMAL_MAX_PLACES places. */
+ * thread needs are packed again at that, as the ranks agree on theirs.
+ * -1 when a value is not a decimal of at most DECIMAL_MAX_PLACES places
+ * (or does not come back at the agreed places). */
 static int decimal_places_par(const double *v, int64_t n, int64_t *packed) {
   const int T = omp_get_max_threads();
   int *kt = NULL;
-  if (T == 1 || sc_calloc(&kt, (size_t)T, sizeof *kt)) {
-    sc_clear();
+  if (T == 1) return decimal_places(v, n, packed);
+  if (sc_calloc(&kt, (size_t)T, sizeof *kt)) {
+    sc_clear(); /* no memory for T ints: one pass on this thread */
     return decimal_places(v, n, packed);
   }
 #pragma omp parallel num_threads(T)
