@@ -666,6 +666,25 @@ static sc_status answer_sorted(const int64_t *ord, const int64_t *arr, int64_t n
   return s;
 }
 
+/* out[j] = the arrival of order q[j] for every j (q and out may be the same
+ * array): mostly rising questions gallop through the sorted pairs, each
+ * thread from its own previous answer (its first lookup a full search, so
+ * the split does not change a result); others through answer_sorted. */
+static sc_status answer_all(const int64_t *ord, const int64_t *arr, int64_t n_ord, const int64_t *q, int64_t n,
+                            int64_t *out) {
+  if (!mostly_rising(q, n)) return answer_sorted(ord, arr, n_ord, q, NULL, n, out);
+#pragma omp parallel
+  {
+    int64_t at = 0;
+#pragma omp for schedule(static)
+    for (int64_t j = 0; j < n; j++) {
+      at = gallop_lower_bound_i64(ord, n_ord, q[j], at);
+      out[j] = arrival_at(ord, arr, n_ord, at, q[j]);
+    }
+  }
+  return SC_OK;
+}
+
 /* The first delivery row (by line) with an arrival gives each order its
  * arrival time. Delivery rows without an arrival are counted as read but
  * never leave the reader; the others move to the rank that answers for
@@ -752,34 +771,22 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   if (!s) s = comm_agree(comm_alltoallv(ask, counts, sizeof(int64_t), (void **)&answer, rcounts, &n_answer));
   if (!s) {
     for (int r = 0; r < size; r++) rdisp[r] = r ? rdisp[r - 1] + rcounts[r - 1] : 0;
-    if (mostly_rising(answer, n_answer)) {
-#pragma omp parallel
-      {
-        int64_t at = 0; /* each thread gallops from its previous answer */
-#pragma omp for schedule(static)
-        for (int64_t j = 0; j < n_answer; j++) {
-          at = gallop_lower_bound_i64(ord, n_ord, answer[j], at);
-          answer[j] = arrival_at(ord, arr, n_ord, at, answer[j]);
-        }
-      }
-    } else {
-      s = answer_sorted(ord, arr, n_ord, answer, NULL, n_answer, answer);
-    }
+    s = answer_all(ord, arr, n_ord, answer, n_answer, answer);
     /* the answers return to where the questions left from */
     s = comm_agree(s);
     if (!s) s = comm_alltoallv_into(answer, rcounts, rdisp, ask, counts, sdisp, sizeof(int64_t));
   }
-  if (!s) {
+  if (!s && alone) {
+    /* every line's order is answered here: the lines' own order ids are
+     * the questions, in place */
+    s = answer_all(ord, arr, n_ord, lord, lines->n, table_i64(lines, "arr_ts"));
+  } else if (!s) {
     /* the answers to their lines; this rank's own questions counted, and
      * whether they come in rising order */
     int64_t *larr = table_i64(lines, "arr_ts"), n_own = 0, falls = 0, prev = INT64_MIN;
     for (int r = 0; r < size; r++) next[r] = sdisp[r];
     k = 0;
-    if (alone) {
-      n_own = lines->n;
-      for (int64_t i = 1; i < lines->n; i++) falls += lord[i] < lord[i - 1];
-    }
-    for (int64_t i = 0; !alone && i < lines->n; i++) {
+    for (int64_t i = 0; i < lines->n; i++) {
       int r = order_owner_of(&w, lord[i], &k);
       if (r != me) {
         larr[i] = ask[next[r]++];
@@ -797,14 +804,14 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
         int kt = 0;
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < lines->n; i++)
-          if (alone || order_owner_of(&w, lord[i], &kt) == me) {
+          if (order_owner_of(&w, lord[i], &kt) == me) {
             at = gallop_lower_bound_i64(ord, n_ord, lord[i], at);
             larr[i] = arrival_at(ord, arr, n_ord, at, lord[i]);
           }
       }
     } else if (n_own == lines->n) {
-      /* every line's order is answered here (one rank, or ranges): the
-       * lines' own order ids are the questions, in place */
+      /* every line's order is answered here (ranges): the lines' own order
+       * ids are the questions, in place */
       s = answer_sorted(ord, arr, n_ord, lord, NULL, n_own, larr);
     } else {
       /* gathered with their lines' places, answered through a sort */
