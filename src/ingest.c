@@ -706,14 +706,14 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   order_owner w;
   SC_TRY(order_owner_init(&w, lines, size));
   const int64_t *dord = table_i64(deliv, "order_id");
-  int32_t *d = dest_alloc(deliv->n);
-  sc_status s = d && dord ? SC_OK : sc_fail(SC_ENOMEM, "out of memory partitioning %s", deliv->name);
   /* one rank answers for every order: nothing moves, no owner to find */
   const int alone = size == 1;
+  int32_t *d = alone ? NULL : dest_alloc(deliv->n);
+  sc_status s = (alone || d) && dord ? SC_OK : sc_fail(SC_ENOMEM, "out of memory partitioning %s", deliv->name);
   int k = 0;
   for (int64_t i = 0; !s && !alone && i < deliv->n; i++) d[i] = order_owner_of(&w, dord[i], &k);
   s = comm_agree(s);
-  if (!s) s = table_exchange(deliv, d);
+  if (!s && !alone) s = table_exchange(deliv, d);
   free(d);
   if (s) {
     order_owner_free(&w);
