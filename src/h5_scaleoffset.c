@@ -44,11 +44,16 @@ static int params_of(size_t cd_nelmts, const unsigned cd[], so_params *p) {
   return 1;
 }
 
+/* our parameters for a chunk segcast's coder takes: little-endian host and
+ * parameters it codes */
+static int ours(size_t cd_nelmts, const unsigned cd[], so_params *p) {
+  return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && params_of(cd_nelmts, cd, p);
+}
+
 static size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[], size_t nbytes, size_t *buf_size,
                           void **buf) {
   so_params p;
-  const int little = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-  if (!little || !params_of(cd_nelmts, cd, &p)) return builtin->filter(flags, cd_nelmts, cd, nbytes, buf_size, buf);
+  if (!ours(cd_nelmts, cd, &p)) return builtin->filter(flags, cd_nelmts, cd, nbytes, buf_size, buf);
   size_t n = cd[2];
   if (flags & H5Z_FLAG_REVERSE) {
     unsigned char *out = H5allocate_memory(n * p.size, 0);
@@ -75,13 +80,12 @@ static size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[],
 
 int h5_so_ours(size_t cd_nelmts, const unsigned cd[]) {
   so_params p;
-  return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && params_of(cd_nelmts, cd, &p);
+  return ours(cd_nelmts, cd, &p);
 }
 
 size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in, void **out, size_t *cap) {
   so_params p;
-  if (!h5_so_ours(cd_nelmts, cd)) return 0;
-  params_of(cd_nelmts, cd, &p);
+  if (!ours(cd_nelmts, cd, &p)) return 0;
   size_t n = cd[2], need = so_encode_bound(n, p.size);
   if (*cap < need) {
     void *b = realloc(*out, need);
