@@ -5,13 +5,12 @@
  * constant tables.
  *
  * Speed comes from three habits:
- * - Byte counting (csv_count) runs in blocks of 255 bytes with 8-bit
+ * - Newline counting (csv_newlines) runs in blocks of 255 bytes with 8-bit
  *   counters, a loop the compiler turns into SIMD compares and adds; the
  *   block sums are widened once per block.
- * - Boundary search (csv_next_record, csv_record_end, csv_split's quoted
- *   fields) jumps with memchr, which libc implements with SIMD, and never
- *   rescans bytes: the cost is linear in the buffer whatever its quoting
- *   (a multi-megabyte field full of "" escapes included).
+ * - csv_split's quoted fields jump with memchr, which libc implements with
+ *   SIMD, and never rescan bytes: the cost is linear in the record whatever
+ *   its quoting (a multi-megabyte field full of "" escapes included).
  * - UTF-8 validation (csv_check_text) skips ASCII 32 bytes at a time with
  *   a SWAR test ((w - 0x01..) | w) & 0x80.. that is non-zero exactly when
  *   some byte is NUL or >= 0x80, and decodes byte by byte only around the
@@ -45,7 +44,6 @@ const char *csv_error_text(csv_code c) {
       [CSV_OK] = "ok",
       [CSV_E_UNCLOSED_QUOTE] = "unclosed quote",
       [CSV_E_AFTER_QUOTE] = "text after closing quote",
-      [CSV_E_BARE_QUOTE] = "quote inside unquoted field",
       [CSV_E_FIELD_COUNT] = "wrong field count",
       [CSV_E_UTF8] = "invalid UTF-8",
       [CSV_E_NUL] = "NUL byte",
@@ -55,6 +53,8 @@ const char *csv_error_text(csv_code c) {
       [CSV_E_DECIMAL] = "bad number",
       [CSV_E_DATE] = "bad date",
       [CSV_E_RANGE] = "value out of range",
+      [CSV_E_CR] = "carriage return outside quotes",
+      [CSV_E_LONG_RECORD] = "record longer than input.max_record_lines",
   };
   if ((int)c < 0 || c >= CSV_E_COUNT) return "unknown error";
   return text[c];
@@ -77,27 +77,7 @@ static uint64_t count_byte(const unsigned char *b, size_t n, unsigned char c) {
   return total;
 }
 
-void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines) {
-  const unsigned char *b = (const unsigned char *)buf;
-  uint64_t q = 0, nl = 0;
-  size_t i = 0;
-  /* Both counts in one pass: the buffer is read from memory once. */
-  for (; n - i >= 255; i += 255) {
-    uint8_t kq = 0, kn = 0;
-    for (size_t j = 0; j < 255; j++) {
-      kq += b[i + j] == '"';
-      kn += b[i + j] == '\n';
-    }
-    q += kq;
-    nl += kn;
-  }
-  for (; i < n; i++) {
-    q += b[i] == '"';
-    nl += b[i] == '\n';
-  }
-  *quotes = q;
-  *newlines = nl;
-}
+uint64_t csv_newlines(const char *buf, size_t n) { return count_byte((const unsigned char *)buf, n, '\n'); }
 
 /// Offset of the first c in buf[from..to), or to when there is none.
 static inline size_t find_byte(const char *buf, size_t from, size_t to, char c) {
@@ -130,7 +110,7 @@ static inline uint64_t load_word(const char *p, size_t k, unsigned char pad) {
   return w;
 }
 
-/// Bit k set when rec[base + k] is ',' or '"', for k < 64 and
+/// Bit k set when rec[base + k] is ',' or '\r', for k < 64 and
 /// base + k < len: 16 bytes a step with SSE2 (every x86-64 has it), the
 /// rest byte by byte, never reading past len.
 static inline uint64_t sep_mask(const char *rec, size_t base, size_t len) {
@@ -138,10 +118,10 @@ static inline uint64_t sep_mask(const char *rec, size_t base, size_t len) {
   uint64_t m = 0;
   size_t j = 0;
 #ifdef __SSE2__
-  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+  const __m128i comma = _mm_set1_epi8(','), cr = _mm_set1_epi8('\r');
   for (; j + 16 <= k; j += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(rec + base + j));
-    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, cr));
     m |= (uint64_t)(unsigned)_mm_movemask_epi8(hit) << j;
   }
   if (j < k && base + k >= 16) {
@@ -149,14 +129,14 @@ static inline uint64_t sep_mask(const char *rec, size_t base, size_t len) {
      * inside the record) and keep the top r bits of their mask. */
     size_t r = k - j;
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(rec + base + k - 16));
-    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, cr));
     m |= (uint64_t)((unsigned)_mm_movemask_epi8(hit) >> (16 - r)) << j;
     return m;
   }
 #endif
   for (; j < k; j++) {
     char c = rec[base + j];
-    m |= (uint64_t)(c == ',' || c == '"') << j;
+    m |= (uint64_t)(c == ',' || c == '\r') << j;
   }
   return m;
 }
@@ -184,7 +164,7 @@ typedef struct {
   uint64_t mask;
 } sep_window;
 
-/// Offset of the first ',' or '"' in rec[i..len), or len. Needs the bits
+/// Offset of the first ',' or '\r' in rec[i..len), or len. Needs the bits
 /// of the window below i cleared (window_consume / window_skip).
 static inline size_t find_sep(const char *rec, size_t i, size_t len, sep_window *w) {
   if (i >= len) return len;
@@ -208,64 +188,12 @@ static inline void window_skip(sep_window *w, size_t i) {
   if (i < w->base + 64) w->mask &= ~0ull << (i - w->base);
 }
 
-size_t csv_next_record(const char *buf, size_t n, int in_quote) {
-  size_t i = 0;
-  size_t nl = 0;      /* position of the next '\n' at or after i ... */
-  int nl_known = 0;   /* ... valid while nl_known and nl >= i */
-  for (;;) {
-    if (in_quote) {
-      size_t q = find_byte(buf, i, n, '"');
-      if (q == n) return n;
-      i = q + 1;
-      in_quote = 0;
-    } else {
-      if (!nl_known || nl < i) {
-        nl = find_byte(buf, i, n, '\n');
-        nl_known = 1;
-      }
-      size_t q = find_byte(buf, i, nl, '"');
-      if (q == nl) return nl < n ? nl + 1 : n;
-      i = q + 1;
-      in_quote = 1;
-    }
-  }
-}
-
-size_t csv_record_end(const char *buf, size_t n, uint32_t *newlines, int *quotes_open) {
-  const unsigned char *b = (const unsigned char *)buf;
-  size_t i = 0, nl = 0;
-  int nl_known = 0;
-  uint64_t inside = 0;
-  for (;;) {
-    if (!nl_known || nl < i) {
-      nl = find_byte(buf, i, n, '\n');
-      nl_known = 1;
-    }
-    size_t q = find_byte(buf, i, nl, '"');
-    if (q == nl) {
-      *newlines = (uint32_t)inside;
-      *quotes_open = 0;
-      return nl;
-    }
-    /* Inside a quoted span: jump to its closing quote, counting the
-     * newlines passed on the way. */
-    size_t close = find_byte(buf, q + 1, n, '"');
-    if (close > nl) inside += count_byte(b + q + 1, close - q - 1, '\n');
-    if (close == n) {
-      *newlines = (uint32_t)inside;
-      *quotes_open = 1;
-      return n;
-    }
-    i = close + 1;
-  }
-}
-
 /* ---- fields ---- */
 
 csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_fields, int *nfields,
                    char *scratch) {
   size_t i = 0;
-  int nf = 0;
+  int nf = 0, cr = 0;
   char *s = scratch;
   sep_window win = {0, sep_mask(rec, 0, len)};
   for (;;) {
@@ -309,12 +237,15 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
         return CSV_E_AFTER_QUOTE;
       }
     } else {
+      /* unquoted: to the next ',' ('"' is an ordinary byte here); a '\r'
+       * on the way is noted and passed */
       size_t j = find_sep(rec, i, len, &win);
-      window_consume(&win);
-      if (j < len && rec[j] == '"') {
-        *nfields = nf;
-        return CSV_E_BARE_QUOTE;
+      while (j < len && rec[j] == '\r') {
+        cr = 1;
+        window_consume(&win);
+        j = find_sep(rec, j + 1, len, &win);
       }
+      window_consume(&win);
       fp = rec + i;
       flen = j - i;
       end = j;
@@ -328,7 +259,7 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
     i = end + 1; /* past the ',' (a trailing ',' gives one more empty field) */
   }
   *nfields = nf;
-  return CSV_OK;
+  return cr ? CSV_E_CR : CSV_OK;
 }
 
 /* ---- the common record in one pass ---- */
@@ -337,26 +268,29 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
 static inline void classify64(const char *p, csv_window *w) {
 #ifdef __SSE2__
   const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"'),
-                zero = _mm_setzero_si128();
-  uint64_t c = 0, n = 0, q = 0, o = 0;
+                cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+  uint64_t c = 0, n = 0, q = 0, r = 0, o = 0;
   for (int k = 0; k < 4; k++) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
     c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * k);
     n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
     q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << (16 * k);
+    r |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) << (16 * k);
     o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) << (16 * k);
   }
   w->comma = c;
   w->nl = n;
   w->quote = q;
+  w->cr = r;
   w->odd = o;
 #else
-  w->comma = w->nl = w->quote = w->odd = 0;
+  w->comma = w->nl = w->quote = w->cr = w->odd = 0;
   for (int k = 0; k < 64; k++) {
     unsigned char b = (unsigned char)p[k];
     w->comma |= (uint64_t)(b == ',') << k;
     w->nl |= (uint64_t)(b == '\n') << k;
     w->quote |= (uint64_t)(b == '"') << k;
+    w->cr |= (uint64_t)(b == '\r') << k;
     w->odd |= (uint64_t)(b == 0 || b >= 0x80) << k;
   }
 #endif
@@ -392,6 +326,9 @@ size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, cs
     uint64_t below = nl ? (nl & -nl) - 1 : ~0ull; /* the bytes before the first '\n' */
     below &= from;
     if ((w->quote | w->odd) & below) return CSV_NOT_PLAIN;
+    /* '\r's only as the run that ends at this window's '\n' (the line end) */
+    uint64_t crs = w->cr & below, nlbit = nl & -nl;
+    if (crs && (!nl || crs + (crs & -crs) != nlbit)) return CSV_NOT_PLAIN;
     uint64_t commas = w->comma & below;
     while (commas) {
       size_t c = w->base + (size_t)lowest_bit(commas);
@@ -402,7 +339,7 @@ size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, cs
     }
     if (nl) {
       size_t e = w->base + (size_t)lowest_bit(nl);
-      size_t l = e > pos && buf[e - 1] == '\r' ? e - 1 : e;
+      size_t l = crs ? w->base + (size_t)lowest_bit(crs) : e;
       if (nf < max_fields) fields[nf] = (csv_field){buf + start, (uint32_t)(l - start)};
       *nfields = nf + 1;
       *len = l - pos;

@@ -4,16 +4,17 @@
  * bytes it is given and writes only through its out-parameters, so each
  * is easy to unit-test and to fuzz (libFuzzer harnesses call these).
  *
- * Record boundaries (DATA.md 7): every '"' toggles the quoted state; a
- * record ends at a '\n' outside quotes. So the quote parity at any offset
- * is the count of '"' before it, mod 2, which lets ranks and threads find
- * boundaries in their own byte range after an exclusive prefix sum of
- * per-chunk quote counts (csv_count). A trailing '\r' before '\n' belongs
- * to the line ending (CRLF).
+ * Record boundaries are not found here: a quoted field may hold newlines,
+ * and where records begin is csvrec.h's business (the RFC 4180 state
+ * machine, DATA.md 7). This file splits one record into fields and parses
+ * values.
  *
- * Fields (RFC 4180): a field that starts with '"' is quoted; inside it
- * '""' is one '"'; the closing quote must be followed by ',' or the end of
- * the record. A '"' inside an unquoted field is malformed.
+ * Fields (RFC 4180, read as Python's csv module with strict=True): only a
+ * field whose first byte is '"' is quoted; inside it '""' is one '"' and
+ * anything else (commas, newlines, '\r') is data; its closing quote must be
+ * followed by ',' or the end of the record. A '"' anywhere else in an
+ * unquoted field is an ordinary byte. A '\r' in an unquoted field is
+ * malformed (the '\r's of a line end are not part of the record).
  */
 #ifndef SEGCAST_CSV_H
 #define SEGCAST_CSV_H
@@ -27,7 +28,6 @@ typedef enum {
   CSV_OK = 0,
   CSV_E_UNCLOSED_QUOTE,   ///< a quote left open at the end of the record/file
   CSV_E_AFTER_QUOTE,      ///< a closing quote followed by something other than ',' (e.g. "1"x)
-  CSV_E_BARE_QUOTE,       ///< a '"' inside an unquoted field
   CSV_E_FIELD_COUNT,      ///< more or fewer fields than the header
   CSV_E_UTF8,             ///< invalid UTF-8
   CSV_E_NUL,              ///< a NUL byte
@@ -37,6 +37,8 @@ typedef enum {
   CSV_E_DECIMAL,          ///< not a decimal number
   CSV_E_DATE,             ///< not a real date in the expected format
   CSV_E_RANGE,            ///< a value outside its stated range
+  CSV_E_CR,               ///< a '\r' outside quotes that is not part of the line end
+  CSV_E_LONG_RECORD,      ///< a quoted field still open after input.max_record_lines lines
   CSV_E_COUNT             ///< number of codes
 } csv_code;
 
@@ -50,54 +52,44 @@ typedef struct {
   uint32_t len;
 } csv_field;
 
-/// Counts '"' and '\n' bytes in buf[0..n). Fast (word at a time / SIMD by
-/// the compiler); the basis of parallel boundary finding.
-void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines);
+/// Number of '\n' bytes in buf[0..n) (8-bit counters per 255-byte block,
+/// vectorised by the compiler): line numbers of block starts.
+uint64_t csv_newlines(const char *buf, size_t n);
 
-/// Given the quoted state at buf[0] (0 or 1), returns the offset just past
-/// the first '\n' that is outside quotes, or n when there is none.
-size_t csv_next_record(const char *buf, size_t n, int in_quote);
-
-/// Finds the end of the record starting at buf[0]: returns the offset of
-/// its terminating '\n' (outside quotes) or n when the record runs to the
-/// end of the buffer; *newlines gets the number of '\n' inside the record
-/// (quoted newlines), for line numbering; *quotes_open is 1 when the
-/// buffer ended inside quotes.
-size_t csv_record_end(const char *buf, size_t n, uint32_t *newlines, int *quotes_open);
-
-/// Splits one record (without its line ending; a trailing '\r' must be
-/// removed by the caller) into at most max_fields fields. Unquoted content
-/// is written to scratch (capacity >= len). *nfields gets the count found
-/// (it may exceed max_fields: counting continues, fields beyond are not
-/// stored). Returns CSV_OK or CSV_E_UNCLOSED_QUOTE / AFTER_QUOTE / BARE_QUOTE.
+/// Splits one record rec[0..len) (without its line end) into at most
+/// max_fields fields. Unquoted content is written to scratch (capacity >=
+/// len). *nfields gets the count found (it may exceed max_fields: counting
+/// continues, fields beyond are not stored). Returns CSV_OK,
+/// CSV_E_UNCLOSED_QUOTE / CSV_E_AFTER_QUOTE (the first quoting error), or
+/// CSV_E_CR when there is no quoting error but an unquoted field holds a
+/// '\r' (the fields are then all found).
 csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_fields, int *nfields, char *scratch);
 
 /// csv_plain_record's answer for a record it leaves to the functions above.
 #define CSV_NOT_PLAIN ((size_t)-1)
 
 /// 64 bytes of a buffer from offset base, classified: bit k of each mask
-/// is byte base + k (',', '\n', '"', and NUL or >= 0x80). Carried from one
+/// is byte base + k (',', '\n', '"', '\r', and NUL or >= 0x80). Carried from one
 /// record to the next, so short records share one classification; zero-
 /// initialise it (valid = 0) for a new buffer.
 typedef struct {
   size_t base;
-  uint64_t comma, nl, quote, odd;
+  uint64_t comma, nl, quote, cr, odd;
   int valid;
 } csv_window;
 
 /// The common record in one pass over its bytes, 64 at a time: when the
-/// record that starts at buf[pos] has no quote, no NUL and no byte >= 0x80
-/// before its '\n' (or the end n), splits it at its commas as csv_split
-/// would (fields point into buf), sets *len to its length without the line
-/// ending (a '\r' before the '\n' excluded, as csv_split's caller does) and
-/// returns the offset of its end from pos, as csv_record_end does (that text
-/// is also what csv_check_text accepts). Otherwise returns CSV_NOT_PLAIN, and
-/// the record needs csv_record_end, csv_check_text and csv_split. *nfields
-/// counts every field; at most max_fields are stored. Reads buf[0..n) only.
-/// A new window starts at the 64-byte boundary at or before buf + pos when
-/// that lies in the buffer: its four 16-byte loads then stay in one cache
-/// line (a window across two lines made the tokenizer 10 % slower on file
-/// data coming from memory).
+/// record that starts at buf[pos] is one line with no quote, no NUL, no
+/// byte >= 0x80 and no '\r' but those of its line end, splits it at its
+/// commas as csv_split would (fields point into buf), sets *len to its
+/// length without the line end ('\n' and the '\r's before it) and returns
+/// the offset of its '\n' (or of the end n) from pos. Otherwise returns
+/// CSV_NOT_PLAIN and the record needs csv_split and csv_check_text.
+/// *nfields counts every field; at most max_fields are stored. Reads
+/// buf[0..n) only. A new window starts at the 64-byte boundary at or
+/// before buf + pos when that lies in the buffer: its four 16-byte loads
+/// then stay in one cache line (a window across two lines made the
+/// tokenizer 10 % slower on file data coming from memory).
 size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, csv_field *fields, int max_fields,
                         int *nfields, size_t *len);
 

@@ -43,6 +43,7 @@ static const kdesc keys[] = {
     S("input", "sku", col_sku, "", "transactions: column of the sku id (optional: no demand table without it)"),
     S("input", "region", col_region, "", "transactions: column of the region (optional: one region 'all')"),
     D("input", "max_reject_fraction", max_reject_fraction, "0.01", 0, 1, "share of malformed rows per file above which the run stops"),
+    I("input", "max_record_lines", max_record_lines, "10000", 1, 1e9, "physical lines one quoted field may run over; a record still open after that many is a quoting error (DATA.md 7)"),
     I("generate", "users", gen_users, "0", 0, 4e12, "run: generate this many users into input.path first when it holds no data (0: never)"),
     I("generate", "seed", gen_seed, "42", 0, 9.2e18, "seed of the generated data set"),
     S("run", "out", out, "out", "output folder"),

@@ -21,6 +21,7 @@ typedef struct {
   char col_user[SC_NAME_MAX], col_date[SC_NAME_MAX], col_amount[SC_NAME_MAX], col_quantity[SC_NAME_MAX],
       col_unit_price[SC_NAME_MAX], col_order[SC_NAME_MAX], col_sku[SC_NAME_MAX], col_region[SC_NAME_MAX];
   double max_reject_fraction;
+  int64_t max_record_lines;  ///< a quoted field may span at most this many physical lines
   /* [generate] */
   int64_t gen_users;         ///< users to generate into input.path when it has no data (0: never)
   int64_t gen_seed;

@@ -1,18 +1,25 @@
 /* csvread.h: reads one CSV file in parallel (ranks x threads).
  *
- * The file is cut into fixed 1 MiB blocks; each rank takes a contiguous run
- * of blocks, reads it with pread, hashes each block (xxh3, for the store's
- * checksum) and counts quotes and newlines. An exclusive prefix sum over
- * ranks gives each rank the quote parity and the line number at its first
- * byte, so it finds its first record boundary on its own (csv.h explains
- * why parity suffices); records that straddle ranks belong to the rank
- * where they start, which reads past its range to finish them. Inside a
- * rank the same cut is repeated for the OpenMP threads.
+ * The file is memory-mapped and cut into fixed blocks (1 MiB); each rank
+ * takes a contiguous run of blocks, hashes each (xxh3, for the store's
+ * checksum), counts its newlines and finds its openers (kernels/csvrec.h:
+ * lines that end inside a quoted field, with the extent of the record they
+ * would begin), all on its OpenMP threads. Line numbers come from an
+ * exclusive prefix sum of newline counts. Each opener's candidate is
+ * checked as a row, then a rank resolves its openers from its entry (the
+ * first record start at or after its first byte) to its exit, which is the
+ * next rank's entry: a few rounds of one small allgather settle the chain
+ * (one round when no accepted multi-line record crosses a rank boundary).
+ * The rank's records are then cut at block boundaries for its threads, each
+ * starting at the first record start at or after its cut, and read.
  *
- * Each record is checked (UTF-8, NUL, quoting, field count) and handed to
- * the layout's converter, which parses the values it needs into the
- * thread's output table or names the column that failed. Malformed records
- * become reject entries (line, reason, raw text); blank lines are skipped.
+ * Each record is checked (quoting, UTF-8, NUL, '\r', field count) and
+ * handed to the layout's converter, which parses the values it needs into
+ * the thread's output table or names the column that failed. Malformed rows
+ * become reject entries (line, reason, raw text of the first line); blank
+ * lines are skipped. Every physical line is accounted for: header, blank,
+ * first line of a row, or continuation line of a row; the sum is checked
+ * against the file's line count (a mismatch is an internal error).
  */
 #ifndef SEGCAST_CSVREAD_H
 #define SEGCAST_CSVREAD_H
@@ -20,6 +27,7 @@
 #include <stdint.h>
 
 #include "csv.h"
+#include "csvrec.h"
 #include "segcast.h"
 
 #define CSVR_MAXCOLS 16
@@ -31,18 +39,9 @@ typedef struct {
   int required;
 } csvr_col;
 
-/// What a converter sees for one record.
-typedef struct {
-  const csv_field *f;  ///< all fields of the record
-  const int *idx;      ///< idx[c] = field index of wanted column c, or -1
-  int64_t line;        ///< physical line number of the record's start
-  int64_t offset;      ///< byte offset of the record in the file
-  int tid;             ///< OpenMP thread number (for per-thread outputs)
-} csvr_row;
-
-/// Parses one record. Returns CSV_OK, or a csv_code with *bad_col set to
-/// the wanted column at fault (or -1 for a record-level reason).
-typedef csv_code (*csvr_convert)(void *ctx, const csvr_row *row, int *bad_col);
+/// What a converter sees for one record (kernels/csvrec.h), and its type.
+typedef csv_row csvr_row;
+typedef csv_convert csvr_convert;
 
 /// Optional: called once per thread, for tid = 0..T-1 in order by one
 /// thread, before any record is converted, with an upper bound of the
@@ -57,6 +56,8 @@ typedef struct {
 
 typedef struct {
   int64_t read, loaded, rejected;  ///< this rank's counts (data rows)
+  int64_t blank, cont;             ///< this rank's blank and continuation lines (the header's in rank 0's)
+  int64_t lines;                   ///< the file's physical lines (every rank: the whole file)
   int64_t bytes;                   ///< file size
   uint64_t checksum;               ///< xxh3-64 over the blocks' xxh3-64 values
   csvr_reject *rejects;            ///< this rank's, in line order
@@ -66,11 +67,16 @@ typedef struct {
 } csvr_result;
 
 /// Collective: reads `path`. `label` names the file in messages; the
-/// converter is called for each well-formed record by `nthreads` threads.
-/// Fails (every rank) on a missing/empty file, a header without a required
-/// column, or no data rows when `need_rows`.
+/// converter is called for each well-formed record by the OpenMP threads;
+/// a quoted field may run over at most max_lines physical lines
+/// (input.max_record_lines). Fails (every rank) on a missing/empty file, a
+/// header without a required column, no data rows when `need_rows`, or a
+/// line count that does not add up (internal error).
 sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn,
-                    csvr_reserve rfn, void *ctx, int need_rows, csvr_result *res);
+                    csvr_reserve rfn, void *ctx, int need_rows, int64_t max_lines, csvr_result *res);
+/// The reader's block size (bytes; default 1 MiB). Tests set small blocks
+/// to put rank and thread cuts everywhere; 0 restores the default.
+void csvr_set_block(int64_t bytes);
 /// Adds a reject for a record known by its byte offset (e.g. a duplicate
 /// key found after partitioning): re-reads the raw text from the file.
 sc_status csvr_reject_at(csvr_result *res, const char *path, int64_t line, int64_t offset, const char *reason);

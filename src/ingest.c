@@ -94,6 +94,14 @@ static inline const csv_field *fld(const csvr_row *r, int c) { return r->idx[c] 
     }                                            \
   } while (0)
 
+/* A row being checked (a candidate record of several lines, csvrec.h) is
+ * parsed in full but stores nothing: no row, no dictionary entry. Every
+ * converter says this after its last check and before its first store. */
+#define CHECK_ONLY(r)             \
+  do {                            \
+    if ((r)->check) return CSV_OK; \
+  } while (0)
+
 /* Required value: empty is CSV_E_EMPTY. */
 static inline csv_code req(const csv_field *f) { return (!f || f->len == 0) ? CSV_E_EMPTY : CSV_OK; }
 
@@ -148,6 +156,7 @@ static csv_code users_row(void *ctx, const csvr_row *r, int *bad) {
     NEED(U_CITY, v < 1 || v > 5 ? CSV_E_RANGE : CSV_OK);
     city = (int32_t)v;
   }
+  CHECK_ONLY(r);
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -208,6 +217,7 @@ static csv_code orders_row(void *ctx, const csvr_row *r, int *bad) {
   /* a valid line: quantity and final price above 0; with qty > 0 the
    * amount (the exact product, its sign the price's) says the price's */
   uint8_t flags = (qty > 0 && amount > 0 ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0);
+  CHECK_ONLY(r);
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
   put_line(&x->out[r->tid], i, rowkey(x, r), user, order, sku, dc_region(x, dc), day, sec, qty, amount, orig_amount,
@@ -225,6 +235,7 @@ static csv_code clicks_row(void *ctx, const csvr_row *r, int *bad) {
   NEED(C_USER, parse_id(fld(r, C_USER)->p, fld(r, C_USER)->len, &user));
   NEED(C_SKU, parse_id(fld(r, C_SKU)->p, fld(r, C_SKU)->len, &sku));
   NEED(C_TS, parse_datetime_memo(MEMO(x, r, 0), fld(r, C_TS)->p, fld(r, C_TS)->len, &day, &sec));
+  CHECK_ONLY(r);
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -249,6 +260,7 @@ static csv_code delivery_row(void *ctx, const csvr_row *r, int *bad) {
   if ((f = fld(r, D_SHIP)) && f->len) NEED(D_SHIP, parse_datetime_memo(MEMO(x, r, 0), f->p, f->len, &day, &sec));
   if (!(f = fld(r, D_ARR)) || !f->len) return CSV_OK; /* loaded; only arrivals join the lines */
   NEED(D_ARR, parse_datetime_memo(MEMO(x, r, 1), f->p, f->len, &day, &sec));
+  CHECK_ONLY(r);
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -273,6 +285,7 @@ static csv_code inventory_row(void *ctx, const csvr_row *r, int *bad) {
   NEED(I_FLAG, flag != 0 && flag != 1 ? CSV_E_RANGE : CSV_OK);
   int32_t region = dc_region(x, dc);
   if (region < 0) return CSV_OK; /* loaded, but no region to count it in */
+  CHECK_ONLY(r);
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -293,6 +306,7 @@ static csv_code network_row(void *ctx, const csvr_row *r, int *bad) {
   NEED(N_DC, parse_id(fld(r, N_DC)->p, fld(r, N_DC)->len, &dc));
   NEED(N_REGION, int32_field(fld(r, N_REGION), &region));
   NEED(N_REGION, region < 0 ? CSV_E_RANGE : CSV_OK);
+  CHECK_ONLY(r);
   sc_table *t = &x->out[r->tid];
   int64_t i = add_row(x, r->tid);
   if (i < 0) return CSV_E_RANGE;
@@ -372,6 +386,7 @@ static csv_code retail_row(void *ctx, const csvr_row *r, int *bad) {
   NEED(R_PRICE, req(fld(r, R_PRICE)));
   NEED(R_PRICE, parse_decimal(fld(r, R_PRICE)->p, fld(r, R_PRICE)->len, &price));
   if ((f = fld(r, R_CUSTOMER)) && f->len) NEED(R_CUSTOMER, parse_id(f->p, f->len, &user));
+  CHECK_ONLY(r);
   f = fld(r, R_CODE);
   if (dict_intern(&x->dict_sku[r->tid], f->p, f->len, &sku)) return CSV_E_RANGE;
   sku = TAG64(r->tid, sku);
@@ -426,6 +441,7 @@ static csv_code transactions_row(void *ctx, const csvr_row *r, int *bad) {
     NEED(T_SKU, req(fld(r, T_SKU)));
     NEED(T_SKU, parse_id(fld(r, T_SKU)->p, fld(r, T_SKU)->len, &sku));
   }
+  CHECK_ONLY(r);
   f = x->has_region ? fld(r, T_REGION) : NULL;
   if (dict_intern(&x->dict_region[r->tid], f ? f->p : "all", f ? f->len : 3, &region)) return CSV_E_RANGE;
   region = TAG32(r->tid, region);
@@ -475,7 +491,7 @@ static sc_status read_file(sc_run *run, ingest_files *files, const char *label, 
   if (!s) s = table_init(&x.shared, out->name, spec);
   SC_TRY(comm_agree(s));
   double t0 = sc_now();
-  s = csvr_read(path, label, cols, ncols, fn, ingest_reserve, &x, need_rows, &fs->res);
+  s = csvr_read(path, label, cols, ncols, fn, ingest_reserve, &x, need_rows, run->cfg.max_record_lines, &fs->res);
   fs->read_done = 1;
   if (!s && x.overflow) s = sc_fail(SC_EINTERNAL, "%s: a thread's output window was too small", label);
   if (!s) {
@@ -1059,28 +1075,6 @@ static sc_status write_rejects(sc_run *run, ingest_files *files) {
   return comm_agree(s);
 }
 
-/* Fills summary.input from the per-file counts (global sums). */
-static void summarize_input(sc_run *run, ingest_files *files) {
-  json_t *input = json_object(), *fj = json_object();
-  json_object_set_new(input, "layout", json_string(run->cfg.layout));
-  for (int i = 0; i < files->n; i++) {
-    file_state *fs = &files->f[i];
-    int64_t c[3] = {fs->res.read, fs->res.loaded, fs->res.rejected};
-    comm_sum_i64(c, 3);
-    json_t *o = json_object();
-    char hex[17];
-    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)fs->res.checksum);
-    json_object_set_new(o, "read", json_integer(c[0]));
-    json_object_set_new(o, "loaded", json_integer(c[1]));
-    json_object_set_new(o, "rejected", json_integer(c[2]));
-    json_object_set_new(o, "bytes", json_integer(fs->res.bytes));
-    json_object_set_new(o, "xxh3", json_string(hex));
-    json_object_set_new(fj, fs->label, o);
-  }
-  json_object_set_new(input, "files", fj);
-  json_object_set_new(run->summary, "input", input);
-}
-
 /* ---- the stage ------------------------------------------------------- */
 
 static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *files, ingest_ctx *proto) {
@@ -1281,21 +1275,25 @@ sc_status stage_ingest(sc_run *run, sc_dataset *ds) {
   if (!s) s = dataset_finish(run, ds);
   if (!s) s = write_rejects(run, files);
   if (!s) {
-    summarize_input(run, files);
-    store_summarize_sales(run, ds);
-  }
-  if (!s) {
+    /* per file: rows and lines over all ranks (csvr_read checked that the
+     * lines add up; the duplicate-key rejects since are rows too) */
     store_source src[MAX_FILES];
     for (int i = 0; i < files->n; i++) {
-      int64_t c[3] = {files->f[i].res.read, files->f[i].res.loaded, files->f[i].res.rejected};
-      comm_sum_i64(c, 3);
+      const csvr_result *r = &files->f[i].res;
+      int64_t c[5] = {r->read, r->loaded, r->rejected, r->blank, r->cont};
+      comm_sum_i64(c, 5);
       snprintf(src[i].name, sizeof src[i].name, "%s", files->f[i].label);
-      src[i].bytes = files->f[i].res.bytes;
-      src[i].checksum = files->f[i].res.checksum;
+      src[i].bytes = r->bytes;
+      src[i].checksum = r->checksum;
       src[i].read = c[0];
       src[i].loaded = c[1];
       src[i].rejected = c[2];
+      src[i].lines = r->lines;
+      src[i].blank = c[3];
+      src[i].cont = c[4];
     }
+    store_summarize_input(run, run->cfg.layout, src, files->n);
+    store_summarize_sales(run, ds);
     run_step(run, "ingest", "counts, rejects, summary", &t);
     s = store_write(run, ds, src, files->n);
     if (!s) sc_say("ingest: store %s written in %.2f s", run->store_path, sc_now() - t);

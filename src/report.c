@@ -254,17 +254,23 @@ static void section_kpis(report *r) {
   fputs("</div>\n", r->f);
   if (!k) missing(r, "summary.json has no \"insights\" (the insights stage did not run for this folder).");
   if (files && json_object_size(files) > 0) {
-    fputs("<div class=\"tablewrap\"><table data-src=\"summary:input.files\"><thead><tr><th>file</th><th>read</th>"
-          "<th>loaded</th><th>rejected</th></tr></thead><tbody>\n",
+    /* physical lines beside rows (DATA.md 7: lines = 1 + blank + read +
+     * continuation lines); a store of before that accounting has no lines */
+    static const char *const keys[] = {"lines", "blank", "continuation_lines", "read", "loaded", "rejected"};
+    fputs("<div class=\"tablewrap\"><table data-src=\"summary:input.files\"><thead><tr><th>file</th><th>lines</th>"
+          "<th>blank lines</th><th>continuation lines</th><th>rows read</th><th>loaded</th><th>rejected</th></tr>"
+          "</thead><tbody>\n",
           r->f);
     json_object_foreach(files, name, v) {
-      char a[64], b[64], c[64];
       fputs("<tr><td>", r->f);
       html(r->f, name);
-      fprintf(r->f, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-              format_number(json_number_value(json_object_get(v, "read")), F_INT, a, sizeof a),
-              format_number(json_number_value(json_object_get(v, "loaded")), F_INT, b, sizeof b),
-              format_number(json_number_value(json_object_get(v, "rejected")), F_INT, c, sizeof c));
+      fputs("</td>", r->f);
+      for (int i = 0; i < 6; i++) {
+        char a[64];
+        json_t *x = json_object_get(v, keys[i]);
+        fprintf(r->f, "<td class=\"num\">%s</td>", x ? format_number(json_number_value(x), F_INT, a, sizeof a) : "");
+      }
+      fputs("</tr>\n", r->f);
     }
     fputs("</tbody></table></div>\n", r->f);
   } else {

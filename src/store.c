@@ -92,6 +92,30 @@ static int *flag_ptr(sc_dataset *ds, int i) {
   return p[i];
 }
 
+/* the numeric columns of /sources/counts, one row per input file */
+#define SOURCES_SPEC "bytes:i64,xxh3:i64,read:i64,loaded:i64,rejected:i64,lines:i64,blank:i64,continuation_lines:i64"
+
+void store_summarize_input(sc_run *run, const char *layout, const store_source *src, int n_src) {
+  json_t *input = json_object(), *fj = json_object();
+  json_object_set_new(input, "layout", json_string(layout));
+  for (int i = 0; i < n_src; i++) {
+    json_t *o = json_object();
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)src[i].checksum);
+    json_object_set_new(o, "read", json_integer(src[i].read));
+    json_object_set_new(o, "loaded", json_integer(src[i].loaded));
+    json_object_set_new(o, "rejected", json_integer(src[i].rejected));
+    json_object_set_new(o, "lines", json_integer(src[i].lines));
+    json_object_set_new(o, "blank", json_integer(src[i].blank));
+    json_object_set_new(o, "continuation_lines", json_integer(src[i].cont));
+    json_object_set_new(o, "bytes", json_integer(src[i].bytes));
+    json_object_set_new(o, "xxh3", json_string(hex));
+    json_object_set_new(fj, src[i].name, o);
+  }
+  json_object_set_new(input, "files", fj);
+  json_object_set_new(run->summary, "input", input);
+}
+
 sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src, int n_src) {
   char tmp[SC_PATH_MAX + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", run->store_path);
@@ -130,7 +154,7 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
     for (int i = 0; i < n_src; i++) names[i] = (char *)src[i].name;
     s = h5_write_strings(&f, "/sources/names", names, n_src);
     sc_table st;
-    if (!s) s = table_init(&st, "sources", "bytes:i64,xxh3:i64,read:i64,loaded:i64,rejected:i64");
+    if (!s) s = table_init(&st, "sources", SOURCES_SPEC);
     if (!s) s = table_resize(&st, run->rank == 0 ? n_src : 0);
     for (int i = 0; !s && i < st.n; i++) {
       table_i64(&st, "bytes")[i] = src[i].bytes;
@@ -138,6 +162,9 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
       table_i64(&st, "read")[i] = src[i].read;
       table_i64(&st, "loaded")[i] = src[i].loaded;
       table_i64(&st, "rejected")[i] = src[i].rejected;
+      table_i64(&st, "lines")[i] = src[i].lines;
+      table_i64(&st, "blank")[i] = src[i].blank;
+      table_i64(&st, "continuation_lines")[i] = src[i].cont;
     }
     if (!s) s = h5_write_table(&f, "/sources/counts", &st);
     table_free(&st);
@@ -223,21 +250,20 @@ sc_status store_load(sc_run *run, sc_dataset *ds) {
   if (!s) s = h5_read_table(&f, "/sources/counts", &st, NULL);
   if (!s) s = table_allgather(&st);
   if (!s) {
-    json_t *input = json_object(), *fj = json_object();
-    json_object_set_new(input, "layout", json_string(ds->layout));
-    for (int64_t i = 0; i < nn && i < st.n; i++) {
-      json_t *o = json_object();
-      char hex[17];
-      snprintf(hex, sizeof hex, "%016llx", (unsigned long long)table_i64(&st, "xxh3")[i]);
-      json_object_set_new(o, "read", json_integer(table_i64(&st, "read")[i]));
-      json_object_set_new(o, "loaded", json_integer(table_i64(&st, "loaded")[i]));
-      json_object_set_new(o, "rejected", json_integer(table_i64(&st, "rejected")[i]));
-      json_object_set_new(o, "bytes", json_integer(table_i64(&st, "bytes")[i]));
-      json_object_set_new(o, "xxh3", json_string(hex));
-      json_object_set_new(fj, names[i], o);
+    store_source src[16];
+    int n_src = (int)SC_MIN(SC_MIN(nn, st.n), 16);
+    for (int i = 0; i < n_src; i++) {
+      snprintf(src[i].name, sizeof src[i].name, "%s", names[i]);
+      src[i].bytes = table_i64(&st, "bytes")[i];
+      src[i].checksum = (uint64_t)table_i64(&st, "xxh3")[i];
+      src[i].read = table_i64(&st, "read")[i];
+      src[i].loaded = table_i64(&st, "loaded")[i];
+      src[i].rejected = table_i64(&st, "rejected")[i];
+      src[i].lines = table_i64(&st, "lines")[i];
+      src[i].blank = table_i64(&st, "blank")[i];
+      src[i].cont = table_i64(&st, "continuation_lines")[i];
     }
-    json_object_set_new(input, "files", fj);
-    json_object_set_new(run->summary, "input", input);
+    store_summarize_input(run, ds->layout, src, n_src);
   }
   for (int64_t i = 0; i < nn; i++) free(names[i]);
   free(names);

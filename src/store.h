@@ -7,7 +7,8 @@
  *                per column, rows in writer rank order
  *   /dict/sku /dict/region   text dictionaries (online-retail, transactions)
  *   /sources     per input file: name (in /sources/names), bytes, xxh3
- *                checksum, rows read, loaded and rejected
+ *                checksum, rows read, loaded and rejected, physical lines,
+ *                blank lines and continuation lines (DATA.md 7)
  * A store is read at any rank count: rows are re-partitioned on load.
  */
 #ifndef SEGCAST_STORE_H
@@ -15,13 +16,18 @@
 
 #include "run.h"
 
-#define SC_STORE_VERSION 2
+#define SC_STORE_VERSION 3
 
 typedef struct {
   char name[64];
-  int64_t bytes, read, loaded, rejected;
+  int64_t bytes, read, loaded, rejected; ///< rows (whole file)
+  int64_t lines, blank, cont;            ///< physical lines (whole file)
   uint64_t checksum;
 } store_source;
+
+/// summary.json's "input": the layout and, per file, its rows, lines,
+/// size and checksum (from ingest, or from a store loaded later).
+void store_summarize_input(sc_run *run, const char *layout, const store_source *src, int n_src);
 
 /// Resolves first/last valid day and as_of (run.as_of or last + 1) on ds.
 sc_status dataset_finish(sc_run *run, sc_dataset *ds);

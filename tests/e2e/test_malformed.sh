@@ -8,13 +8,18 @@
 # blocking, and checks:
 #   - rows expected: exit status 0, rejects.csv byte for byte, and
 #     summary.json's per-file read/loaded/rejected (read = loaded + rejected)
-#     against the case's COUNTS;
+#     and lines/blank/continuation_lines (lines = 1 + blank + read +
+#     continuation_lines, DATA.md 7) against the case's COUNTS;
 #   - whole-file error: a non-zero exit (not a timeout, not a signal), exactly
 #     one stderr line from segcast, starting "segcast: error:" and matching
 #     ERROR (which names the file), and no file left in the output folder.
-# One more case is generated here rather than committed: a 10 MB quoted field
-# full of commas, "" escapes and newlines that crosses the 1 MiB block
-# boundaries where ranks split the file, and a 3 MB malformed record.
+# Two more cases are generated here rather than committed: a 10 MB quoted
+# field of 117,648 lines full of commas, "" escapes and newlines that crosses
+# the 1 MiB block boundaries where ranks split the file, and a 3 MB malformed
+# record, read with input.max_record_lines = 200000 (big_field); and the same
+# file at the default limit of 10,000 lines (big_field_limit), where the big
+# field is a record too long: its first line is rejected and every line of
+# it after is read as a row of its own (and rejected, for its field count).
 # The corpus and its expectations are written by make_corpus.py (by hand
 # from DATA.md 2 and 7; see its header).
 # Usage: test_malformed.sh RANKS [THREADS [CASE...]]
@@ -59,20 +64,47 @@ bad2 = bad1 + 2
 with open(out + "/expected_rejects.csv", "wb") as f:
     f.write(rejects([("retail.csv", bad1, "bad integer in Quantity", recs[2]),
                      ("retail.csv", bad2, "bad integer in Quantity", recs[4])]))
+lines = 1 + len(recs) + newlines
 with open(out + "/case.conf", "w") as f:
-    f.write("LAYOUT=online-retail\nINPUT=retail.csv\nLIMIT=1\nCOUNTS='retail.csv 6 4 2'\n")
+    f.write("LAYOUT=online-retail\nINPUT=retail.csv\nLIMIT=1\nSETS='input.max_record_lines=200000'\n"
+            "COUNTS='retail.csv 6 4 2 %d 0 %d'\n" % (lines, newlines))
+# the same file at the default limit of 10,000 lines: line 3 opens a field
+# too long, and each later line of it is a row of its own: 4 fields (its
+# quotes are ordinary bytes) except the last, which ends the quoted field
+# and has the record's other fields after it
+import os, shutil
+lim = out + "_limit"
+os.makedirs(lim, exist_ok=True)
+shutil.copy(out + "/retail.csv", lim + "/retail.csv")
+phys = (HEADER + b"\n" + b"\n".join(recs) + b"\n").split(b"\n")[:-1]
+ents = [("retail.csv", 3, "record longer than 10000 lines (input.max_record_lines)", phys[2])]
+for ln in range(4, 3 + newlines + 1):
+    text = phys[ln - 1]
+    if ln < 3 + newlines:
+        ents.append(("retail.csv", ln, "wrong field count (%d, header has 8)" % (text.count(b",") + 1), text))
+    else:
+        ents.append(("retail.csv", ln, "wrong field count (%d, header has 8)" % (text.count(b",") + 1), text))
+ents.append(("retail.csv", bad1, "bad integer in Quantity", recs[2]))
+ents.append(("retail.csv", bad2, "bad integer in Quantity", recs[4]))
+read = 1 + 1 + newlines + 4
+with open(lim + "/expected_rejects.csv", "wb") as f:
+    f.write(rejects(ents))
+with open(lim + "/case.conf", "w") as f:
+    f.write("LAYOUT=online-retail\nINPUT=retail.csv\nLIMIT=1\nCOUNTS='retail.csv %d %d %d %d 0 0'\n"
+            % (read, read - len(ents), len(ents), lines))
 EOF
 }
 
 run_case() {
   local name=$1 dir=$2
-  local LAYOUT="" INPUT="" LIMIT="" ERROR="" COUNTS=""
+  local LAYOUT="" INPUT="" LIMIT="" ERROR="" COUNTS="" SETS=""
   # shellcheck disable=SC1091
   source "$dir/case.conf"
   local out="$tmp/out/$name.$ranks"
   mkdir -p "$tmp/out"
   local args=(ingest --set "input.layout=$LAYOUT" --set "input.path=$dir/$INPUT" --set "run.out=$out")
   [ -n "$LIMIT" ] && args+=(--set "input.max_reject_fraction=$LIMIT")
+  for kv in $SETS; do args+=(--set "$kv"); done
   local rc=0
   if [ "$ranks" = 1 ]; then
     timeout 60 "$SEGCAST_BIN" "${args[@]}" > "$tmp/stdout" 2> "$tmp/stderr" || rc=$?
@@ -122,16 +154,19 @@ run_case() {
 import json, sys
 files = json.load(open(sys.argv[1]))["input"]["files"]
 for spec in sys.argv[2].split(";"):
-    f, read, loaded, rejected = spec.split()
+    f, *want = spec.split()
     got = files.get(f)
     if got is None:
         sys.exit("summary.json has no counts for %s (it has %s)" % (f, sorted(files)))
     if got["read"] != got["loaded"] + got["rejected"]:
         sys.exit("%s: read %d != loaded %d + rejected %d" % (f, got["read"], got["loaded"], got["rejected"]))
-    want = (int(read), int(loaded), int(rejected))
-    if (got["read"], got["loaded"], got["rejected"]) != want:
-        sys.exit("%s: read/loaded/rejected %s, expected %s"
-                 % (f, (got["read"], got["loaded"], got["rejected"]), want))
+    if got["lines"] != 1 + got["blank"] + got["read"] + got["continuation_lines"]:
+        sys.exit("%s: lines %d != 1 + blank %d + read %d + continuation_lines %d"
+                 % (f, got["lines"], got["blank"], got["read"], got["continuation_lines"]))
+    keys = ("read", "loaded", "rejected", "lines", "blank", "continuation_lines")
+    have = tuple(got[k] for k in keys)
+    if have != tuple(int(w) for w in want):
+        sys.exit("%s: %s %s, expected %s" % (f, "/".join(keys), have, tuple(int(w) for w in want)))
 EOF
   ); then
     fail "$name" "summary.json: $why"
@@ -142,10 +177,13 @@ make_big_case
 names=("$@")
 if [ ${#names[@]} = 0 ]; then
   for d in "$corpus"/*/; do names+=("$(basename "$d")"); done
-  names+=(big_field)
+  names+=(big_field big_field_limit)
 fi
 for name in "${names[@]}"; do
-  if [ "$name" = big_field ]; then run_case big_field "$tmp/big_field"; else run_case "$name" "$corpus/$name"; fi
+  case "$name" in
+    big_field*) run_case "$name" "$tmp/$name" ;;
+    *) run_case "$name" "$corpus/$name" ;;
+  esac
 done
 if [ "$failures" != 0 ]; then
   echo "malformed corpus at $ranks rank(s) x $OMP_NUM_THREADS thread(s): $failures failure(s) in ${#names[@]} cases"

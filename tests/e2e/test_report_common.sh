@@ -61,7 +61,7 @@ def dec3(v): return f"{v:.3f}"
 def fmt_of(key):
     last = key.split(".")[-1]
     if last in ("revenue", "avg_order_value"): return money
-    if last in ("orders", "customers", "k", "read", "loaded", "rejected"): return count
+    if last in ("orders", "customers", "k", "read", "loaded", "rejected", "lines", "blank", "continuation_lines"): return count
     if last == "return_rate": return pct2
     if key.startswith(("insights.concentration", "insights.cohort_retention")) or last == "wape": return pct1
     if last in ("r2", "rmse", "silhouette"): return dec3
@@ -165,8 +165,10 @@ for t in p.tables:
         check(len(rows) == len(files), "input files table rows")
         for pr in rows:
             v = files.get(pr[0])
-            check(v is not None and pr[1:] == [count(v["read"]), count(v["loaded"]), count(v["rejected"])],
-                  f"input file row {pr}")
+            keys = ("lines", "blank", "continuation_lines", "read", "loaded", "rejected")
+            check(v is not None and pr[1:] == [count(v[k]) for k in keys], f"input file row {pr}")
+            check(v is not None and v["lines"] == 1 + v["blank"] + v["read"] + v["continuation_lines"],
+                  f"input file {pr[0]}: lines = 1 + blank + read + continuation_lines")
 
 # 3. the JSON block behind the charts
 m = re.search(r'<script id="segcast-data" type="application/json">(.*?)</script>', page, re.S)
@@ -295,7 +297,8 @@ w("rfm_segments.csv", "rfm_segment,customers,customer_share,revenue,revenue_shar
 sp = os.path.join(out, "summary.json")
 summary = json.load(open(sp))
 summary["segment"] = {"customers": 1000, "k": 4, "inertia": 1500.25, "silhouette": 0.42}
-summary["input"] = {"layout": "online-retail", "files": {"lines.csv": {"read": 3067, "loaded": 3067, "rejected": 0}}}
+summary["input"] = {"layout": "online-retail", "files": {"lines.csv": {"read": 3067, "loaded": 3067, "rejected": 0,
+                                                                     "lines": 3071, "blank": 2, "continuation_lines": 1}}}
 if mode != "no-forecast":
     feats = ["lag_7", "roll_mean_7", "lag_1", "dow", "avg_price", "roll_mean_28", "lag_14", "lag_28", "month"]
     gains = [40.0, 22.5, 12.25, 8.0, 6.5, 4.5, 3.25, 2.0, 1.0]

@@ -1,8 +1,7 @@
 /* test_csv.c: unit tests of kernels/csv.c against DATA.md section 7.
  *
  * Every expected value comes from outside the kernel: hand-written cases
- * from the rules, a naive byte-by-byte state machine for record
- * boundaries, a decode-then-check UTF-8 validator, glibc's strtod (exact
+ * from the rules, a decode-then-check UTF-8 validator, glibc's strtod (exact
  * on strings of any length) for decimals, and glibc's timegm plus a naive
  * day-by-day calendar walk for dates. Random inputs come from a fixed-seed
  * splitmix64, so a failure reproduces.
@@ -33,206 +32,37 @@ static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0;
 
 static void test_error_text(void) {
   static const char *const want[] = {
-      "ok", "unclosed quote", "text after closing quote", "quote inside unquoted field",
-      "wrong field count", "invalid UTF-8", "NUL byte", "empty required value", "bad integer",
-      "bad id", "bad number", "bad date", "value out of range"};
+      "ok", "unclosed quote", "text after closing quote", "wrong field count", "invalid UTF-8",
+      "NUL byte", "empty required value", "bad integer", "bad id", "bad number", "bad date",
+      "value out of range", "carriage return outside quotes", "record longer than input.max_record_lines"};
   CU_ASSERT_EQUAL(sizeof want / sizeof want[0], CSV_E_COUNT);
   for (int c = 0; c < CSV_E_COUNT; c++) CU_ASSERT_STRING_EQUAL(csv_error_text((csv_code)c), want[c]);
   CU_ASSERT_STRING_EQUAL(csv_error_text(CSV_E_COUNT), "unknown error");
 }
 
-/* ---- counting and boundaries ---- */
+/* ---- counting ---- */
 
-static void naive_count(const char *b, size_t n, uint64_t *q, uint64_t *nl) {
-  *q = *nl = 0;
-  for (size_t i = 0; i < n; i++) {
-    *q += b[i] == '"';
-    *nl += b[i] == '\n';
-  }
-}
-
-static void test_count(void) {
+static void test_newlines(void) {
   rng r = {1};
   enum { N = 70000 };
   char *buf = malloc(N);
   static const char alphabet[] = "\"\n,a\r\xC3";
   for (size_t i = 0; i < N; i++) buf[i] = alphabet[rng_below(&r, sizeof alphabet - 1)];
-  uint64_t q, nl, wq, wnl;
-  csv_count(buf, 0, &q, &nl);
-  CU_ASSERT(q == 0 && nl == 0);
-  /* Every length near the 255-byte block edges, at several alignments. */
-  for (size_t off = 0; off < 9; off++) {
-    for (size_t n = 0; n < 1100; n++) {
-      csv_count(buf + off, n, &q, &nl);
-      naive_count(buf + off, n, &wq, &wnl);
-      if (q != wq || nl != wnl) {
-        CU_FAIL("csv_count disagrees with a naive count");
-        free(buf);
-        return;
-      }
+  CU_ASSERT_EQUAL(csv_newlines(buf, 0), 0);
+  int bad = 0;
+  for (size_t off = 0; off < 300; off += 7)
+    for (size_t n = 0; off + n <= N; n += 997) {
+      uint64_t want = 0;
+      for (size_t i = off; i < off + n; i++) want += buf[i] == '\n';
+      if (csv_newlines(buf + off, n) != want) bad++;
     }
-  }
-  csv_count(buf, N, &q, &nl);
-  naive_count(buf, N, &wq, &wnl);
-  CU_ASSERT_EQUAL(q, wq);
-  CU_ASSERT_EQUAL(nl, wnl);
-  /* A block made only of quotes: 255 per block must not wrap an 8-bit lane. */
-  memset(buf, '"', N);
-  csv_count(buf, N, &q, &nl);
-  CU_ASSERT_EQUAL(q, N);
-  CU_ASSERT_EQUAL(nl, 0);
+  CU_ASSERT_EQUAL(bad, 0);
   free(buf);
 }
 
-static void test_next_record_cases(void) {
-  const char *a = "a,b\nc,d\n";
-  CU_ASSERT_EQUAL(csv_next_record(S(a), 0), 4);
-  CU_ASSERT_EQUAL(csv_next_record(a + 4, 4, 0), 4);
-  const char *b = "\"x\ny\",1\nz\n";
-  CU_ASSERT_EQUAL(csv_next_record(S(b), 0), 8);
-  /* Started inside the quoted field (after its opening quote). */
-  CU_ASSERT_EQUAL(csv_next_record(b + 1, strlen(b) - 1, 1), 7);
-  /* Same bytes, wrong parity, finds the quoted newline instead. */
-  CU_ASSERT_EQUAL(csv_next_record(b + 1, strlen(b) - 1, 0), 2);
-  CU_ASSERT_EQUAL(csv_next_record(S("no newline"), 0), 10);
-  CU_ASSERT_EQUAL(csv_next_record(S("\"open\nstill open"), 0), 16);
-  CU_ASSERT_EQUAL(csv_next_record("", 0, 0), 0);
-  CU_ASSERT_EQUAL(csv_next_record(S("\n"), 0), 1);
-  CU_ASSERT_EQUAL(csv_next_record(S("\"\"\"\"\n"), 0), 5); /* """" is one quote, closed */
-}
-
-static void test_record_end_cases(void) {
-  uint32_t nl = 99;
-  int open = 9;
-  CU_ASSERT_EQUAL(csv_record_end(S("a,b\nc"), &nl, &open), 3);
-  CU_ASSERT(nl == 0 && open == 0);
-  CU_ASSERT_EQUAL(csv_record_end(S("1,\"x\ny\nz\",2\r\nnext"), &nl, &open), 12);
-  CU_ASSERT(nl == 2 && open == 0);
-  CU_ASSERT_EQUAL(csv_record_end(S("last,row"), &nl, &open), 8);
-  CU_ASSERT(nl == 0 && open == 0);
-  CU_ASSERT_EQUAL(csv_record_end(S("1,\"never\nclosed\n"), &nl, &open), 16);
-  CU_ASSERT(nl == 2 && open == 1);
-  CU_ASSERT_EQUAL(csv_record_end(S("\"a\"\"\nb\",c\n"), &nl, &open), 9);
-  CU_ASSERT(nl == 1 && open == 0);
-  CU_ASSERT_EQUAL(csv_record_end("", 0, &nl, &open), 0);
-  CU_ASSERT(nl == 0 && open == 0);
-}
-
-/// A random CSV-like buffer: records of quoted and unquoted fields, quoted
-/// newlines, commas and "" escapes, CRLF, blank lines, stray quotes.
-static size_t make_random_csv(rng *r, char *buf, size_t cap) {
-  size_t n = 0;
-  while (n + 64 < cap) {
-    unsigned kind = rng_below(r, 10);
-    if (kind == 0) {
-      buf[n++] = '\n'; /* blank line */
-      continue;
-    }
-    int fields = 1 + (int)rng_below(r, 5);
-    for (int f = 0; f < fields && n + 40 < cap; f++) {
-      if (f) buf[n++] = ',';
-      unsigned len = rng_below(r, 8);
-      if (rng_below(r, 3) == 0) {
-        buf[n++] = '"';
-        for (unsigned k = 0; k < len; k++) {
-          unsigned c = rng_below(r, 8);
-          if (c == 0) {
-            buf[n++] = '"';
-            buf[n++] = '"';
-          } else if (c == 1) {
-            buf[n++] = '\n';
-          } else if (c == 2) {
-            buf[n++] = ',';
-          } else {
-            buf[n++] = (char)('a' + rng_below(r, 26));
-          }
-        }
-        buf[n++] = '"';
-      } else {
-        for (unsigned k = 0; k < len; k++) buf[n++] = (char)('0' + rng_below(r, 10));
-      }
-      if (rng_below(r, 40) == 0) buf[n++] = '"'; /* a stray quote: malformed, flips parity */
-    }
-    if (rng_below(r, 4) == 0) buf[n++] = '\r';
-    buf[n++] = '\n';
-  }
-  return n;
-}
-
-/// Record starts by the definition (a '\n' outside quotes ends a record):
-/// starts[k] for k < count, then n.
-static size_t naive_starts(const char *b, size_t n, size_t *starts) {
-  size_t count = 0;
-  int inq = 0;
-  starts[count++] = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (b[i] == '"') inq ^= 1;
-    if (b[i] == '\n' && !inq && i + 1 < n) starts[count++] = i + 1;
-  }
-  return count;
-}
-
-static void test_split_at_every_offset(void) {
-  rng r = {7};
-  for (int round = 0; round < 6; round++) {
-    enum { CAP = 3000 };
-    char buf[CAP];
-    size_t n = make_random_csv(&r, buf, CAP);
-    if (round % 2) n -= rng_below(&r, 20); /* may end mid-record or inside quotes */
-    size_t starts[CAP + 1];
-    size_t ns = naive_starts(buf, n, starts);
-    uint64_t total_q, total_nl;
-    csv_count(buf, n, &total_q, &total_nl);
-    size_t next = 0; /* index into starts of the first start > k */
-    int bad = 0;
-    for (size_t k = 0; k < n && !bad; k++) {
-      while (next < ns && starts[next] <= k) next++;
-      size_t want = next < ns ? starts[next] : n;
-      /* Parity at k from two csv_count calls that must add up. */
-      uint64_t q1, nl1, q2, nl2;
-      csv_count(buf, k, &q1, &nl1);
-      csv_count(buf + k, n - k, &q2, &nl2);
-      if (q1 + q2 != total_q || nl1 + nl2 != total_nl) bad = 1;
-      size_t got = k + csv_next_record(buf + k, n - k, (int)(q1 & 1));
-      if (got != want) bad = 2;
-    }
-    CU_ASSERT_EQUAL(bad, 0);
-    /* Walking with csv_record_end visits the same starts, with the
-     * physical line numbers a sequential count gives. */
-    size_t pos = 0, idx = 0;
-    uint64_t line = 1;
-    while (pos < n && !bad) {
-      if (idx >= ns || starts[idx] != pos) {
-        bad = 3;
-        break;
-      }
-      uint64_t want_line = 1;
-      for (size_t i = 0; i < pos; i++) want_line += buf[i] == '\n';
-      if (line != want_line) bad = 4;
-      uint32_t inner;
-      int open;
-      size_t e = csv_record_end(buf + pos, n - pos, &inner, &open);
-      uint64_t nl_inside = 0;
-      int inq = 0;
-      for (size_t i = pos; i < pos + e; i++) {
-        nl_inside += buf[i] == '\n';
-        inq ^= buf[i] == '"';
-      }
-      if (nl_inside != inner) bad = 5;
-      if (open != (pos + e == n && inq)) bad = 6;
-      if (pos + e < n && buf[pos + e] != '\n') bad = 7;
-      line += inner + 1;
-      pos += e + 1;
-      idx++;
-    }
-    CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT_EQUAL(idx, ns);
-  }
-}
-
-/// A quoted multi-megabyte field full of "" escapes: the boundary search
-/// must stay linear (this would take minutes if it rescanned).
-static void test_boundaries_long_field(void) {
+/// A quoted multi-megabyte field full of "" escapes: the split must stay
+/// linear (this would take minutes if it rescanned).
+static void test_split_long_field(void) {
   size_t n = 6u << 20;
   char *buf = malloc(n + 8);
   size_t k = 0;
@@ -244,22 +74,12 @@ static void test_boundaries_long_field(void) {
     k++;
   }
   buf[k++] = '"';
-  buf[k++] = '\n';
-  uint32_t nl;
-  int open;
-  size_t e = csv_record_end(buf, k, &nl, &open);
-  CU_ASSERT_EQUAL(e, k - 1);
-  CU_ASSERT_EQUAL(open, 0);
-  uint64_t wq, wnl;
-  naive_count(buf, k - 1, &wq, &wnl);
-  CU_ASSERT_EQUAL(nl, wnl);
-  CU_ASSERT_EQUAL(csv_next_record(buf, k, 0), k);
   int nf = 0;
   csv_field f[2];
   char *scratch = malloc(k);
-  CU_ASSERT_EQUAL(csv_split(buf, k - 1, f, 2, &nf, scratch), CSV_OK);
+  CU_ASSERT_EQUAL(csv_split(buf, k, f, 2, &nf, scratch), CSV_OK);
   CU_ASSERT_EQUAL(nf, 1);
-  CU_ASSERT(f[0].len > 0 && f[0].p == scratch);
+  CU_ASSERT(f[0].len == (k - 2) / 3 * 2 && f[0].p == scratch);
   free(scratch);
   free(buf);
 }
@@ -306,16 +126,28 @@ static void test_split_cases(void) {
   CU_ASSERT_EQUAL(split("\"1\"x,2", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
   CU_ASSERT_EQUAL(split("a,\"1\" ,2", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
   CU_ASSERT_EQUAL(split("a,\"1\"\"x", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
-  CU_ASSERT_EQUAL(split("a,b\"c,d", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
-  CU_ASSERT_EQUAL(split("a, \"b\"", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
-  CU_ASSERT_EQUAL(split("a,b\"", f, 8, &nf, scratch), CSV_E_BARE_QUOTE);
   CU_ASSERT_EQUAL(split("a,\"open", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
   CU_ASSERT_EQUAL(split("\"", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
   CU_ASSERT_EQUAL(split("a,\"\"\"", f, 8, &nf, scratch), CSV_E_UNCLOSED_QUOTE);
-  /* A trailing '\r' is the caller's to remove: left in, it is data, and
-   * after a closing quote it is text after the quote. */
-  CU_ASSERT_EQUAL(split("a,b\r", f, 8, &nf, scratch), CSV_OK);
-  CU_ASSERT(field_is(&f[1], "b\r"));
+  /* A '"' that does not open a field is an ordinary byte (DATA.md 7). */
+  CU_ASSERT_EQUAL(split("a,b\"c,d", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 3 && field_is(&f[1], "b\"c"));
+  CU_ASSERT_EQUAL(split("12\" VINYL,x", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 2 && field_is(&f[0], "12\" VINYL") && f[0].p < scratch);
+  CU_ASSERT_EQUAL(split("a, \"b\"", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 2 && field_is(&f[1], " \"b\""));
+  CU_ASSERT_EQUAL(split("a,b\"", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 2 && field_is(&f[1], "b\""));
+  /* A '\r' in an unquoted field is malformed, found after every field
+   * (a quoting error later in the record wins); in quotes it is data. The
+   * line end's '\r's are the caller's to remove. */
+  CU_ASSERT_EQUAL(split("a,b\r", f, 8, &nf, scratch), CSV_E_CR);
+  CU_ASSERT(nf == 2 && field_is(&f[1], "b\r"));
+  CU_ASSERT_EQUAL(split("a\rb,c,d", f, 8, &nf, scratch), CSV_E_CR);
+  CU_ASSERT(nf == 3 && field_is(&f[0], "a\rb") && field_is(&f[2], "d"));
+  CU_ASSERT_EQUAL(split("\r,\"x\"y", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
+  CU_ASSERT_EQUAL(split("\"a\rb\",\"\r\"", f, 8, &nf, scratch), CSV_OK);
+  CU_ASSERT(nf == 2 && field_is(&f[0], "a\rb") && field_is(&f[1], "\r"));
   CU_ASSERT_EQUAL(split("a,\"b\"\r", f, 8, &nf, scratch), CSV_E_AFTER_QUOTE);
   /* More fields than room: all are counted, only max_fields stored. */
   f[2].p = NULL;
@@ -1160,12 +992,7 @@ static void test_exact_buffers(void) {
       for (size_t k = 0; k < n; k++) b[k] = "0123456789."[rng_below(&r, k + 1 < n ? 11 : 10)];
     memcpy(z, b, n);
     z[n] = '\0';
-    uint64_t q, nl;
-    csv_count(b, n, &q, &nl);
-    uint32_t inner;
-    int open;
-    size_t e = csv_record_end(b, n, &inner, &open);
-    if (e > n || csv_next_record(b, n, 0) > n || csv_next_record(b, n, 1) > n) bad++;
+    if (csv_newlines(b, n) > n) bad++;
     csv_field f[4];
     char scratch[48];
     int nf;
@@ -1192,17 +1019,18 @@ static void test_exact_buffers(void) {
 
 /* csv_plain_record against the general path it stands for: random
  * buffers of 0 to 300 bytes over an alphabet of separators, line endings,
- * quotes, NUL and non-ASCII bytes are read record by record, as the reader
- * does, with the window carried from record to record (and now and then
- * dropped). Every record it takes must give csv_record_end's end, the
- * length without CR, text csv_check_text accepts and csv_split's fields
- * (same bytes, same places); every record it leaves must hold a quote, a
- * NUL or a byte >= 0x80 before its first line feed. Records of plain ASCII
- * must always be taken. Buffers are allocated to their exact size. */
+ * quotes, CRs, NUL and non-ASCII bytes are read line by line, as the
+ * reader does, with the window carried from record to record (and now and
+ * then dropped). Every line it takes must give the line end's offset, the
+ * length without the line end ('\n' and every '\r' before it), text
+ * csv_check_text accepts and csv_split's fields (same bytes, same places);
+ * every line it leaves must hold a quote, a NUL, a byte >= 0x80 or a '\r'
+ * that is not part of its line end. Plain ASCII lines must always be taken.
+ * Buffers are allocated to their exact size. */
 static void test_plain_record(void) {
   rng r = {23};
   static const char alphabet[] = "ab1,,,\n\n\r\"\x80\xC3\xA9 ";
-  int taken = 0, left = 0, wrong = 0;
+  int taken = 0, left = 0, wrong = 0, crlf = 0;
   csv_field f1[8], f2[8];
   char scratch[512];
   for (int round = 0; round < 50000; round++) {
@@ -1213,6 +1041,9 @@ static void test_plain_record(void) {
       b[k] = plain_only ? "ab1,,\r \n"[rng_below(&r, 8)] : alphabet[rng_below(&r, sizeof alphabet - 1)];
       if (!plain_only && rng_below(&r, 500) == 0) b[k] = 0;
     }
+    if (plain_only) /* a '\r' only directly before a '\n' */
+      for (size_t k = 0; k < n; k++)
+        if (b[k] == '\r' && k + 1 < n && b[k + 1] != '\n' && b[k + 1] != '\r') b[k] = 'a';
     csv_window win = {0};
     size_t pos = 0;
     do {
@@ -1221,25 +1052,27 @@ static void test_plain_record(void) {
       size_t len1 = 0;
       size_t e1 = csv_plain_record(b, n, pos, &win, f1, 8, &nf1, &len1);
       const char *rec = b + pos;
-      uint32_t inner;
-      int open;
-      size_t e2 = csv_record_end(rec, n - pos, &inner, &open);
-      size_t first_nl = n - pos;
+      size_t e2 = n - pos; /* the first '\n' */
       for (size_t k = 0; k < n - pos; k++)
         if (rec[k] == '\n') {
-          first_nl = k;
+          e2 = k;
           break;
         }
+      size_t len2 = e2;
+      while (len2 && rec[len2 - 1] == '\r') len2--;
       if (e1 == CSV_NOT_PLAIN) {
         left++;
-        int odd = 0;
-        for (size_t k = 0; k < first_nl; k++) odd |= rec[k] == '"' || rec[k] == 0 || (unsigned char)rec[k] >= 0x80;
-        if (!odd || plain_only) wrong++;
+        /* a CR of the line end may be left to the general path only when
+         * it is not in the window of the line's '\n' (a rare, safe case) */
+        int odd = 0, cr = 0;
+        for (size_t k = 0; k < len2; k++) odd |= rec[k] == '"' || rec[k] == 0 || (unsigned char)rec[k] >= 0x80;
+        for (size_t k = 0; k < e2; k++) cr |= rec[k] == '\r';
+        if ((!odd && !cr) || (plain_only && !cr)) wrong++;
       } else {
         taken++;
-        size_t len2 = e2 > 0 && rec[e2 - 1] == '\r' ? e2 - 1 : e2;
+        crlf += len2 < e2;
         csv_code c1 = csv_check_text(rec, len2), c2 = csv_split(rec, len2, f2, 8, &nf2, scratch);
-        int same = e1 == e2 && len1 == len2 && !open && inner == 0 && c1 == CSV_OK && c2 == CSV_OK && nf1 == nf2;
+        int same = e1 == e2 && len1 == len2 && c1 == CSV_OK && c2 == CSV_OK && nf1 == nf2;
         for (int k = 0; same && k < nf1 && k < 8; k++) same = f1[k].p == f2[k].p && f1[k].len == f2[k].len;
         if (!same) wrong++;
       }
@@ -1248,7 +1081,7 @@ static void test_plain_record(void) {
     free(b);
   }
   CU_ASSERT_EQUAL(wrong, 0);
-  CU_ASSERT(taken > 100000 && left > 30000);
+  CU_ASSERT(taken > 100000 && left > 30000 && crlf > 10000);
 }
 
 /* The memo versions give parse_date's and parse_datetime's results and
@@ -1295,14 +1128,11 @@ static void test_format_date(void) {
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("csv", NULL, NULL);
   CU_add_test(s, "error words", test_error_text);
-  CU_add_test(s, "csv_count", test_count);
-  CU_add_test(s, "csv_next_record cases", test_next_record_cases);
-  CU_add_test(s, "csv_record_end cases", test_record_end_cases);
-  CU_add_test(s, "boundaries at every split offset", test_split_at_every_offset);
-  CU_add_test(s, "multi-megabyte quoted field", test_boundaries_long_field);
+  CU_add_test(s, "csv_newlines", test_newlines);
+  CU_add_test(s, "multi-megabyte quoted field", test_split_long_field);
   CU_add_test(s, "csv_split cases", test_split_cases);
   CU_add_test(s, "csv_split random round trip", test_split_random);
-  CU_add_test(s, "csv_plain_record = record_end + check + split", test_plain_record);
+  CU_add_test(s, "csv_plain_record = line end + check + split", test_plain_record);
   CU_add_test(s, "UTF-8 cases", test_utf8_cases);
   CU_add_test(s, "UTF-8 positions and reference", test_utf8_positions);
   CU_add_test(s, "csv_quote_raw", test_quote_raw);

@@ -7,9 +7,11 @@ read by tests/e2e/test_malformed.sh, and either the exact expected
 rejects.csv or, for a whole-file error, an ERROR pattern in case.conf.
 
 The expectations are written here by hand from DATA.md 2 and 7 and the
-rejects.csv contract (issue 2): for every rejected record the case lists its
-first physical line and its reason; only the raw column is computed, by
-rule: the record's bytes without its line ending, as one quoted CSV field
+rejects.csv contract (issues 2 and 14): for every rejected row the case lists
+its first physical line and its reason, and the counts of rows and lines;
+only the raw column is computed, by rule: the bytes of that first physical
+line without its line ending (a rejected row costs only its first line, and
+reading resumes at the next one), as one quoted CSV field
 ('"' doubled), every byte that is not part of a valid UTF-8 sequence (NUL
 included) written as \\xNN. Python's own strict UTF-8 decoder decides what
 is valid, independently of segcast's C code.
@@ -70,10 +72,10 @@ def reason_field(reason):
 
 def rejects(entries):
     """entries: (file, line, reason, raw record bytes), in file order."""
-    out = b"file,line,reason,raw\n"
+    out = [b"file,line,reason,raw\n"]
     for f, line, reason, rec in entries:
-        out += b"%s,%d,%s,%s\n" % (f.encode(), line, reason_field(reason), raw_field(rec))
-    return out
+        out.append(b"%s,%d,%s,%s\n" % (f.encode(), line, reason_field(reason), raw_field(rec)))
+    return b"".join(out)
 
 
 class Case:
@@ -85,6 +87,7 @@ class Case:
         self.error = None     # ERE on the single stderr line
         self.limit = "1"      # input.max_reject_fraction; None = the default
         self.path = None      # input.path relative to the case folder
+        self.sets = []        # more --set section.key=value
 
     def write(self):
         d = os.path.join(HERE, self.name)
@@ -96,10 +99,12 @@ class Case:
         path = self.path or ("retail.csv" if self.layout == "online-retail" else ".")
         conf = ["# %s" % line for line in self.comment.strip().splitlines()]
         conf += ["LAYOUT=%s" % self.layout, "INPUT=%s" % path, "LIMIT=%s" % (self.limit or "")]
+        if self.sets:
+            conf.append("SETS='%s'" % " ".join(self.sets))
         if self.error:
             conf.append("ERROR='%s'" % self.error)
         else:
-            conf.append("COUNTS='%s'" % ";".join("%s %d %d %d" % c for c in self.counts))
+            conf.append("COUNTS='%s'" % ";".join(" ".join(str(x) for x in c) for c in self.counts))
             with open(os.path.join(d, "expected_rejects.csv"), "wb") as fh:
                 fh.write(rejects(self.rejects))
         with open(os.path.join(d, "case.conf"), "w") as fh:
@@ -111,20 +116,34 @@ def lines_file(records, nl=b"\n", final=True):
     return body + (nl if final else b"")
 
 
-def retail(name, records, bad, comment, final=True, nl=b"\n"):
-    """A retail.csv case: records after the header (one per physical line
-    unless they hold newlines); bad = {line: reason} by hand."""
+def physical_lines(data):
+    """The file's physical lines (DATA.md 7: a line ends at \\n), each
+    without its line end (the \\n and every \\r before it)."""
+    parts = data.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [p.rstrip(b"\r") for p in parts]
+
+
+def retail(name, records, bad, comment, final=True, nl=b"\n", counts=None):
+    """A retail.csv case: records after the header (one row per record
+    unless counts says otherwise); bad = {line: reason} by hand. The lines
+    are counted from the file; counts = (read, rejected, continuation
+    lines) by hand where a rejected record of several lines makes its
+    later lines rows of their own."""
     c = Case(name, comment=comment)
     data = lines_file([HEADER] + records, nl, final)
     c.files["retail.csv"] = data
-    # physical line of each record: header is line 1
-    line, by_line = 2, {}
-    for r in records:
-        by_line[line] = r
-        line += r.count(b"\n") + 1
-    c.rejects = [("retail.csv", ln, why, by_line[ln]) for ln, why in sorted(bad.items())]
-    read = sum(1 for r in records if r not in (b"", b"\r"))
-    c.counts = [("retail.csv", read, read - len(bad), len(bad))]
+    phys = physical_lines(data)
+    c.rejects = [("retail.csv", ln, why, phys[ln - 1]) for ln, why in sorted(bad.items())]
+    blank = sum(1 for r in records if r in (b"", b"\r"))
+    if counts is None:
+        read = len(records) - blank
+        cont = sum(r.count(b"\n") for r in records)
+    else:
+        read, rej, cont = counts
+        assert rej == len(bad)
+    c.counts = [("retail.csv", read, read - len(bad), len(bad), len(phys), blank, cont)]
     return c
 
 
@@ -149,8 +168,10 @@ cases.append(retail("field_count", [
     "a quoted comma inside a field is not a separator."))
 
 # ---- quotes -----------------------------------------------------------
-# An open quote on line 3 swallows lines 4-5 until the inch mark on line 6
-# closes it; the closing quote is then followed by text. Lines 7-8 read fine.
+# DATA.md 7 (Quotes): only a field whose first byte is '"' is quoted; a '"'
+# anywhere else is an ordinary byte. A quoting error, or a record of several
+# lines that is malformed, costs only its first physical line; reading
+# resumes at the next line.
 cases.append(retail("unclosed_quote_mid", [
     row(),
     row(inv=b"536366", code=b"22633", desc=b'"HAND WARMER UNION JACK', date=b"2010-12-01 08:28:00", price=b"1.85"),
@@ -159,29 +180,22 @@ cases.append(retail("unclosed_quote_mid", [
     row(inv=b"536367", code=b"22745", desc=b'POPPY\'S PLAYHOUSE 12" BEDROOM', price=b"2.1", cust=b"13047.0"),
     row(inv=b"536367", code=b"22748", desc=b"POPPY'S PLAYHOUSE KITCHEN", price=b"2.1", cust=b"13047.0"),
     row(inv=b"536367", code=b"22749", desc=b"FELTCRAFT PRINCESS CHARLOTTE DOLL", qty=b"8", price=b"3.75"),
-], {}, ""))
-c = cases[-1]
-recs = c.files["retail.csv"].split(b"\n")
-merged = b"\n".join(recs[2:6])  # physical lines 3-6 are one record
-c.rejects = [("retail.csv", 3, "text after closing quote", merged)]
-c.counts = [("retail.csv", 4, 3, 1)]
-c.comment = ("A quote opened on line 3 and never closed on that line: by quote parity the\n"
-             "record runs on to the next quote (an inch mark on line 6), where the quoted\n"
-             "field ends and text follows it. Lines 7-8 are read normally again.")
+], {3: "text after closing quote across 4 lines"},
+    "A quote opens a Description on line 3 and is not closed on that line: read\n"
+    "as one record, the quoted field would run on to the inch mark of line 6,\n"
+    "which closes it with text after it: a quoting error. Only line 3 is\n"
+    "rejected; lines 4-8 are read as they are (the inch mark on line 6 is an\n"
+    "ordinary byte of an unquoted field)."))
 
-c = retail("unclosed_quote_swallow", [
+cases.append(retail("unclosed_quote_swallow", [
     row(),
     row(inv=b"536366", code=b"22633", desc=b'"HAND WARMER UNION JACK', date=b"2010-12-01 08:28:00", price=b"1.85"),
     row(inv=b"536366", code=b"22632", desc=b"HAND WARMER RED POLKA DOT", date=b"2010-12-01 08:28:00", price=b"1.85"),
     row(inv=b"536367", code=b"84879", desc=b"ASSORTED COLOUR BIRD ORNAMENT", qty=b"32", price=b"1.69", cust=b"13047.0"),
-], {}, "")
-recs = c.files["retail.csv"].split(b"\n")
-c.rejects = [("retail.csv", 3, "unclosed quote", b"\n".join(recs[2:5]))]
-c.counts = [("retail.csv", 2, 1, 1)]
-c.comment = ("A quote opened mid-file (line 3) that no later quote closes: the rest of the\n"
-             "file is one record, malformed as an unclosed quote; its raw text spans lines\n"
-             "3-5 without the file's final line ending.")
-cases.append(c)
+], {3: "unclosed quote across 3 lines"},
+    "A quote opened on line 3 that nothing closes: to the end of the file it\n"
+    "is one unclosed quoted field, so line 3 alone is rejected and lines 4-5\n"
+    "are read (before issue 14 the rest of the file was one rejected record)."))
 
 cases.append(retail("unclosed_quote_eof", [
     row(),
@@ -203,11 +217,28 @@ cases.append(retail("quote_errors", [
     row(inv=b'"536367"', code=b'"22749"', desc=b"FELTCRAFT DOLL", qty=b'"8"', date=b'"2010-12-01 08:34:00"',
         price=b'"3.75"', cust=b'"13047.0"', country=b'"United Kingdom"'),
     row(inv=b"536368", code=b"22960", desc=b'JAM MAKING SET 5" JARS 2"', price=b"4.25"),
-], {3: "quote inside unquoted field", 5: "quote inside unquoted field", 6: "text after closing quote",
-    7: "text after closing quote", 8: "text after closing quote", 11: "quote inside unquoted field"},
-    "Quotes inside unquoted fields (an even number on the line, so the record\n"
-    "ends at its own line), and text after a closing quote (\"1\"x, a space);\n"
-    "an empty quoted Description and a fully quoted row read fine."))
+    row(inv=b"536368", code=b"22961", qty=b'1"2', price=b"1.45"),
+    row(inv=b"536368", code=b"22962", price=b'2"', cust=b'1785"0.0'),
+], {6: "text after closing quote", 7: "text after closing quote", 8: "text after closing quote",
+    12: "bad integer in Quantity", 13: "bad number in UnitPrice"},
+    "Quotes inside unquoted fields are ordinary bytes: the inch marks of lines 3\n"
+    "and 11 and the quoted word of line 5 load as text; 1\"2 in Quantity and 2\" in\n"
+    "UnitPrice are bad numbers (line 13's CustomerID is not reached). A quoted field\n"
+    "followed by text (\"1\"x, a space) is a quoting error. An empty quoted\n"
+    "Description and a fully quoted row read fine."))
+
+cases.append(retail("quote_multiline_bad", [
+    row(),
+    b'536365,71053,EXTRA,"WHITE METAL',
+    row(code=b"71054", desc=b'LANTERN"'),
+    row(code=b"71055", desc=b'"TWO\nLINE"', qty=b"2"),
+    row(code=b"71056", desc=b"PLAIN"),
+], {3: "wrong field count (9, header has 8) across 2 lines"},
+    "Line 3 opens a quoted field that the quote after LANTERN on line 4 closes: as\n"
+    "one record, lines 3-4 are well quoted but have 9 fields, so only line 3 is\n"
+    "rejected and line 4 is read on its own, where that quote is an ordinary\n"
+    "byte: a good row. Lines 5-6 are one well-formed row; line 7 reads fine.",
+    counts=(5, 1, 1)))
 
 # ---- values -----------------------------------------------------------
 cases.append(retail("bad_number", [
@@ -364,9 +395,14 @@ cases.append(retail("quoted", [
     row(inv=b"536366", code=b"22632", price=b"x"),
     row(inv=b"536366", code=b"22634", desc=b'"A, B\n\nC"""'),
     row(inv=b"536366", code=b"22635", qty=b"-"),
-], {5: "bad number in UnitPrice", 12: "bad number in UnitPrice", 16: "bad integer in Quantity"},
+], {5: "bad number in UnitPrice across 3 lines", 6: "wrong field count (2, header has 8)",
+    7: "text after closing quote across 2 lines", 12: "bad number in UnitPrice", 16: "bad integer in Quantity"},
     "Quoted commas, newlines (one record over several physical lines, numbered by\n"
-    "its first line; later lines keep their physical numbers) and \"\" escapes."))
+    "its first line; later lines keep their physical numbers) and \"\" escapes.\n"
+    "The record of lines 5-7 is malformed (a bad UnitPrice): only line 5 is\n"
+    "rejected, and lines 6 and 7 are read on their own: line 6 has 2 fields, line\n"
+    "7 opens a quoted field that line 8's first quote closes with text after it.\n"
+    "Lines 8 to 16 read as before.", counts=(11, 5, 4)))
 
 cases.append(retail("no_final_newline", [row(), row(qty=b"x"), row(code=b"71053")], {3: "bad integer in Quantity"},
                     "The last record has no line ending: it is still a row, and it reads fine.",
@@ -383,7 +419,7 @@ recs = [HEADER, b"", row(), b"", b"", row(qty=b"x"), row(code=b"71053"), b"   ",
 c.files["retail.csv"] = b"\n".join(recs) + b"\n"
 c.rejects = [("retail.csv", 6, "bad integer in Quantity", row(qty=b"x")),
              ("retail.csv", 8, "wrong field count (1, header has 8)", b"   ")]
-c.counts = [("retail.csv", 5, 3, 2)]
+c.counts = [("retail.csv", 5, 3, 2, 12, 6, 0)]
 cases.append(c)
 
 # ---- marketplace -------------------------------------------------------
@@ -435,7 +471,8 @@ o_bad = {3: "bad date in order_time", 4: "bad date in order_time", 5: "bad integ
          11: "bad date in order_time", 12: "wrong field count (8, header has 9)"}
 c.rejects = [("users.csv", ln, why, users[ln - 1]) for ln, why in sorted(u_bad.items())] + \
             [("orders.csv", ln, why, orders[ln - 1]) for ln, why in sorted(o_bad.items())]
-c.counts = [("users.csv", 14, 14 - len(u_bad), len(u_bad)), ("orders.csv", 12, 12 - len(o_bad), len(o_bad))]
+c.counts = [("users.csv", 14, 14 - len(u_bad), len(u_bad), 15, 0, 0),
+            ("orders.csv", 12, 12 - len(o_bad), len(o_bad), 13, 0, 0)]
 cases.append(c)
 
 c = Case("market_missing_column", layout="marketplace",
