@@ -80,7 +80,7 @@ static uint64_t seg_scan(const char *b, size_t n) {
 static csv_code sum_fields(void *ctx, const csv_row *r, int *bad) {
   (void)bad;
   uint64_t *sum = ctx;
-  int nf = r->idx[0];
+  int nf = r->nf;
   for (int k = 0; k < nf; k++) *sum += r->f[k].len;
   *sum += (uint64_t)nf << 32;
   return CSV_OK;
@@ -100,7 +100,7 @@ static uint64_t seg_split(const char *b, size_t n) {
   uint64_t sum = 0;
   int nf = 1;
   for (const char *p = b; p < b + n && *p != '\n'; p++) nf += *p == ',';
-  int idx[1] = {nf};
+  int idx[1] = {0};
   csvrec_file f = {b, n, nf, idx, NULL, 10000, sum_fields, &sum};
   csvrec_openers o = {0};
   csvrec_scratch sc = {0};

@@ -240,7 +240,7 @@ static csv_code check_record(const csvrec_file *f, const char *rec, size_t len, 
   if (c != CSV_OK) return c;
   if (split != CSV_OK) return split; /* a '\r' outside quotes */
   if (*nf != f->nh) return CSV_E_FIELD_COUNT;
-  csv_row row = {s->fld, f->idx, line, rec - f->buf, tid, check};
+  csv_row row = {s->fld, *nf, f->idx, line, rec - f->buf, tid, check};
   return f->conv(f->ctx, &row, bad);
 }
 
@@ -381,7 +381,7 @@ int csvrec_read_range(const csvrec_file *f, const csvrec_opener *o, size_t no, i
       if (nf != f->nh) {
         code = CSV_E_FIELD_COUNT;
       } else {
-        csv_row row = {s->fld, f->idx, rline, roff, tid, 0};
+        csv_row row = {s->fld, nf, f->idx, rline, roff, tid, 0};
         code = f->conv(f->ctx, &row, &bad);
       }
     } else {

@@ -126,6 +126,7 @@ size_t csvrec_text_len(const char *p, size_t n);
 /// One record handed to a converter.
 typedef struct {
   const csv_field *f; ///< all fields of the record
+  int nf;             ///< how many (the header's count: other records are rejected first)
   const int *idx;     ///< idx[c] = field index of wanted column c, or -1
   int64_t line;       ///< physical line number of the record's start
   int64_t offset;     ///< byte offset of the record in the file

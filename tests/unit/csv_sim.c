@@ -26,7 +26,7 @@ static csvref_rec *add(csvref_result *res) {
   return x;
 }
 
-static csv_code value(const csvref_col *c, const csv_field *f) {
+csv_code csv_sim_value(const csvref_col *c, const csv_field *f) {
   if (f->len == 0) return c->optional ? CSV_OK : CSV_E_EMPTY;
   int64_t v;
   double d;
@@ -48,14 +48,14 @@ static csv_code value(const csvref_col *c, const csv_field *f) {
 static csv_code sim_conv(void *ctx, const csv_row *r, int *bad) {
   sim_ctx *x = ctx;
   for (int c = 0; c < x->schema->ncols; c++) {
-    csv_code k = value(&x->schema->col[c], &r->f[r->idx[c]]);
+    csv_code k = csv_sim_value(&x->schema->col[c], &r->f[r->idx[c]]);
     if (k != CSV_OK) {
       *bad = c;
       return k;
     }
   }
   if (r->check) return CSV_OK;
-  int nf = r->idx[x->schema->ncols]; /* the header's field count rides after the wanted columns */
+  int nf = r->nf;
   csvref_rec *o = add(x->out);
   o->kind = REF_ROW;
   o->line = r->line;
@@ -134,7 +134,7 @@ int csv_sim_read(const char *buf, size_t n, const csv_sim_cfg *cfg, const csvref
   int st = csvrec_extent(buf + bom, n - (size_t)bom, cfg->max_lines, &hend, &hlines);
   hend += bom;
   csv_field hf[256];
-  int nh = 0, idx[17];
+  int nh = 0, idx[16];
   size_t hlen = csvrec_text_len(buf + bom, (size_t)(hend - bom));
   char *hscratch = malloc(hlen + 1);
   if (st != CSVREC_CLOSED || hlen == 0 || csv_check_text(buf + bom, hlen) != CSV_OK ||
@@ -148,7 +148,6 @@ int csv_sim_read(const char *buf, size_t n, const csv_sim_cfg *cfg, const csvref
   }
   free(hscratch);
   if (code) goto done;
-  idx[schema->ncols] = nh;
   res->nh = nh;
   const char *names[16];
   for (int c = 0; c < schema->ncols; c++) names[c] = schema->col[c].name;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csv.h"
 #include "csvref.h"
 #include "test_rng.h"
 
@@ -39,6 +40,9 @@ typedef struct {
 /// other (result->error says where).
 int csv_sim_read(const char *buf, size_t n, const csv_sim_cfg *cfg, const csvref_schema *schema,
                  csvref_result *result);
+
+/// A schema column's rule through the kernel's parsers: CSV_OK or why not.
+csv_code csv_sim_value(const csvref_col *c, const csv_field *f);
 
 /// 0 when a and b hold the same records (kind, line, fields, reason, raw)
 /// and counts; else 1 with the first difference in words in why.

@@ -9,6 +9,7 @@
  * shares no code with the kernel.
  */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,73 @@ static void test_random_against_reference(void) {
   CU_ASSERT(files >= 36000 && rows > 100000 && rejects > 3000 && cont > 1000);
 }
 
+/* tests/data/csv_diff/: inputs on which the readers once disagreed (its
+ * README), each read at every split */
+static int parse_conf(const char *path, csvref_schema *sch, int64_t *max_lines, char names[16][32]) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[512] = "";
+  if (!fgets(line, sizeof line, f)) line[0] = 0;
+  fclose(f);
+  memset(sch, 0, sizeof *sch);
+  *max_lines = 10000;
+  char *ml = strstr(line, "max_lines=");
+  if (ml) *max_lines = atoll(ml + 10);
+  char *p = strstr(line, "schema=");
+  if (!p) return -1;
+  p += 7;
+  static const char *types[] = {"int", "text", "id", "dec", "date", "datetime"};
+  static const int codes[] = {REF_INT, REF_TEXT, REF_ID, REF_DEC, REF_DATE, REF_DATETIME};
+  while (*p && *p != ';' && *p != '\n' && sch->ncols < 16) {
+    csvref_col *c = &sch->col[sch->ncols];
+    size_t k = strcspn(p, ":");
+    snprintf(names[sch->ncols], 32, "%.*s", (int)k, p);
+    c->name = names[sch->ncols];
+    p += k + (p[k] == ':');
+    size_t t = strcspn(p, ",;?\n");
+    c->type = -1;
+    for (int i = 0; i < 6; i++)
+      if (strlen(types[i]) == t && !strncmp(p, types[i], t)) c->type = codes[i];
+    if (c->type < 0) return -1;
+    p += t;
+    if (*p == '?') c->optional = 1, p++;
+    c->lo = 1, c->hi = 0;
+    sch->ncols++;
+    if (*p == ',') p++;
+  }
+  return 0;
+}
+
+static void test_regression_cases(void) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/tests/data/csv_diff", getenv("SEGCAST_ROOT") ? getenv("SEGCAST_ROOT") : ".");
+  DIR *d = opendir(dir);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  int cases = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l < 5 || strcmp(e->d_name + l - 4, ".csv")) continue;
+    char path[2048], conf[2048], names[16][32];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    snprintf(conf, sizeof conf, "%s/%.*s.conf", dir, (int)(l - 4), e->d_name);
+    csvref_schema sch;
+    int64_t max_lines;
+    CU_ASSERT_EQUAL_FATAL(parse_conf(conf, &sch, &max_lines, names), 0);
+    FILE *f = fopen(path, "rb");
+    char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+    CU_ASSERT(n > 0 && strlen(buf) <= n);
+    /* check_all_splits wants a C string: these cases hold no NUL */
+    check_all_splits(buf, &sch, max_lines);
+    cases++;
+  }
+  closedir(d);
+  CU_ASSERT(cases >= 4);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("csvrec", NULL, NULL);
   CU_add_test(s, "csvrec_line_scan", test_line_scan);
@@ -247,4 +315,5 @@ void register_tests(void) {
   CU_add_test(s, "csvrec_resolve and csvrec_start", test_resolve_start);
   CU_add_test(s, "the rules' examples at every split", test_rule_examples);
   CU_add_test(s, "random damaged CSVs against the reference", test_random_against_reference);
+  CU_add_test(s, "regression cases (tests/data/csv_diff)", test_regression_cases);
 }
