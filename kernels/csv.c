@@ -89,13 +89,6 @@ static inline size_t find_byte(const char *buf, size_t from, size_t to, char c) 
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/// 0x80 in each byte of w that is zero, 0 elsewhere (exact: no borrow
-/// crosses bytes, unlike the shorter has-zero test).
-static inline uint64_t zero_bytes(uint64_t w) {
-  uint64_t t = (w & ~HIGHS) + ~HIGHS;
-  return ~(t | w | ~HIGHS);
-}
-
 /// Up to 8 bytes at p (k of them) as a little-endian word, the missing
 /// bytes filled with `pad`.
 static inline uint64_t load_word(const char *p, size_t k, unsigned char pad) {
