@@ -39,3 +39,10 @@ segcast_script_test(ingest_blocks ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_bloc
 # The whole job's outputs do not depend on the order of the input rows
 # (as generated, in time order, shuffled; three ranks).
 segcast_script_test(run_row_order ${CMAKE_SOURCE_DIR}/tests/e2e/test_run_row_order.sh)
+# A generated marketplace with 0.5 % of its lines damaged (issue 14): rejects
+# and line counts as the sequential reference's at 1, 2, 4 ranks x 1-3
+# threads, features as pandas computes them on the reference's rows.
+add_executable(csvref_clean ${CMAKE_SOURCE_DIR}/tests/ref/csvref_main.c ${CMAKE_SOURCE_DIR}/tests/ref/csvref.c)
+target_link_libraries(csvref_clean PRIVATE m)
+segcast_script_test(ingest_damaged ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_damaged.sh $<TARGET_FILE:csvref_clean>)
+set_tests_properties(ingest_damaged PROPERTIES TIMEOUT 600)
