@@ -112,12 +112,6 @@ static int64_t line_start_at(const char *map, int64_t fsize, int64_t x) {
   return e ? e - map + 1 : fsize;
 }
 
-/* Physical lines that start in [a, b), a and b line starts (or the end). */
-static int64_t lines_in(const char *map, int64_t fsize, int64_t a, int64_t b) {
-  if (b <= a) return 0;
-  return (int64_t)csv_newlines(map + a, (size_t)(b - a)) + (b == fsize && map[fsize - 1] != '\n');
-}
-
 sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, int ncols, csvr_convert fn,
                     csvr_reserve rfn, void *ctx, int need_rows, int64_t max_lines, csvr_result *res) {
   memset(res, 0, sizeof *res);
@@ -309,7 +303,10 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
       }
       tl[k] = 1 + nl_before + nlx;
     }
-    for (int k = 0; k < T; k++) tb[k] = lines_in(map, fsize, ts[k], ts[k + 1]);
+    /* lines that start in each share: newlines between its ends (from the
+     * line numbers just found), and the last line when it has no '\n' */
+    for (int k = 0; k < T; k++)
+      tb[k] = tl[k + 1] - tl[k] + (ts[k + 1] == fsize && ts[k + 1] > ts[k] && map[fsize - 1] != '\n');
     for (int k = 0; rfn && !s && k < T; k++) s = rfn(ctx, k, tb[k]);
   }
   if (!s) {
