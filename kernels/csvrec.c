@@ -15,9 +15,20 @@
 
 /* ---- one line ---- */
 
-int csvrec_line_scan(const char *p, size_t n, int in_quote, int64_t *seps) {
+/* Is there a '\r' in p[a, b) that is not part of the line end (a run of
+ * '\r's that reaches n)? */
+static inline int stray_cr(const char *p, size_t a, size_t b, size_t n) {
+  const char *r = a < b ? memchr(p + a, '\r', b - a) : NULL;
+  if (!r || b < n) return r != NULL;
+  for (size_t j = (size_t)(r - p); j < n; j++)
+    if (p[j] != '\r') return 1;
+  return 0;
+}
+
+int csvrec_line_scan(const char *p, size_t n, int in_quote, int64_t *seps, int *cr) {
   size_t i = 0;
   int64_t s = 0;
+  *cr = 0;
   for (;;) {
     if (!in_quote) {
       /* a field starts at i */
@@ -26,9 +37,11 @@ int csvrec_line_scan(const char *p, size_t n, int in_quote, int64_t *seps) {
         i++;
       } else {
         const char *c = i < n ? memchr(p + i, ',', n - i) : NULL;
+        size_t e = c ? (size_t)(c - p) : n;
+        *cr |= stray_cr(p, i, e, n);
         if (!c) break; /* the last field runs to the line end */
         s++;
-        i = (size_t)(c - p) + 1;
+        i = e + 1;
         continue;
       }
     }
@@ -76,7 +89,7 @@ void csvrec_openers_free(csvrec_openers *o) {
   o->n = o->cap = 0;
 }
 
-static int push(csvrec_openers *o, int64_t off, int64_t line, int64_t seps, int64_t base) {
+static int push(csvrec_openers *o, int64_t off, int64_t line, int64_t seps, int64_t base, csv_code text, int cr) {
   if (o->n == o->cap) {
     size_t cap = o->cap ? 2 * o->cap : 64;
     csvrec_opener *v = realloc(o->v, cap * sizeof *v);
@@ -86,8 +99,8 @@ static int push(csvrec_openers *o, int64_t off, int64_t line, int64_t seps, int6
   }
   /* while pending, `fields` holds the opener line's separators and `end`
    * the count of quoted-context separators seen before it (base) */
-  o->v[o->n++] = (csvrec_opener){.off = off, .line = line, .end = base, .fields = seps, .bad = -1,
-                                 .code = CSV_OK, .status = CSVREC_EOF, .fate = CSVREC_UNKNOWN};
+  o->v[o->n++] = (csvrec_opener){.off = off, .line = line, .end = base, .fields = seps, .bad = -1, .text = (int8_t)text,
+                                 .cr = (uint8_t)cr, .code = CSV_OK, .status = CSVREC_EOF, .fate = CSVREC_UNKNOWN};
   return 0;
 }
 
@@ -106,6 +119,10 @@ int csvrec_scan(const char *buf, size_t n, size_t from, size_t to, int64_t max_l
     li = 1;
   }
   size_t pend = out->n; /* out->v[pend .. out->n): candidates still open */
+  /* the candidates' text errors and stray CRs, each the first one met: a
+   * line's goes to the open candidates not yet given one, so every opener
+   * is visited once (tp, cp: the first ones that may still take one) */
+  size_t tp = pend, cp = pend;
   int64_t q = 0;        /* separators of the quoted context since the scan began */
   size_t lim = 0;       /* end of the line holding byte to - 1: quotes of our lines lie before it */
   int lim_known = 0;
@@ -141,9 +158,22 @@ int csvrec_scan(const char *buf, size_t n, size_t from, size_t to, int64_t max_l
       o->lines = max_lines + 1;
       o->end = o->off; /* no record: only the first line is rejected */
     }
-    if (pend < out->n && has_quote) {
+    if (pend < out->n) {
+      /* a line inside the open candidates: its text counts for them all
+       * (UTF-8 sequences never span a '\n') */
+      csv_code t = csv_check_text(buf + pos, le - pos);
+      if (t != CSV_OK) {
+        for (tp = tp > pend ? tp : pend; tp < out->n; tp++)
+          if (out->v[tp].text == CSV_OK) out->v[tp].text = (int8_t)t;
+      }
+    }
+    if (pend < out->n && !has_quote) {
+      /* inside quotes all through: a '\r' is data */
+    } else if (pend < out->n) {
       int64_t s;
-      int c = csvrec_line_scan(buf + pos, le - pos, 1, &s);
+      int cr, c = csvrec_line_scan(buf + pos, le - pos, 1, &s, &cr);
+      if (cr && c != CSVREC_LINE_ERR)
+        for (cp = cp > pend ? cp : pend; cp < out->n; cp++) out->v[cp].cr = 1;
       if (c == CSVREC_LINE_OPEN) {
         q += s;
       } else {
@@ -158,8 +188,9 @@ int csvrec_scan(const char *buf, size_t n, size_t from, size_t to, int64_t max_l
     }
     if (pos < to && has_quote) {
       int64_t s;
-      if (csvrec_line_scan(buf + pos, le - pos, 0, &s) == CSVREC_LINE_OPEN &&
-          push(out, (int64_t)pos, li, s, q))
+      int cr;
+      if (csvrec_line_scan(buf + pos, le - pos, 0, &s, &cr) == CSVREC_LINE_OPEN &&
+          push(out, (int64_t)pos, li, s, q, csv_check_text(buf + pos, le - pos), cr))
         return -1;
     }
     if (le >= n) {
@@ -192,8 +223,9 @@ int csvrec_extent(const char *buf, size_t n, int64_t max_lines, int64_t *end, in
     *end = st == CSVREC_CLOSED ? o.v[0].end : line_end;
   } else { /* one line, which may still hold a quoting error of its own */
     int64_t s;
-    st = csvrec_line_scan(buf, (size_t)(e ? line_end - 1 : line_end), 0, &s) == CSVREC_LINE_ERR ? CSVREC_AFTER_QUOTE
-                                                                                               : CSVREC_CLOSED;
+    int cr;
+    st = csvrec_line_scan(buf, (size_t)(e ? line_end - 1 : line_end), 0, &s, &cr) == CSVREC_LINE_ERR ? CSVREC_AFTER_QUOTE
+                                                                                                    : CSVREC_CLOSED;
     *lines = 1;
     *end = line_end;
   }
@@ -252,6 +284,23 @@ int csvrec_check(const csvrec_file *f, csvrec_opener *o, int tid, csvrec_scratch
   case CSVREC_EOF: o->code = CSV_E_UNCLOSED_QUOTE; return 0;
   case CSVREC_LONG: o->code = CSV_E_LONG_RECORD; return 0;
   default: break;
+  }
+  /* what the scan found answers most candidates at no cost, in
+   * check_record's order; only a candidate that passes all of it is split
+   * and converted (a stretch of overlapping candidates would otherwise cost
+   * the square of its length) */
+  if (o->text != CSV_OK) {
+    o->code = o->text;
+    return 0;
+  }
+  if (o->cr) {
+    o->code = CSV_E_CR;
+    return 0;
+  }
+  if (o->fields != f->nh) {
+    o->code = CSV_E_FIELD_COUNT;
+    o->nf = (int32_t)(o->fields < INT32_MAX ? o->fields : INT32_MAX);
+    return 0;
   }
   size_t len = csvrec_text_len(f->buf + o->off, (size_t)(o->end - o->off));
   if (scratch_fit(s, f->nh, len)) return -1;

@@ -21,7 +21,9 @@
  *     opener's *candidate*. Lines without '"' are skipped at memchr speed
  *     (they are neither openers nor stoppers) and openers whose candidates
  *     overlap share one stopper, found in the same forward pass: the scan is
- *     linear in the bytes whatever the input.
+ *     linear in the bytes whatever the input. The same pass notes each
+ *     candidate's first invalid UTF-8 or NUL byte, stray '\r' and field
+ *     count, which is all a check needs for most malformed candidates.
  *  2. check (csvrec_check; per opener, in parallel): is the candidate one
  *     well-formed row? The checks and their order are a one-line record's:
  *     quoting, UTF-8 / NUL, CR outside quotes, field count, then the
@@ -69,8 +71,9 @@ enum {
 /// Reads one physical line p[0..n) (without its '\n'; '\r's before it
 /// included) from its first byte as a record start (in_quote 0) or inside
 /// a quoted field (in_quote 1). *seps gets the field separators (commas
-/// outside quotes) met before the line's end or its error.
-int csvrec_line_scan(const char *p, size_t n, int in_quote, int64_t *seps);
+/// outside quotes) met before the line's end or its error; *cr is 1 when a
+/// '\r' outside quotes is not part of the line end.
+int csvrec_line_scan(const char *p, size_t n, int in_quote, int64_t *seps, int *cr);
 
 /// What ends an opener's candidate.
 enum {
@@ -93,6 +96,8 @@ typedef struct {
   int32_t code;   ///< csvrec_check's result: CSV_OK, or why the candidate is not a row
   int32_t nf;     ///< the fields the check's split found (for the field count reason)
   int16_t bad;    ///< the converter's wanted column at fault, or -1
+  int8_t text;    ///< the candidate's first text error (invalid UTF-8, NUL) or CSV_OK
+  uint8_t cr;     ///< 1: a '\r' outside quotes that is not part of a line end
   uint8_t status; ///< CSVREC_CLOSED ... CSVREC_LONG
   uint8_t fate;   ///< CSVREC_UNKNOWN until csvrec_resolve
 } csvrec_opener;

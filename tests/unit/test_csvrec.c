@@ -22,31 +22,43 @@
 
 static void test_line_scan(void) {
   int64_t s;
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,b,c"), 0, &s), CSVREC_LINE_END);
+  int cr;
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,b,c"), 0, &s, &cr), CSVREC_LINE_END);
   CU_ASSERT_EQUAL(s, 2);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("12\" VINYL,3"), 0, &s), CSVREC_LINE_END); /* an inch mark */
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("12\" VINYL,3"), 0, &s, &cr), CSVREC_LINE_END); /* an inch mark */
   CU_ASSERT_EQUAL(s, 1);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b,c"), 0, &s), CSVREC_LINE_OPEN);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b,c"), 0, &s, &cr), CSVREC_LINE_OPEN);
   CU_ASSERT_EQUAL(s, 1);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b\"\"\",c"), 0, &s), CSVREC_LINE_END);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b\"\"\",c"), 0, &s, &cr), CSVREC_LINE_END);
   CU_ASSERT_EQUAL(s, 2);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b\"\""), 0, &s), CSVREC_LINE_OPEN); /* "" then the line end: still open */
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"x"), 0, &s), CSVREC_LINE_ERR);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"\r\r"), 0, &s), CSVREC_LINE_END); /* \r\r\n */
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"\rx"), 0, &s), CSVREC_LINE_ERR);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("\"a\r"), 0, &s), CSVREC_LINE_OPEN); /* a '\r' in quotes is data */
-  CU_ASSERT_EQUAL(csvrec_line_scan("", 0, 0, &s), CSVREC_LINE_END);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("\""), 0, &s), CSVREC_LINE_OPEN);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"b\"\""), 0, &s, &cr), CSVREC_LINE_OPEN); /* "" then the line end: still open */
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"x"), 0, &s, &cr), CSVREC_LINE_ERR);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"\r\r"), 0, &s, &cr), CSVREC_LINE_END); /* \r\r\n */
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a,\"1\"\rx"), 0, &s, &cr), CSVREC_LINE_ERR);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("\"a\r"), 0, &s, &cr), CSVREC_LINE_OPEN); /* a '\r' in quotes is data */
+  CU_ASSERT_EQUAL(csvrec_line_scan("", 0, 0, &s, &cr), CSVREC_LINE_END);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("\""), 0, &s, &cr), CSVREC_LINE_OPEN);
   /* inside a quoted field */
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("no quote, here"), 1, &s), CSVREC_LINE_OPEN);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("no quote, here"), 1, &s, &cr), CSVREC_LINE_OPEN);
   CU_ASSERT_EQUAL(s, 0);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\",2,3"), 1, &s), CSVREC_LINE_END);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\",2,3"), 1, &s, &cr), CSVREC_LINE_END);
   CU_ASSERT_EQUAL(s, 2);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\""), 1, &s), CSVREC_LINE_END);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\",\"again"), 1, &s), CSVREC_LINE_OPEN);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\""), 1, &s, &cr), CSVREC_LINE_END);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("end\",\"again"), 1, &s, &cr), CSVREC_LINE_OPEN);
   CU_ASSERT_EQUAL(s, 1);
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("12\" VINYL"), 1, &s), CSVREC_LINE_ERR); /* a close followed by text */
-  CU_ASSERT_EQUAL(csvrec_line_scan(S("a\"\"b"), 1, &s), CSVREC_LINE_OPEN);
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("12\" VINYL"), 1, &s, &cr), CSVREC_LINE_ERR); /* a close followed by text */
+  CU_ASSERT_EQUAL(csvrec_line_scan(S("a\"\"b"), 1, &s, &cr), CSVREC_LINE_OPEN);
+  /* '\r's: the run at the line end is the line end; one in quotes is data */
+  csvrec_line_scan(S("a,b\r\r"), 0, &s, &cr);
+  CU_ASSERT_EQUAL(cr, 0);
+  csvrec_line_scan(S("a\rb,c"), 0, &s, &cr);
+  CU_ASSERT_EQUAL(cr, 1);
+  csvrec_line_scan(S("a,b\rc"), 0, &s, &cr);
+  CU_ASSERT_EQUAL(cr, 1);
+  csvrec_line_scan(S("\"a\rb\",c\r"), 0, &s, &cr);
+  CU_ASSERT_EQUAL(cr, 0);
+  csvrec_line_scan(S("x\r\",\r,\"y"), 1, &s, &cr);
+  CU_ASSERT_EQUAL(cr, 1);
 }
 
 /* the openers of a whole buffer, one scan */
