@@ -17,6 +17,13 @@
 #    user), against pandas' read_csv of those files,
 # 5. `segcast ingest` as one rank with RANKS OpenMP threads (threads within
 #    a rank, as the Slurm jobs also use them),
+# 6. the build of BASELINE_REF (default 18adb43, the last build with the
+#    quote-parity reader, issue 14), built once into $BENCH_DIR/baseline
+#    from this repository's history (or BASELINE_BIN), timed the same way on
+#    the same files in the same run, at RANKS ranks and at 1 rank x RANKS
+#    threads, so the new reader's cost is a ratio measured side by side,
+# 7. `segcast ingest` on a copy of the files with DAMAGE (default 0.001) of
+#    their lines damaged as real exports are (tests/e2e/damage_csv.py),
 # and prints the figures side by side with the ratios, then the best run's
 # steps (summary.json "seconds_steps"). Needs the build in build/.
 set -euo pipefail
@@ -77,7 +84,7 @@ read -r pd_best_s pd_s pd_dates_s pd_time_s <<< "$pandas"
 # per rank to $work/stats.TAG
 runs=${RUNS:-3}
 ingest_runs() {
-  local dir=$1 tag=$2 np=$3 threads=$4 i s p k best="" parse="" peak=0
+  local dir=$1 tag=$2 np=$3 threads=$4 bin=${5:-$bin} i s p k best="" parse="" peak=0
   : > "$work/times.$tag"
   for i in $(seq "$runs"); do
     rm -rf "$work/out" "$work"/rss.*
@@ -101,17 +108,59 @@ ingest_runs() {
   done
   echo "$parse $peak" > "$work/stats.$tag"
 }
+# today's build before issue 14, from the history (once per BENCH_DIR)
+base_ref=${BASELINE_REF:-18adb43}
+base_bin=${BASELINE_BIN:-$work/baseline/build/segcast}
+if [ ! -x "$base_bin" ]; then
+  rm -rf "$work/baseline"
+  git -C "$root" worktree add -f --detach "$work/baseline" "$base_ref" > /dev/null 2>&1
+  cmake -S "$work/baseline" -B "$work/baseline/build" -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$work/baseline/build" -j"$(nproc)" --target segcast > /dev/null
+  git -C "$root" worktree remove --force "$work/baseline" 2>/dev/null || true
+  [ -x "$base_bin" ] || { mkdir -p "$work/baseline/build"; echo "bench: cannot build $base_ref" >&2; exit 1; }
+fi
+# the damaged copy (once per BENCH_DIR): DAMAGE of the lines of every file
+# but the tiny network.csv and skus.csv
+damage=${DAMAGE:-0.001}
+ddata="$work/data-damaged"
+if [ ! -f "$ddata/orders.csv" ]; then
+  mkdir -p "$ddata"
+  cp "$data"/*.csv "$ddata/"
+  k=1
+  for f in users orders clicks delivery inventory; do
+    col=""; [ "$f" = clicks ] && col=platform
+    /usr/bin/python3 "$root/tests/e2e/damage_csv.py" "$ddata/$f.csv" $((k++)) "$damage" $col > /dev/null
+  done
+fi
+# the builds alternate, so that the machine's drift falls on both
+for r in $(seq "$runs"); do
+  runs=1 ingest_runs "$data" generated.$r "$ranks" 1
+  runs=1 ingest_runs "$data" baseline.$r "$ranks" 1 "$base_bin"
+  runs=1 ingest_runs "$data" hybrid.$r 1 "$ranks"
+  runs=1 ingest_runs "$data" baseline-hybrid.$r 1 "$ranks" "$base_bin"
+  runs=1 ingest_runs "$ddata" damaged.$r "$ranks" 1
+done
+for tag in generated baseline hybrid baseline-hybrid damaged; do
+  cat "$work"/times."$tag".[0-9]* > "$work/times.$tag"
+  best=$(sort -g "$work/times.$tag" | head -1)
+  for r in $(seq "$runs"); do
+    if [ "$(cat "$work/times.$tag.$r")" = "$best" ]; then
+      cp "$work/stats.$tag.$r" "$work/stats.$tag"
+      cp "$work/best-summary.$tag.$r.json" "$work/best-summary.$tag.json"
+    fi
+  done
+  rm -f "$work"/times."$tag".[0-9]*
+done
 ingest_runs "$tdata" time "$ranks" 1
-ingest_runs "$data" hybrid 1 "$ranks"
-ingest_runs "$data" generated "$ranks" 1
 share=$(awk "BEGIN { printf \"%d\", $bytes / $ranks / 1024 }")
 /usr/bin/python3 - "$work" "$bytes" "$pd_s" "$pd_dates_s" "$pd_time_s" "$gen" "$ranks" "$share" "$users" "$pd_best_s" "${PANDAS_RUNS:-3}" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 work, b, pd_s, pdd_s, pdt_s, gen, ranks, share, users, pdb_s, pd_runs = sys.argv[1:]
 b = int(b); pd_s = float(pd_s); pdd_s = float(pdd_s); pdt_s = float(pdt_s); gen = float(gen); pdb_s = float(pdb_s)
 ranks = int(ranks); share = int(share)
 mb = b / 1e6
-times = {t: [float(x) for x in open(f"{work}/times.{t}")] for t in ("generated", "time", "hybrid")}
+times = {t: [float(x) for x in open(f"{work}/times.{t}")]
+         for t in ("generated", "time", "hybrid", "baseline", "baseline-hybrid", "damaged")}
 stats = {t: open(f"{work}/stats.{t}").read().split() for t in times}
 best = {t: min(v) for t, v in times.items()}
 median = {t: statistics.median(v) for t, v in times.items()}
@@ -133,6 +182,18 @@ print("the same files in time order (orders, clicks, delivery sorted by time):")
 row("pandas read_csv (all files)", pdt_s, 1, pdt_s, None)
 row(f"segcast ingest, {ranks} ranks, best", best["time"], ranks, pdt_s, None)
 row(f"segcast ingest, {ranks} ranks, median", median["time"], ranks, pdt_s, None)
+base_ref = os.environ.get("BASELINE_REF", "18adb43")
+print(f"against the build of {base_ref} (quote parity, before issue 14), same files, runs alternating:")
+for tag, base, name in (("generated", "baseline", f"{ranks} ranks x 1 thread"),
+                        ("hybrid", "baseline-hybrid", f"1 rank x {ranks} threads")):
+    print(f"  {name:24} best {best[tag]:6.2f} s against {best[base]:6.2f} s ({best[tag] / best[base]:.3f}x), "
+          f"median {median[tag]:6.2f} s against {median[base]:6.2f} s ({median[tag] / median[base]:.3f}x)")
+dm = json.load(open(f"{work}/best-summary.damaged.json"))["input"]["files"]
+rd = sum(v["read"] for v in dm.values()); rj = sum(v["rejected"] for v in dm.values())
+dmg = os.environ.get("DAMAGE", "0.001")
+print(f"the files with {float(dmg) * 100:g} % of their lines damaged ({rj:,} of {rd:,} rows rejected): "
+      f"best {best['damaged']:.2f} s, median {median['damaged']:.2f} s ({median['damaged'] / median['baseline']:.3f}x "
+      f"the old build's median on the clean files, {median['damaged'] / median['generated']:.3f}x this build's)")
 if gen >= 0.05:
     print(f"generate {gen:.2f} s + ingest {best['generated']:.2f} s = {gen + best['generated']:.2f} s")
 else:

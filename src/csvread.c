@@ -142,12 +142,10 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   uint64_t *bh = NULL;
   int64_t *pnl = NULL; /* newlines before each block of the rank (prefix sums, my_nb + 1) */
   csvrec_openers *ob = NULL, op = {0};
-  int64_t *opl = NULL; /* each block's first opener in op */
   int oom = 0;
   if (!s) s = sc_alloc(&bh, (size_t)(my_nb + 1) * sizeof *bh);
   if (!s) s = sc_calloc(&pnl, (size_t)(my_nb + 1), sizeof *pnl);
   if (!s) s = sc_calloc(&ob, (size_t)(my_nb + 1), sizeof *ob);
-  if (!s) s = sc_calloc(&opl, (size_t)(my_nb + 1), sizeof *opl);
   if (!s) {
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : oom)
     for (int64_t b = 0; b < my_nb; b++) {
@@ -222,7 +220,6 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   /* 3. the rank's openers in file order, with line numbers; their
    * candidates checked as rows on the threads */
   for (int64_t b = 0; !s && b < my_nb; b++) {
-    opl[b] = (int64_t)op.n;
     for (size_t i = 0; !s && i < ob[b].n; i++) {
       if (op.n == op.cap) {
         size_t cap = op.cap ? 2 * op.cap : 64;
@@ -237,7 +234,6 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   }
   for (int64_t b = 0; ob && b < my_nb; b++) csvrec_openers_free(&ob[b]);
   free(ob);
-  free(opl);
   csvrec_file f = {map, (size_t)fsize, nh, idx, names, max_lines, fn, ctx};
   if (!s && op.n) {
 #pragma omp parallel reduction(| : oom)
