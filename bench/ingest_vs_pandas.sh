@@ -110,14 +110,15 @@ ingest_runs() {
 }
 # today's build before issue 14, from the history (once per BENCH_DIR)
 base_ref=${BASELINE_REF:-18adb43}
-base_bin=${BASELINE_BIN:-$work/baseline/build/segcast}
+base_bin=${BASELINE_BIN:-$work/baseline-build/segcast}
 if [ ! -x "$base_bin" ]; then
-  rm -rf "$work/baseline"
-  git -C "$root" worktree add -f --detach "$work/baseline" "$base_ref" > /dev/null 2>&1
-  cmake -S "$work/baseline" -B "$work/baseline/build" -DCMAKE_BUILD_TYPE=Release > /dev/null
-  cmake --build "$work/baseline/build" -j"$(nproc)" --target segcast > /dev/null
-  git -C "$root" worktree remove --force "$work/baseline" 2>/dev/null || true
-  [ -x "$base_bin" ] || { mkdir -p "$work/baseline/build"; echo "bench: cannot build $base_ref" >&2; exit 1; }
+  # the sources in a worktree for the build's time only; the build stays
+  rm -rf "$work/baseline-src" "$work/baseline-build"
+  git -C "$root" worktree add -f --detach "$work/baseline-src" "$base_ref" > /dev/null 2>&1
+  cmake -S "$work/baseline-src" -B "$work/baseline-build" -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$work/baseline-build" -j"$(nproc)" --target segcast > /dev/null
+  git -C "$root" worktree remove --force "$work/baseline-src" 2>/dev/null || true
+  [ -x "$base_bin" ] || { echo "bench: cannot build $base_ref" >&2; exit 1; }
 fi
 # the damaged copy (once per BENCH_DIR): DAMAGE of the lines of every file
 # but the tiny network.csv and skus.csv
