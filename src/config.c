@@ -257,3 +257,118 @@ size_t config_dump(const sc_config *c, char *buf, size_t cap) {
   }
   return n;
 }
+
+/* ---- the key table as documentation: `segcast keys` ------------------- */
+
+/* A range bound as docs/config.md writes it: %g without the exponent's
+ * sign and leading zeros (4e12, 1e-6, 100000). */
+static void config_bound_text(double v, char *buf, size_t cap) {
+  char g[32];
+  snprintf(g, sizeof g, "%g", v);
+  size_t n = 0;
+  for (const char *p = g; *p && n + 1 < cap; p++) {
+    if (*p == 'e') {
+      buf[n++] = 'e';
+      if (p[1] == '+') p++;
+      else if (p[1] == '-' && n + 1 < cap) buf[n++] = *++p;
+      while (p[1] == '0' && p[2]) p++;
+      continue;
+    }
+    buf[n++] = *p;
+  }
+  buf[n] = 0;
+}
+
+/* The type column: text, integer in [lo, hi], number in [lo, hi],
+ * true/false, or one of a, b, c. */
+static void config_type_text(const kdesc *k, char *buf, size_t cap) {
+  char lo[32], hi[32];
+  config_bound_text(k->lo, lo, sizeof lo);
+  config_bound_text(k->hi, hi, sizeof hi);
+  switch (k->type) {
+    case K_STR: snprintf(buf, cap, "text"); break;
+    case K_BOOL: snprintf(buf, cap, "true/false"); break;
+    case K_INT: snprintf(buf, cap, "integer in [%s, %s]", lo, hi); break;
+    case K_DBL: snprintf(buf, cap, "number in [%s, %s]", lo, hi); break;
+    case K_ENUM: {
+      size_t n = (size_t)snprintf(buf, cap, "one of ");
+      for (const char *p = k->choices; *p && n + 3 < cap; p++) {
+        if (*p == '|') {
+          buf[n++] = ',';
+          buf[n++] = ' ';
+        } else {
+          buf[n++] = *p;
+        }
+      }
+      buf[n] = 0;
+      break;
+    }
+  }
+}
+
+/* Text for roff: backslashes and hyphens escaped; `\&` first so that a
+ * line never starts with a control character. */
+static void config_man_text(FILE *f, const char *s) {
+  fputs("\\&", f);
+  for (; *s; s++) {
+    if (*s == '\\') fputs("\\e", f);
+    else if (*s == '-') fputs("\\-", f);
+    else fputc(*s, f);
+  }
+}
+
+/* Markdown table cells: a '|' would end the cell. */
+static void config_md_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '|') fputc('\\', f);
+    fputc(*s, f);
+  }
+}
+
+sc_status config_write_keys(FILE *f, const char *format) {
+  int md = !strcmp(format, "markdown"), man = !strcmp(format, "man"), ini = !strcmp(format, "ini");
+  if (!md && !man && !ini)
+    return sc_fail(SC_EUSAGE, "segcast keys: --format '%s' is not one of ini, markdown, man", format);
+  if (ini)
+    fputs("; Every segcast configuration key with its default (`segcast keys`).\n"
+          "; Relative paths are read from the folder segcast starts in: under Slurm,\n"
+          "; the folder sbatch was run from.\n",
+          f);
+  const char *sec = "";
+  char type[256];
+  for (size_t i = 0; i < NKEYS; i++) {
+    const kdesc *k = &keys[i];
+    config_type_text(k, type, sizeof type);
+    if (strcmp(sec, k->section)) {
+      if (md) fprintf(f, "%s## [%s]\n\n| key | type | default | meaning |\n|---|---|---|---|\n", *sec ? "\n" : "", k->section);
+      else if (man) fprintf(f, ".SS [%s]\n", k->section);
+      else fprintf(f, "\n[%s]\n", k->section);
+      sec = k->section;
+    }
+    if (md) {
+      fprintf(f, "| `%s.%s` | ", k->section, k->key);
+      config_md_text(f, type);
+      if (k->def[0]) fprintf(f, " | `%s` | ", k->def);
+      else fputs(" | (empty) | ", f);
+      config_md_text(f, k->doc);
+      fputs(" |\n", f);
+    } else if (man) {
+      fprintf(f, ".TP\n\\fB%s.%s\\fR \\(em ", k->section, k->key);
+      config_man_text(f, type);
+      fputs("; default ", f);
+      if (k->def[0]) {
+        fputs("\\fB", f);
+        config_man_text(f, k->def);
+        fputs("\\fR", f);
+      } else {
+        fputs("empty", f);
+      }
+      fputc('\n', f);
+      config_man_text(f, k->doc);
+      fputc('\n', f);
+    } else {
+      fprintf(f, "; %s\n; type: %s\n%s = %s\n", k->doc, type, k->key, k->def);
+    }
+  }
+  return ferror(f) ? sc_fail(SC_EIO, "segcast keys: cannot write the key list (%s)", strerror(errno)) : SC_OK;
+}

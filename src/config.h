@@ -8,6 +8,7 @@
 #define SEGCAST_CONFIG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "segcast.h"
 
@@ -60,5 +61,10 @@ size_t config_dump(const sc_config *c, char *buf, size_t cap);
 void config_each(const sc_config *c, void (*fn)(void *ctx, const char *section, const char *key, const char *value,
                                                 const char *doc),
                  void *ctx);
+
+/// Writes the key table as documentation: "markdown" (docs/config.md's
+/// tables), "man" (the man page's key list) or "ini" (every key with its
+/// default, a configuration to start from). `segcast keys` prints it.
+sc_status config_write_keys(FILE *f, const char *format);
 
 #endif

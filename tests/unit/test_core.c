@@ -231,6 +231,36 @@ static void test_config_documented(void) {
   CU_ASSERT_EQUAL(missing, 0);
 }
 
+/* `segcast keys` (format ini) is a configuration: read back, it gives every
+ * default; one changed value read back changes only that key. An unknown
+ * format is a usage error. */
+static void test_config_keys_ini(void) {
+  char path[] = "/tmp/segcast_keys_XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  CU_ASSERT_EQUAL(config_write_keys(f, "ini"), SC_OK);
+  fclose(f);
+  sc_config def, got;
+  config_defaults(&def);
+  config_defaults(&got);
+  got.max_iter = 7; /* the file must set it back */
+  strcpy(got.k, "3");
+  CU_ASSERT_EQUAL(config_load(&got, path), SC_OK);
+  static char a[16384], b[16384];
+  size_t na = config_dump(&def, a, sizeof a), nb = config_dump(&got, b, sizeof b);
+  CU_ASSERT(na < sizeof a && nb < sizeof b);
+  CU_ASSERT_STRING_EQUAL(a, b);
+  CU_ASSERT_EQUAL(got.max_iter, 300);
+  CU_ASSERT_STRING_EQUAL(got.k, "auto");
+  f = fopen("/dev/null", "w");
+  CU_ASSERT_EQUAL(config_write_keys(f, "html"), SC_EUSAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "html"));
+  sc_clear();
+  fclose(f);
+  unlink(path);
+}
+
 /* gallop_lower_bound_i64 = lower_bound_i64 from any hint: random sorted
  * arrays with runs of equal keys, keys inside, between and outside the
  * values, hints anywhere in [0, n] (and past it). */
@@ -274,6 +304,7 @@ void register_tests(void) {
   CU_add_test(s, "dictionary", test_dict);
   CU_add_test(s, "configuration", test_config);
   CU_add_test(s, "every key documented", test_config_documented);
+  CU_add_test(s, "segcast keys reads back as the defaults", test_config_keys_ini);
   CU_add_test(s, "reject formatting", test_reject_format);
   CU_add_test(s, "galloping lower bound", test_gallop);
 }
