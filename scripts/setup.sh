@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything segcast needs from Debian 12's archive (run as root).
 # Idempotent: re-running only checks that the packages are present.
+# lmod, man-db, dpkg-dev (dpkg-shlibdeps for cpack -G DEB) and file: the
+# install tests (module load, man segcast, the .deb).
 set -euo pipefail
 PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
       libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev
       zlib1g-dev xz-utils clang-14 libfuzzer-14-dev python3 python3-numpy python3-pandas python3-sklearn
       python3-xgboost python3-h5py-mpi
       slurmctld slurmd slurm-client munge
-      libjs-chart.js chromium"
+      libjs-chart.js chromium
+      lmod man-db groff-base dpkg-dev file"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -4,6 +4,7 @@
  *   segcast run      --config FILE [--set section.key=value ...]
  *   segcast ingest | segment | forecast | report   (same options as run)
  *   segcast predict  --model DIR --in FILE --out FILE
+ *   segcast keys     [--format ini|markdown|man]
  *
  * Every command runs the same alone, under mpirun or under srun. On
  * failure rank 0 prints one line to stderr, the outputs this run made are
@@ -31,14 +32,17 @@ static const char *usage =
     "                      one stage, reading and writing the HDF5 store and the output folder\n"
     "  predict --model DIR --in FILE --out FILE\n"
     "                      assign customers of a feature CSV to the fitted segments\n"
+    "  keys [--format ini|markdown|man]\n"
+    "                      every configuration key with its type, default and meaning\n"
     "\n"
     "options: --help (also after a command), --version\n"
+    "Manual: man segcast\n"
     "Run under MPI with: mpirun -np N segcast run --config configs/default.ini\n";
 
 static const char *stage_usage =
     "usage: segcast %s --config FILE [--set section.key=value ...]\n"
     "  --config FILE   INI configuration (configs/default.ini, small.ini, large.ini)\n"
-    "  --set s.k=v     override one key (repeatable); keys are listed in docs/config.md\n";
+    "  --set s.k=v     override one key (repeatable); keys: segcast keys, man segcast\n";
 
 /* Reads --config/--set into cfg. */
 static sc_status parse_stage_args(int argc, char **argv, const char *cmd, sc_config *cfg, int *help) {
@@ -59,6 +63,28 @@ static sc_status parse_stage_args(int argc, char **argv, const char *cmd, sc_con
   return config_validate(cfg);
 }
 
+static const char *keys_usage =
+    "usage: segcast keys [--format ini|markdown|man]\n"
+    "  --format ini       every key with its default and meaning, as a configuration file (the default)\n"
+    "  --format markdown  the tables of docs/config.md\n"
+    "  --format man       the key list of the manual page (segcast.1)\n";
+
+/* `segcast keys`: the configuration table as documentation; needs no MPI,
+ * so the build runs it to write the manual page. */
+static sc_status cmd_keys(int argc, char **argv) {
+  const char *format = "ini";
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(keys_usage, stdout);
+      return SC_OK;
+    }
+    if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+    else return sc_fail(SC_EUSAGE, "segcast keys: unexpected argument '%s' (see segcast keys --help)", argv[i]);
+  }
+  SC_TRY(config_write_keys(stdout, format));
+  return fflush(stdout) ? sc_fail(SC_EIO, "segcast keys: cannot write to standard output") : SC_OK;
+}
+
 /* Loads an earlier summary.json of the output folder so that a stage run
  * alone adds to it instead of losing what earlier stages recorded. */
 static void merge_old_summary(sc_run *run) {
@@ -72,7 +98,8 @@ static void merge_old_summary(sc_run *run) {
       const char *k2;
       json_t *v2;
       json_object_foreach(v, k2, v2) if (strcmp(k2, "total")) run_time(run, k2, json_number_value(v2));
-    } else if (strcmp(key, "ranks") && strcmp(key, "threads") && strcmp(key, "version") && strcmp(key, "config")) {
+    } else if (strcmp(key, "ranks") && strcmp(key, "threads") && strcmp(key, "version") && strcmp(key, "commit") &&
+               strcmp(key, "config")) {
       json_object_set(run->summary, key, v);
     }
   }
@@ -171,8 +198,13 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--version")) {
-    printf("segcast %s\n", SEGCAST_VERSION);
+    printf("segcast %s (commit %s)\n", SEGCAST_VERSION, sc_commit);
     return 0;
+  }
+  if (argc >= 2 && !strcmp(argv[1], "keys")) {
+    sc_status s = cmd_keys(argc - 2, argv + 2);
+    if (s) fprintf(stderr, "segcast: error: %s\n", sc_message());
+    return s;
   }
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage, argc < 2 ? stderr : stdout);

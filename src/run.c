@@ -38,6 +38,7 @@ sc_status run_init(sc_run *run, const sc_config *cfg) {
   else snprintf(run->checkpoint_path, sizeof run->checkpoint_path, "%s/checkpoint.h5", cfg->out);
   run->summary = json_object();
   json_object_set_new(run->summary, "version", json_string(SEGCAST_VERSION));
+  json_object_set_new(run->summary, "commit", json_string(sc_commit));
   json_object_set_new(run->summary, "ranks", json_integer(run->size));
   json_object_set_new(run->summary, "threads", json_integer(run->threads));
   json_t *conf = json_object();

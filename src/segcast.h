@@ -16,6 +16,9 @@
 #ifndef SEGCAST_VERSION
 #define SEGCAST_VERSION "0.0.0"
 #endif
+/// The git commit the program was built from ("unknown" outside a git work
+/// tree; "-dirty" appended for a modified tree): packaging/version.cmake.
+extern const char sc_commit[];
 
 /// Status codes. Exit status of the program is the code.
 typedef enum {
