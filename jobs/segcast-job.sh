@@ -1,7 +1,12 @@
 # segcast-job.sh: what every jobs/*.sbatch script shares. Sourced, not run.
 #
-# segcast_job_setup   finds the program, sets threads, binding and the MPI-IO
-#                     layer, and prints one line describing the allocation.
+# segcast_job_setup   finds the program (segcast_find_program), sets threads,
+#                     binding and the MPI-IO layer, and prints one line
+#                     describing the allocation and naming the program.
+# segcast_find_program  sets SEGCAST_BIN to the first of: segcast on PATH
+#                     (`module load segcast`, the Debian package), the
+#                     SEGCAST_BIN given, $SEGCAST_ROOT/build/segcast; and
+#                     SEGCAST_BIN_FROM to "PATH", "SEGCAST_BIN" or "build/".
 # segcast_step ARGS   runs `srun ... segcast ARGS` with SIGUSR1 / SIGTERM
 #                     forwarded to the ranks; returns segcast's exit status.
 #                     On status 75 (stopped after a checkpoint) it requeues
@@ -9,7 +14,9 @@
 #
 # Environment it reads (all optional):
 #   SEGCAST_ROOT    the repository (default: the folder sbatch was run from)
-#   SEGCAST_BIN     the program (default: $SEGCAST_ROOT/build/segcast)
+#   SEGCAST_BIN     the program when none is on PATH (default:
+#                   $SEGCAST_ROOT/build/segcast)
+#   SEGCAST_JOBS    the folder of these scripts (set by each .sbatch)
 #   SEGCAST_MAX_RESTARTS   requeues allowed after checkpoints (default 20)
 #   SEGCAST_CPU_BIND  srun --cpu-bind value (default: cores where the
 #                   cluster's TaskPlugin can bind, none elsewhere)
@@ -28,14 +35,27 @@
 # - Parallel HDF5 with Open MPI 4.1's default MPI-IO layer (ompio) has hung
 #   on collective writes where a rank has nothing to write: ROMIO is used.
 
-segcast_job_setup() {
+segcast_find_program() {
   : "${SEGCAST_ROOT:=${SLURM_SUBMIT_DIR:-$(pwd)}}"
-  : "${SEGCAST_BIN:=$SEGCAST_ROOT/build/segcast}"
+  local on_path
+  on_path=$(type -P segcast || true)
+  if [ -n "$on_path" ]; then
+    SEGCAST_BIN=$on_path SEGCAST_BIN_FROM=PATH
+  elif [ -n "${SEGCAST_BIN:-}" ]; then
+    SEGCAST_BIN_FROM=SEGCAST_BIN
+  else
+    SEGCAST_BIN=$SEGCAST_ROOT/build/segcast SEGCAST_BIN_FROM=build/
+  fi
   if [ ! -x "$SEGCAST_BIN" ]; then
-    echo "segcast job: no program at $SEGCAST_BIN: build it (cmake -S . -B build && cmake --build build) or set SEGCAST_BIN" >&2
+    echo "segcast job: no segcast on PATH and no program at $SEGCAST_BIN ($SEGCAST_BIN_FROM):" \
+      "module load segcast, set SEGCAST_BIN, or build it (cmake -S . -B build && cmake --build build)" >&2
     exit 2
   fi
-  export SEGCAST_ROOT SEGCAST_BIN
+}
+
+segcast_job_setup() {
+  segcast_find_program
+  export SEGCAST_ROOT SEGCAST_BIN ${SEGCAST_JOBS:+SEGCAST_JOBS}
   SEGCAST_THREADS=${SLURM_CPUS_PER_TASK:-1}
   export OMP_NUM_THREADS=$SEGCAST_THREADS
   export SRUN_CPUS_PER_TASK=$SEGCAST_THREADS
@@ -51,7 +71,7 @@ segcast_job_setup() {
   fi
   echo "segcast job ${SLURM_JOB_ID:-?}${SLURM_ARRAY_TASK_ID:+ (array task $SLURM_ARRAY_TASK_ID)}:" \
     "${SLURM_NTASKS:-1} ranks x $SEGCAST_THREADS threads on ${SLURM_JOB_NODELIST:-$(hostname)}," \
-    "restart ${SLURM_RESTART_COUNT:-0}, program $SEGCAST_BIN"
+    "restart ${SLURM_RESTART_COUNT:-0}, program $SEGCAST_BIN (from $SEGCAST_BIN_FROM)"
 }
 
 # The command each rank runs: binds threads only when the rank owns its cores.
