@@ -11,7 +11,8 @@
 #    customers = rows of customer_segments.csv = sum of the segment profiles'
 #    customers (counted here with Python's csv module), read = loaded +
 #    rejected for every input file, a finite R2 that beats zero, stage times;
-#  - the job output reads well in a file: the job's header line, progress as
+#  - the job output reads well in a file: the job's header line (naming
+#    the SEGCAST_BIN program, none being on PATH), progress as
 #    lines (no carriage returns), "run: done".
 # retrain.sbatch (history seeded with the pipeline run as the previous model,
 # new data = the generator with another seed and 5,000 users, 20 rounds,
@@ -44,6 +45,7 @@ done
 ls "$T/out" | grep -q '\.tmp$' && fail "temporary files left in the output folder: $(ls "$T/out" | grep '\.tmp$')"
 log="$T/pipeline-$id.out"
 grep -q "^segcast job $id: 2 ranks x 1 threads" "$log" || fail "no job header line in $log"
+grep -qF "program $SEGCAST_BIN (from SEGCAST_BIN)" "$log" || fail "the header does not name SEGCAST_BIN's program: is a segcast on PATH?"
 grep -q "run: done in" "$log" || fail "no 'run: done' line in $log"
 if grep -q $'\r' "$log"; then fail "carriage returns in the Slurm output file $log (progress must be lines)"; fi
 grep -Eq ": done, [0-9]+ [a-z]+ in [0-9.]+ s" "$log" || fail "no progress end line (\": done, N units in S s\") in $log"
