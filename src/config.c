@@ -166,7 +166,7 @@ static int config_ini_cb(void *user, const char *section, const char *name, cons
   snprintf(where, sizeof where, "%s line %d", x->path, lineno);
   const kdesc *k = config_find(section, name);
   if (!k) {
-    x->s = sc_fail(SC_EUSAGE, "%s: unknown key %s.%s (see docs/config.md for the keys)", where, section, name);
+    x->s = sc_fail(SC_EUSAGE, "%s: unknown key %s.%s (segcast keys lists every key)", where, section, name);
     return 1;
   }
   x->s = config_put(x->c, k, value, where);
@@ -195,7 +195,7 @@ sc_status config_set(sc_config *c, const char *a) {
   memcpy(key, dot + 1, lk);
   key[lk] = 0;
   const kdesc *k = config_find(section, key);
-  if (!k) return sc_fail(SC_EUSAGE, "--set: unknown key %s.%s (see docs/config.md for the keys)", section, key);
+  if (!k) return sc_fail(SC_EUSAGE, "--set: unknown key %s.%s (segcast keys lists every key)", section, key);
   return config_put(c, k, eq + 1, "--set");
 }
 

@@ -253,6 +253,10 @@ static void test_config_keys_ini(void) {
   CU_ASSERT_STRING_EQUAL(a, b);
   CU_ASSERT_EQUAL(got.max_iter, 300);
   CU_ASSERT_STRING_EQUAL(got.k, "auto");
+  /* an installed segcast has no docs/config.md beside it: point at the command */
+  CU_ASSERT_EQUAL(config_set(&got, "run.nope=1"), SC_EUSAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "segcast keys"));
+  sc_clear();
   f = fopen("/dev/null", "w");
   CU_ASSERT_EQUAL(config_write_keys(f, "html"), SC_EUSAGE);
   CU_ASSERT_PTR_NOT_NULL(strstr(sc_message(), "html"));
