@@ -262,29 +262,28 @@ static inline void classify64(const char *p, csv_window *w) {
 #ifdef __SSE2__
   const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"'),
                 cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
-  uint64_t c = 0, n = 0, q = 0, r = 0, o = 0;
+  uint64_t c = 0, n = 0, q = 0, o = 0;
   for (int k = 0; k < 4; k++) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
     c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) << (16 * k);
     n |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
     q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << (16 * k);
-    r |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) << (16 * k);
-    o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) << (16 * k);
+    /* odd: NUL, '\r' or >= 0x80 (a '\r' is most often the line end's) */
+    __m128i nul_cr = _mm_or_si128(_mm_cmpeq_epi8(v, zero), _mm_cmpeq_epi8(v, cr));
+    o |= (uint64_t)(unsigned)(_mm_movemask_epi8(v) | _mm_movemask_epi8(nul_cr)) << (16 * k);
   }
   w->comma = c;
   w->nl = n;
   w->quote = q;
-  w->cr = r;
   w->odd = o;
 #else
-  w->comma = w->nl = w->quote = w->cr = w->odd = 0;
+  w->comma = w->nl = w->quote = w->odd = 0;
   for (int k = 0; k < 64; k++) {
     unsigned char b = (unsigned char)p[k];
     w->comma |= (uint64_t)(b == ',') << k;
     w->nl |= (uint64_t)(b == '\n') << k;
     w->quote |= (uint64_t)(b == '"') << k;
-    w->cr |= (uint64_t)(b == '\r') << k;
-    w->odd |= (uint64_t)(b == 0 || b >= 0x80) << k;
+    w->odd |= (uint64_t)(b == 0 || b == '\r' || b >= 0x80) << k;
   }
 #endif
 }
@@ -314,14 +313,25 @@ size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, cs
   size_t start = pos;
   int nf = 0;
   uint64_t from = ~0ull << (pos - w->base); /* the bytes at and after pos */
+  size_t run = 0;                           /* 1 + offset of a '\r' run that ends the line, or 0 */
   for (;;) {
     uint64_t nl = w->nl & from;
     uint64_t below = nl ? (nl & -nl) - 1 : ~0ull; /* the bytes before the first '\n' */
     below &= from;
-    if ((w->quote | w->odd) & below) return CSV_NOT_PLAIN;
-    /* '\r's only as the run that ends at this window's '\n' (the line end) */
-    uint64_t crs = w->cr & below, nlbit = nl & -nl;
-    if (crs && (!nl || crs + (crs & -crs) != nlbit)) return CSV_NOT_PLAIN;
+    if (w->quote & below) return CSV_NOT_PLAIN;
+    /* odd bytes only as the run of '\r's that ends at the '\n' (the line
+     * end, CRLF), checked byte by byte (a run is short); the run may begin
+     * in the window before (run: where), then it fills this one up to the
+     * '\n' */
+    uint64_t crs = w->odd & below;
+    if (crs | run) {
+      uint64_t end = nl & -nl; /* 0 without '\n': the run then reaches bit 63 */
+      if (run && !(crs & 1) && end != 1) return CSV_NOT_PLAIN; /* the carried run must go on or end here */
+      if (crs && crs + (crs & -crs) != end) return CSV_NOT_PLAIN;
+      for (uint64_t m = crs; m; m &= m - 1)
+        if (buf[w->base + (size_t)lowest_bit(m)] != '\r') return CSV_NOT_PLAIN;
+      if (!run && crs) run = w->base + (size_t)lowest_bit(crs) + 1;
+    }
     uint64_t commas = w->comma & below;
     while (commas) {
       size_t c = w->base + (size_t)lowest_bit(commas);
@@ -332,7 +342,7 @@ size_t csv_plain_record(const char *buf, size_t n, size_t pos, csv_window *w, cs
     }
     if (nl) {
       size_t e = w->base + (size_t)lowest_bit(nl);
-      size_t l = crs ? w->base + (size_t)lowest_bit(crs) : e;
+      size_t l = run ? run - 1 : e;
       if (nf < max_fields) fields[nf] = (csv_field){buf + start, (uint32_t)(l - start)};
       *nfields = nf + 1;
       *len = l - pos;

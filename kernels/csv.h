@@ -69,12 +69,12 @@ csv_code csv_split(const char *rec, size_t len, csv_field *fields, int max_field
 #define CSV_NOT_PLAIN ((size_t)-1)
 
 /// 64 bytes of a buffer from offset base, classified: bit k of each mask
-/// is byte base + k (',', '\n', '"', '\r', and NUL or >= 0x80). Carried from one
+/// is byte base + k (',', '\n', '"', and NUL, '\r' or >= 0x80). Carried from one
 /// record to the next, so short records share one classification; zero-
 /// initialise it (valid = 0) for a new buffer.
 typedef struct {
   size_t base;
-  uint64_t comma, nl, quote, cr, odd;
+  uint64_t comma, nl, quote, odd;
   int valid;
 } csv_window;
 

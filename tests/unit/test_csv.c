@@ -1084,6 +1084,45 @@ static void test_plain_record(void) {
   CU_ASSERT(taken > 100000 && left > 30000 && crlf > 10000);
 }
 
+/* Every place of one or two '\r's in lines of 1 to 200 bytes, at every
+ * alignment of the buffer to the 64-byte windows: csv_plain_record takes a
+ * line exactly when its '\r's are the run that ends it (a run may start in
+ * the window before its '\n'), with csv_split's fields. */
+static void test_plain_record_cr(void) {
+  char *mem = malloc(512 + 64);
+  csv_field f1[64], f2[64];
+  char scratch[512];
+  int wrong = 0, taken = 0;
+  for (size_t align = 0; align < 64; align++)
+    for (size_t len = 1; len <= 200; len += 3)
+      for (size_t a = 0; a < len; a++)
+        for (size_t b = a; b < len && b < a + 3; b++) {
+          char *buf = mem + align;
+          for (size_t k = 0; k < len; k++) buf[k] = k % 7 == 3 ? ',' : 'x';
+          buf[a] = buf[b] = '\r';
+          buf[len] = '\n';
+          size_t n = len + 1, plen = 0;
+          int nf1 = 0, nf2 = 0;
+          csv_window w = {0};
+          size_t e = csv_plain_record(buf, n, 0, &w, f1, 64, &nf1, &plen);
+          size_t tl = len;
+          while (tl && buf[tl - 1] == '\r') tl--;
+          int ends = 1; /* are the '\r's the run that ends the line? */
+          for (size_t k = 0; k < len; k++) ends &= buf[k] != '\r' || k >= tl;
+          if (e == CSV_NOT_PLAIN) {
+            wrong += ends;
+          } else {
+            taken++;
+            int same = ends && e == len && plen == tl && csv_split(buf, tl, f2, 64, &nf2, scratch) == CSV_OK && nf1 == nf2;
+            for (int k = 0; same && k < nf1; k++) same = f1[k].p == f2[k].p && f1[k].len == f2[k].len;
+            wrong += !same;
+          }
+        }
+  free(mem);
+  CU_ASSERT_EQUAL(wrong, 0);
+  CU_ASSERT(taken > 5000); /* 2 of the places per length end the line */
+}
+
 /* The memo versions give parse_date's and parse_datetime's results and
  * codes on a stream of dates that mostly repeat the previous one, with
  * bad dates, other lengths and different times of day mixed in. */
@@ -1133,6 +1172,7 @@ void register_tests(void) {
   CU_add_test(s, "csv_split cases", test_split_cases);
   CU_add_test(s, "csv_split random round trip", test_split_random);
   CU_add_test(s, "csv_plain_record = line end + check + split", test_plain_record);
+  CU_add_test(s, "csv_plain_record: CRs at every place and alignment", test_plain_record_cr);
   CU_add_test(s, "UTF-8 cases", test_utf8_cases);
   CU_add_test(s, "UTF-8 positions and reference", test_utf8_positions);
   CU_add_test(s, "csv_quote_raw", test_quote_raw);
