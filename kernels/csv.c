@@ -79,6 +79,28 @@ static uint64_t count_byte(const unsigned char *b, size_t n, unsigned char c) {
 
 uint64_t csv_newlines(const char *buf, size_t n) { return count_byte((const unsigned char *)buf, n, '\n'); }
 
+void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines) {
+  const unsigned char *b = (const unsigned char *)buf;
+  uint64_t q = 0, nl = 0;
+  size_t i = 0;
+  /* Both counts in one pass: the buffer is read from memory once. */
+  for (; n - i >= 255; i += 255) {
+    uint8_t kq = 0, kn = 0;
+    for (size_t j = 0; j < 255; j++) {
+      kq += b[i + j] == '"';
+      kn += b[i + j] == '\n';
+    }
+    q += kq;
+    nl += kn;
+  }
+  for (; i < n; i++) {
+    q += b[i] == '"';
+    nl += b[i] == '\n';
+  }
+  *quotes = q;
+  *newlines = nl;
+}
+
 /// Offset of the first c in buf[from..to), or to when there is none.
 static inline size_t find_byte(const char *buf, size_t from, size_t to, char c) {
   if (from >= to) return to;

@@ -55,6 +55,9 @@ typedef struct {
 /// Number of '\n' bytes in buf[0..n) (8-bit counters per 255-byte block,
 /// vectorised by the compiler): line numbers of block starts.
 uint64_t csv_newlines(const char *buf, size_t n);
+/// The '"' and '\n' bytes of buf[0..n) in one pass: a block without
+/// quotes holds no opener (csvrec.h), so its scan can be skipped.
+void csv_count(const char *buf, size_t n, uint64_t *quotes, uint64_t *newlines);
 
 /// Splits one record rec[0..len) (without its line end) into at most
 /// max_fields fields. Unquoted content is written to scratch (capacity >=

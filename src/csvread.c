@@ -151,8 +151,16 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
     for (int64_t b = 0; b < my_nb; b++) {
       int64_t a = lo + b * B, e = SC_MIN(hi, a + B);
       bh[b] = XXH3_64bits(map + a, (size_t)(e - a));
-      pnl[b + 1] = (int64_t)csv_newlines(map + a, (size_t)(e - a));
-      oom |= csvrec_scan(map, (size_t)fsize, (size_t)a, (size_t)e, max_lines, &ob[b]) != 0;
+      uint64_t q, nl;
+      csv_count(map + a, (size_t)(e - a), &q, &nl);
+      pnl[b + 1] = (int64_t)nl;
+      /* openers are lines with a '"': none start here when the block and
+       * the rest of its last line hold none (the common block: one pass) */
+      if (!q && e < fsize && map[e - 1] != '\n') {
+        const char *le = memchr(map + e, '\n', (size_t)(fsize - e));
+        q = memchr(map + e, '"', (size_t)((le ? le : map + fsize) - (map + e))) != NULL;
+      }
+      if (q) oom |= csvrec_scan(map, (size_t)fsize, (size_t)a, (size_t)e, max_lines, &ob[b]) != 0;
     }
     for (int64_t b = 0; b < my_nb; b++) pnl[b + 1] += pnl[b];
     if (oom) s = sc_fail(SC_ENOMEM, "%s: out of memory finding records", label);
