@@ -228,6 +228,33 @@ int checkpoint_signal(void) { return sig_got; }
 
 void checkpoint_clear_signal(void) { sig_got = 0; }
 
+sc_status checkpoint_test_signal(const char *stage, const char *unit, int64_t *step, int *rank) {
+  *step = -1;
+  *rank = 0;
+  const char *v = getenv("SEGCAST_TEST_SIGNAL_AT");
+  size_t ls = strlen(stage);
+  if (!v || strncmp(v, stage, ls) || v[ls] != ':') return SC_OK;
+  const char *p = v + ls + 1;
+  char *end = NULL;
+  if (!strncmp(p, "done", 4)) {
+    *step = -2;
+    end = (char *)p + 4;
+  } else {
+    *step = strtoll(p, &end, 10);
+    if (end == p || *step < 1) end = NULL;
+  }
+  if (end && *end == ':') {
+    const char *r = end + 1;
+    *rank = (int)strtol(r, &end, 10);
+    if (end == r || *rank < 0) end = NULL;
+  }
+  if (!end || *end)
+    return sc_fail(SC_EUSAGE, "SEGCAST_TEST_SIGNAL_AT='%s' is not %s:<%s>[:<rank>] or %s:done[:<rank>] "
+                              "(a test-only variable: unset it)",
+                   v, stage, unit, stage);
+  return SC_OK;
+}
+
 uint64_t checkpoint_key_mix(uint64_t a, uint64_t b) { return sc_mix64(a ^ sc_mix64(b + 0x632BE59BD9B4E019ULL)); }
 
 static void key_cb(void *ctx, const char *section, const char *key, const char *value, const char *doc) {

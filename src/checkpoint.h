@@ -86,6 +86,13 @@ void checkpoint_install(void);
 int checkpoint_signal(void);
 /// Forgets a received signal (tests; local).
 void checkpoint_clear_signal(void);
+/// Reads the test-only SEGCAST_TEST_SIGNAL_AT=<stage>:<step>[:<rank>] or
+/// <stage>:done[:<rank>], which makes rank <rank> (default 0) raise SIGUSR1
+/// at an exact step of a stage, so tests stop a run reproducibly: *step
+/// gets the step (-2: done; -1 when the variable names another stage or is
+/// unset) and *rank the rank. `unit` names the step in the message of a
+/// malformed value ("step", "round"). Local.
+sc_status checkpoint_test_signal(const char *stage, const char *unit, int64_t *step, int *rank);
 
 /// Key of the run's configuration: a hash of every key that can change a
 /// result (all but run.out, run.store, run.checkpoint, run.checkpoint_seconds

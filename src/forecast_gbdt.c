@@ -676,29 +676,7 @@ typedef struct {
  * checkpoint_due after that round (or before checkpoint_done), so a stop at
  * an exact round is reproducible. Other stages' values are left to them. */
 static sc_status ck_test_signal(fc_ck *ck) {
-  ck->test_round = -1;
-  ck->test_rank = 0;
-  const char *v = getenv("SEGCAST_TEST_SIGNAL_AT");
-  if (!v || strncmp(v, "forecast:", 9)) return SC_OK;
-  const char *p = v + 9;
-  char *end = NULL;
-  if (!strncmp(p, "done", 4)) {
-    ck->test_round = -2;
-    end = (char *)p + 4;
-  } else {
-    ck->test_round = strtoll(p, &end, 10);
-    if (end == p || ck->test_round < 1) end = NULL;
-  }
-  if (end && *end == ':') {
-    const char *r = end + 1;
-    ck->test_rank = (int)strtol(r, &end, 10);
-    if (end == r || ck->test_rank < 0) end = NULL;
-  }
-  if (!end || *end)
-    return sc_fail(SC_EUSAGE, "SEGCAST_TEST_SIGNAL_AT='%s' is not forecast:<round>[:<rank>] or forecast:done[:<rank>] "
-                              "(a test-only variable: unset it)",
-                   v);
-  return SC_OK;
+  return checkpoint_test_signal("forecast", "round", &ck->test_round, &ck->test_rank);
 }
 
 static void ck_maybe_raise(const fc_ck *ck, int64_t round) {

@@ -198,41 +198,7 @@ static sc_status seg_compute_features(const sc_dataset *ds, seg_ctx *cx) {
 /* ---- 2. range partition by user id ------------------------------------ */
 
 static sc_status seg_range_partition(seg_ctx *cx) {
-  int size = comm_size();
-  int64_t n = cx->cust.n;
-  cx->n_total = comm_sum1_i64(n);
-  if (cx->n_total == 0) return SC_OK;
-  int64_t *zero = NULL, *pos = NULL, *sa = NULL, *sb = NULL;
-  int32_t *dest = NULL;
-  sc_status s = sc_calloc(&zero, (size_t)(n + 1), sizeof *zero);
-  if (!s) s = sc_alloc(&pos, sizeof(int64_t) * (size_t)size);
-  if (!s) s = sc_alloc(&sa, sizeof(int64_t) * (size_t)size);
-  if (!s) s = sc_alloc(&sb, sizeof(int64_t) * (size_t)size);
-  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(n + 1));
-  s = comm_agree(s);
-  if (!s) {
-    const int64_t *uid = table_i64(&cx->cust, "user_id");
-    for (int r = 1; r < size; r++) pos[r - 1] = cx->n_total * r / size;
-    s = seg_select(uid, zero, n, pos, size - 1, sa, sb);
-    /* destination: the number of splitters at or below the user id */
-    for (int64_t i = 0; !s && i < n; i++) {
-      int32_t lo = 0, hi = size - 1;
-      while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (sa[mid] <= uid[i]) lo = mid + 1;
-        else hi = mid;
-      }
-      dest[i] = lo;
-    }
-  }
-  if (!s) s = table_exchange(&cx->cust, dest);
-  if (!s) s = comm_agree(table_sort(&cx->cust, "user_id", NULL, NULL));
-  free(zero);
-  free(pos);
-  free(sa);
-  free(sb);
-  free(dest);
-  return s;
+  return seg_partition_by_range(&cx->cust, "user_id", &cx->n_total, NULL);
 }
 
 /* ---- 3. RFM ------------------------------------------------------------ */
@@ -417,29 +383,7 @@ typedef struct {
  * at an exact step reproducible in tests. Other stages' values are left to
  * them. */
 static sc_status seg_ck_test_signal(seg_ck *ck) {
-  ck->test_step = -1;
-  ck->test_rank = 0;
-  const char *v = getenv("SEGCAST_TEST_SIGNAL_AT");
-  if (!v || strncmp(v, "segment:", 8)) return SC_OK;
-  const char *p = v + 8;
-  char *end = NULL;
-  if (!strncmp(p, "done", 4)) {
-    ck->test_step = -2;
-    end = (char *)p + 4;
-  } else {
-    ck->test_step = strtoll(p, &end, 10);
-    if (end == p || ck->test_step < 1) end = NULL;
-  }
-  if (end && *end == ':') {
-    const char *r = end + 1;
-    ck->test_rank = (int)strtol(r, &end, 10);
-    if (end == r || ck->test_rank < 0) end = NULL;
-  }
-  if (!end || *end)
-    return sc_fail(SC_EUSAGE, "SEGCAST_TEST_SIGNAL_AT='%s' is not segment:<step>[:<rank>] or segment:done[:<rank>] "
-                              "(a test-only variable: unset it)",
-                   v);
-  return SC_OK;
+  return checkpoint_test_signal("segment", "step", &ck->test_step, &ck->test_rank);
 }
 
 static void seg_ck_maybe_raise(const seg_ck *ck, int64_t step) {

@@ -9,6 +9,7 @@
 #include "segment_select.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "comm.h"
 
@@ -93,4 +94,48 @@ sc_status seg_select(const int64_t *a, const int64_t *b, int64_t n, const int64_
   for (int q = 0; q < nq; q++) out_b[q] = lo[q];
   free(buf);
   return SC_OK;
+}
+
+int32_t seg_range_rank(const int64_t *splitters, int size, int64_t key) {
+  int32_t lo = 0, hi = size - 1;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (splitters[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+sc_status seg_partition_by_range(sc_table *t, const char *key, int64_t *n_total, int64_t *splitters) {
+  int size = comm_size();
+  int64_t n = t->n;
+  *n_total = comm_sum1_i64(n);
+  if (*n_total == 0) {
+    if (splitters) memset(splitters, 0, sizeof(int64_t) * (size_t)(size - 1));
+    return SC_OK;
+  }
+  int64_t *zero = NULL, *pos = NULL, *sa = NULL, *sb = NULL;
+  int32_t *dest = NULL;
+  sc_status s = sc_calloc(&zero, (size_t)(n + 1), sizeof *zero);
+  if (!s) s = sc_alloc(&pos, sizeof(int64_t) * (size_t)size);
+  if (!s) s = sc_alloc(&sa, sizeof(int64_t) * (size_t)size);
+  if (!s) s = sc_alloc(&sb, sizeof(int64_t) * (size_t)size);
+  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(n + 1));
+  s = comm_agree(s);
+  if (!s) {
+    const int64_t *k = table_i64(t, key);
+    for (int r = 1; r < size; r++) pos[r - 1] = *n_total * r / size;
+    s = seg_select(k, zero, n, pos, size - 1, sa, sb);
+    /* destination: the number of splitters at or below the key */
+    for (int64_t i = 0; !s && i < n; i++) dest[i] = seg_range_rank(sa, size, k[i]);
+    if (!s && splitters) memcpy(splitters, sa, sizeof(int64_t) * (size_t)(size - 1));
+  }
+  if (!s) s = table_exchange(t, dest);
+  if (!s) s = comm_agree(table_sort(t, key, NULL, NULL));
+  free(zero);
+  free(pos);
+  free(sa);
+  free(sb);
+  free(dest);
+  return s;
 }
