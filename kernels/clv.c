@@ -169,14 +169,19 @@ int clv_summarize(const clv_lines *in, const int64_t *starts, int64_t ngroups, i
 
 /* ---- fixed point ------------------------------------------------------------ */
 
-/* v in 2^-63 units (fxsum.h's fx_q63); *ok is cleared when v is not finite
- * or too large for it. */
+/* v in 2^-63 units, truncated: the same integer as fxsum.h's fx_q63, made
+ * with two conversions and no trunc() (which the baseline x86-64 has no
+ * instruction for): hi = trunc(v 2^10) and the exact remainder's 53 bits.
+ * *ok is cleared when v is not finite or not below 2^52 in size. */
 static inline fx_acc q63(double v, int *ok) {
-  if (!(fabs(v) < 0x1p60)) {
+  if (!(fabs(v) < 0x1p52)) {
     *ok = 0;
     return 0;
   }
-  return fx_q63(v);
+  double t = v * 0x1p10;
+  int64_t hi = (int64_t)t;
+  int64_t lo = (int64_t)((t - (double)hi) * 0x1p53);
+  return (fx_acc)hi * ((fx_acc)1 << 53) + lo;
 }
 
 /* ---- BG/NBD ------------------------------------------------------------------ */
@@ -360,7 +365,7 @@ void clv_gg_accumulate(const clv_gg_data *d, double gamma, fx_acc acc[CLV_GG_SUM
 
 void clv_gg_constants(const clv_gg_data *d, fx_acc acc[2]) {
   fx_acc s0 = 0, s1 = 0;
-  int ok = 1;
+  int ok = 1; /* log m and x log m are far below 2^52 */
   for (int64_t i = 0; i < d->n; i++) {
     double lm = log(d->m[i]);
     s0 += q63(lm, &ok);

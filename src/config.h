@@ -44,6 +44,10 @@ typedef struct {
   double eta, lambda, gamma, min_child_weight, subsample, colsample;
   char objective[32];        ///< squarederror | poisson
   double service_level, lead_time_days;
+  /* [clv] */
+  int clv_enabled;
+  int64_t clv_unit_days, clv_holdout_days, clv_horizon_days;
+  double clv_churn_threshold, clv_discount_rate;
 } sc_config;
 
 /// Fills every key with its default.

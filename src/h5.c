@@ -295,7 +295,7 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
        * "none" sentinel (its type's minimum) costs one code, not 64 bits */
       if (fill) H5Pset_fill_value(dcpl, type, fill);
       H5Pset_scaleoffset(dcpl, H5Z_SO_INT, H5Z_SO_INT_MINBITS_DEFAULT);
-    } else {
+    } else if (!f->plain_doubles) {
       H5Pset_shuffle(dcpl);
       H5Pset_deflate(dcpl, 1);
     }

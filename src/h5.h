@@ -25,6 +25,10 @@ typedef struct {
   int pack_decimals;
   /* rows per chunk of compressed columns; 0: the default (256 Ki) */
   int64_t chunk_rows;
+  /* set by a caller: h5_write_table leaves double columns uncompressed
+   * (model outputs such as probabilities, where deflate costs far more
+   * time than the bytes it saves are worth) */
+  int plain_doubles;
 } sc_h5;
 
 /// Codes integer scale-offset chunks with kernels/sopack.c instead of HDF5's

@@ -2,7 +2,7 @@
  *
  *   segcast generate --layout marketplace --out DIR --users N [--seed S]
  *   segcast run      --config FILE [--set section.key=value ...]
- *   segcast ingest | segment | forecast | report   (same options as run)
+ *   segcast ingest | segment | clv | forecast | report   (same options as run)
  *   segcast predict  --model DIR --in FILE --out FILE
  *   segcast keys     [--format ini|markdown|man]
  *
@@ -27,8 +27,8 @@ static const char *usage =
     "  generate --layout marketplace --out DIR --users N [--seed S]\n"
     "                      write a synthetic marketplace data set (same bytes at any rank count)\n"
     "  run --config FILE [--set section.key=value ...]\n"
-    "                      the whole job: ingest, segment, forecast, report\n"
-    "  ingest|segment|forecast|report --config FILE [--set ...]\n"
+    "                      the whole job: ingest, segment, clv, forecast, report\n"
+    "  ingest|segment|clv|forecast|report --config FILE [--set ...]\n"
     "                      one stage, reading and writing the HDF5 store and the output folder\n"
     "  predict --model DIR --in FILE --out FILE\n"
     "                      assign customers of a feature CSV to the fitted segments\n"
@@ -111,6 +111,25 @@ static int file_exists(const char *p) {
   return stat(p, &st) == 0;
 }
 
+/* `segcast clv` alone adds its tables to the folder's results.h5: the
+ * file is copied to the temporary the stage writes into (rank 0). */
+static sc_status copy_results(const sc_run *run) {
+  char from[SC_PATH_MAX], to[SC_PATH_MAX];
+  out_path(run, "results.h5", from);
+  out_tmp_path(run, "results.h5", to);
+  FILE *in = fopen(from, "rb");
+  if (!in) return SC_OK;
+  FILE *out = fopen(to, "wb");
+  sc_status s = out ? SC_OK : sc_fail(SC_EIO, "cannot create %s: check the output folder is writable", to);
+  char buf[1 << 16];
+  size_t k;
+  while (!s && (k = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, k, out) != k) s = sc_fail(SC_EIO, "writing %s failed: check free disk space", to);
+  fclose(in);
+  if (out && fclose(out) && !s) s = sc_fail(SC_EIO, "writing %s failed: check free disk space", to);
+  return s;
+}
+
 /* `run` and the single stages. */
 static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
   sc_config cfg;
@@ -144,7 +163,8 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
 
   sc_dataset ds;
   memset(&ds, 0, sizeof ds);
-  int need_data = all || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "forecast");
+  int need_data = all || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "clv") ||
+                  !strcmp(cmd, "forecast");
   if (!s && need_data) {
     double t = sc_now();
     if (all || !strcmp(cmd, "ingest")) {
@@ -156,10 +176,12 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     }
   }
   int do_seg = all || !strcmp(cmd, "segment"), do_fc = (all && cfg.enabled) || !strcmp(cmd, "forecast");
-  if (!s && (do_seg || do_fc)) {
+  int do_clv = (all && cfg.clv_enabled) || !strcmp(cmd, "clv");
+  if (!s && (do_seg || do_clv || do_fc)) {
     sc_h5 res;
     char tmp[SC_PATH_MAX];
     s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
+    if (!s && !strcmp(cmd, "clv")) s = comm_agree(comm_rank() == 0 ? copy_results(&run) : SC_OK);
     if (!s) s = h5_open_or_create(&res, out_tmp_path(&run, "results.h5", tmp));
     if (!s) {
       if (all) {
@@ -171,6 +193,11 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
         double t = sc_now();
         s = stage_segment(&run, &ds, &res);
         run_time(&run, "segment", sc_now() - t);
+      }
+      if (!s && do_clv) {
+        double t = sc_now();
+        s = stage_clv(&run, &ds, &res);
+        run_time(&run, "clv", sc_now() - t);
       }
       if (!s && do_fc) {
         double t = sc_now();
@@ -226,8 +253,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "generate")) s = cmd_generate(argc - 2, argv + 2);
   else if (!strcmp(cmd, "predict")) s = cmd_predict(argc - 2, argv + 2);
-  else if (!strcmp(cmd, "run") || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "forecast") ||
-           !strcmp(cmd, "report"))
+  else if (!strcmp(cmd, "run") || !strcmp(cmd, "ingest") || !strcmp(cmd, "segment") || !strcmp(cmd, "clv") ||
+           !strcmp(cmd, "forecast") || !strcmp(cmd, "report"))
     s = cmd_pipeline(cmd, argc - 2, argv + 2);
   else s = comm_agree(sc_fail(SC_EUSAGE, "unknown command '%s' (see segcast --help)", cmd));
   if (s) {

@@ -16,24 +16,14 @@
 #include "comm.h"
 #include "csv.h"
 #include "custfeat.h"
+#include "fmt.h"
 #include "segment_internal.h"
 
 #define SEG_TAG_BLOCK 7301
 
 void seg_format_day(int32_t day, char *buf) { format_date(day, buf); }
 
-static char *put_i64(char *p, int64_t v) {
-  char tmp[24];
-  int n = 0;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *p++ = '-';
-  while (n) *p++ = tmp[--n];
-  return p;
-}
+static char *put_i64(char *p, int64_t v) { return fmt_i64(p, v); }
 
 /* An integer number of millionths as a decimal with 6 places. */
 static char *put_micro_int(char *p, int64_t m) {

@@ -27,6 +27,10 @@ sc_status store_load(sc_run *run, sc_dataset *ds);
 /// Customer features, RFM, k-means with model selection, profiles; writes
 /// the segmentation outputs and their tables into `results`.
 sc_status stage_segment(sc_run *run, const sc_dataset *ds, sc_h5 *results);
+/// Customer lifetime value and churn (DATA.md 8): BG/NBD and Gamma-Gamma
+/// fitted over every customer, per-customer predictions; writes clv.csv,
+/// its tables in `results` and CLV columns in the segment CSVs present.
+sc_status stage_clv(sc_run *run, const sc_dataset *ds, sc_h5 *results);
 /// Demand table and boosted trees; writes the forecast outputs and tables.
 sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results);
 /// Business insights from the lines (monthly revenue, cohorts, revenue
