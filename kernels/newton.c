@@ -126,7 +126,11 @@ int nt_maximize(const nt_problem *p, nt_state *st) {
       }
       if ((rc = p->eval(p->ctx, th, &trial))) return rc;
       st->evals++;
-      if (usable(&trial, dim) && trial.f >= e->f + 1e-4 * t * slope && trial.f >= e->f) {
+      if (!usable(&trial, dim)) continue;
+      /* Armijo; or, within the rounding of f (its sums cancel to a
+         relative 1e-14 or so near a flat maximum), a smaller gradient */
+      if ((trial.f >= e->f + 1e-4 * t * slope && trial.f >= e->f) ||
+          (trial.f >= e->f - 1e-12 * fabs(e->f) && nt_gnorm(&trial, dim) < gn)) {
         accepted = 1;
         break;
       }

@@ -9,7 +9,11 @@
  *     g·g / (-g·H·g) (or to unit length when g·H·g >= 0);
  *   - steps longer than max_step in any coordinate are shortened;
  *   - backtracking: t = 1, 1/2, 1/4, ... until f(θ + t d) >= f(θ) +
- *     1e-4 t g·d (Armijo); every trial point is one evaluation, and an
+ *     1e-4 t g·d (Armijo), or until f(θ + t d) is within 1e-12 |f| of
+ *     f(θ) with a smaller gradient: near a flat maximum f's sums round at
+ *     that level, and the point that zeroes the gradient can come out
+ *     1e-14 below (Gamma-Gamma on the generated data, where q and γ are
+ *     nearly collinear); every trial point is one evaluation, and an
  *     accepted trial point's gradient and Hessian are the next step's;
  *   - stop when ‖g‖ <= tol (converged), when a coordinate reaches ±bound
  *     (the maximum is not at finite parameters), when no step length

@@ -388,7 +388,6 @@ static sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
   double mean_m = n_gg ? fx_value63(sums[2]) / (double)n_gg : 0;
 
   SC_TRY(comm_agree(bg_groups(cx, f)));
-  cx->bg_groups = comm_sum1_i64(f->g.n);
   SC_TRY(comm_agree(clv_bg_tables_init(&f->tab, (int)mx[0], (int)mx[1], cx->unit)
                         ? sc_fail(SC_ENOMEM, "clv: out of memory for the BG/NBD tables")
                         : SC_OK));

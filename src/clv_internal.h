@@ -59,7 +59,6 @@ typedef struct {
   int64_t *repeat_days, *first_days;
   /* fits */
   clv_fit bg, gg;
-  int64_t bg_groups;   ///< distinct (x, t_x, T) over all ranks
   /* aggregates (replicated) */
   double pred_total, pred_clv_total, p_alive_sum;
   int64_t actual_total, churned, with_p, with_clv, with_pred, nan_series;

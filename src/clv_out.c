@@ -363,9 +363,7 @@ void clv_summary_json(sc_run *run, const clv_ctx *cx) {
   json_object_set_new(o, "churn_threshold", json_real(cx->threshold));
   json_object_set_new(o, "annual_discount_rate", json_real(cx->discount));
   static const char *const bgn[4] = {"r", "alpha", "a", "b"}, *const ggn[3] = {"p", "q", "gamma"};
-  json_t *bg = fit_json(&cx->bg, 4, bgn);
-  json_object_set_new(bg, "groups", json_integer(cx->bg_groups));
-  json_object_set_new(o, "bgnbd", bg);
+  json_object_set_new(o, "bgnbd", fit_json(&cx->bg, 4, bgn));
   json_object_set_new(o, "gamma_gamma", fit_json(&cx->gg, 3, ggn));
   json_object_set_new(o, "mean_p_alive", num(div_or_nan(cx->p_alive_sum, (double)cx->with_p)));
   json_object_set_new(o, "churned", json_integer(cx->churned));

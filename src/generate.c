@@ -13,7 +13,7 @@
  * Each file is written collectively under "<name>.tmp", rank r's bytes
  * after those of ranks 0..r-1, straight from the chunks
  * (comm_write_ordered_pieces in comm_generate.h, so the text is never
- * copied into one buffer). Once all seven are complete, rank 0 renames
+ * copied into one buffer). Once all eight are complete, rank 0 renames
  * them into place, so a failed run never leaves a finished-looking data set
  * behind. Memory: a rank holds its share of the users' CSV text (about
  * 0.9 GB per million users at one rank) and the model tables (about 50 MB
@@ -37,7 +37,8 @@ static const char *gen_usage =
     "usage: segcast generate --layout marketplace --out DIR --users N [--seed S]\n"
     "  --layout marketplace  the multi-table layout of DATA.md 1a (the only one generated)\n"
     "  --out DIR             folder for users, orders, clicks, delivery, inventory, network\n"
-    "                        and skus .csv (created when missing; existing files are replaced)\n"
+    "                        and skus .csv, plus truth.csv (each user's true churn date, not an\n"
+    "                        input); created when missing, existing files are replaced\n"
     "  --users N             number of users (1,000,000 makes about 1 GB)\n"
     "  --seed S              seed, 0 .. 2^64-1 (default 42); the same seed and N give the\n"
     "                        same bytes at any rank and thread count\n"
@@ -105,12 +106,14 @@ sc_status cmd_generate(int argc, char **argv) {
   return generate_marketplace(out, (int64_t)users, seed);
 }
 
-/* This rank's users.csv, orders.csv, clicks.csv, delivery.csv bodies as
- * chunks of GEN_CHUNK_USERS users: chunk i's file f is (*bufs)[i * 4 + f]. */
+/* This rank's users.csv, orders.csv, clicks.csv, delivery.csv and
+ * truth.csv bodies as chunks of GEN_CHUNK_USERS users: chunk i's k-th is
+ * (*bufs)[i * GEN_USER_BUFS + k]. */
+#define GEN_USER_BUFS 5
 static sc_status make_users(const gen_model *m, int64_t u0, int64_t u1, gen_buf **bufs, int64_t *n_chunks) {
   int64_t nch = (u1 - u0 + GEN_CHUNK_USERS - 1) / GEN_CHUNK_USERS;
   *n_chunks = nch;
-  *bufs = calloc((size_t)SC_MAX(nch, 1) * 4, sizeof(gen_buf));
+  *bufs = calloc((size_t)SC_MAX(nch, 1) * GEN_USER_BUFS, sizeof(gen_buf));
   if (!*bufs) return sc_fail(SC_ENOMEM, "generate: out of memory");
   int failed = 0;
 #pragma omp parallel
@@ -122,10 +125,10 @@ static sc_status make_users(const gen_model *m, int64_t u0, int64_t u1, gen_buf 
     }
 #pragma omp for schedule(dynamic, 1)
     for (int64_t ch = 0; ch < nch; ch++) {
-      gen_buf *b = *bufs + (size_t)ch * 4;
+      gen_buf *b = *bufs + (size_t)ch * GEN_USER_BUFS;
       int64_t lo = u0 + ch * GEN_CHUNK_USERS, hi = SC_MIN(u1, lo + GEN_CHUNK_USERS);
       for (int64_t u = lo; u < hi && scr; u++)
-        if (gen_user(m, scr, u + 1, &b[0], &b[1], &b[2], &b[3])) {
+        if (gen_user(m, scr, u + 1, &b[0], &b[1], &b[2], &b[3], &b[4])) {
 #pragma omp atomic write
           failed = 1;
           break;
@@ -195,12 +198,12 @@ static sc_status share_tables(gen_model *m) {
   return SC_OK;
 }
 
-/* Renames the seven temporaries into place (rank 0), or removes them. */
+/* Renames the temporaries into place (rank 0), or removes them. */
 static sc_status commit_files(const char *out, sc_status s) {
   char tmp[SC_PATH_MAX], fin[SC_PATH_MAX];
   if (!s) {
     sc_status ls = SC_OK;
-    for (int f = 0; f < 7 && comm_rank() == 0 && !ls; f++) {
+    for (int f = 0; f < GEN_NFILES && comm_rank() == 0 && !ls; f++) {
       tmp_name(tmp, out, gen_files[f]);
       snprintf(fin, sizeof fin, "%s/%s", out, gen_files[f]);
       if (rename(tmp, fin)) ls = sc_fail(SC_EIO, "generate: cannot rename %s to %s: %s", tmp, fin, strerror(errno));
@@ -208,7 +211,7 @@ static sc_status commit_files(const char *out, sc_status s) {
     s = comm_agree(ls);
   }
   if (s && comm_rank() == 0)
-    for (int f = 0; f < 7; f++) {
+    for (int f = 0; f < GEN_NFILES; f++) {
       tmp_name(tmp, out, gen_files[f]);
       unlink(tmp);
     }
@@ -235,12 +238,13 @@ sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
          m.n_sku, GEN_DCS, GEN_REGIONS, GEN_DAYS, sc_now() - t0);
 
   gen_buf *chunks = NULL;
-  int64_t nch = 0, bytes[7] = {0};
+  int64_t nch = 0, bytes[GEN_NFILES] = {0};
   s = comm_agree(make_users(&m, u0, u1, &chunks, &nch));
   double t_users = sc_now();
-  /* users, orders, clicks, delivery; write_chunks frees what it wrote */
-  for (int f = 0; f < 4 && !s; f++) s = write_chunks(out, f, chunks + f, nch, 4, bytes);
-  for (int64_t i = 0; chunks && i < nch * 4; i++) gen_buf_free(&chunks[i]);
+  /* users, orders, clicks, delivery, truth; write_chunks frees what it wrote */
+  for (int f = 0; f < 4 && !s; f++) s = write_chunks(out, f, chunks + f, nch, GEN_USER_BUFS, bytes);
+  if (!s) s = write_chunks(out, 7, chunks + 4, nch, GEN_USER_BUFS, bytes);
+  for (int64_t i = 0; chunks && i < nch * GEN_USER_BUFS; i++) gen_buf_free(&chunks[i]);
   free(chunks);
   /* inventory, split by days; network and skus from rank 0 */
   if (!s) {
@@ -260,9 +264,9 @@ sc_status generate_marketplace(const char *out, int64_t users, uint64_t seed) {
   gen_model_free(&m);
   SC_TRY(commit_files(out, s));
 
-  comm_sum_i64(bytes, 7);
+  comm_sum_i64(bytes, GEN_NFILES);
   int64_t total = 0;
-  for (int f = 0; f < 7; f++) total += bytes[f];
+  for (int f = 0; f < GEN_NFILES; f++) total += bytes[f];
   double t = sc_now() - t0;
   sc_say("generate: %.1f MB in %.2f s (users %.2f s, %.0f MB/s) into %s: users %.1f, orders %.1f, clicks %.1f, "
          "delivery %.1f, inventory %.1f MB",

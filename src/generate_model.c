@@ -368,16 +368,17 @@ void gen_buf_free(gen_buf *b) {
   b->n = b->cap = 0;
 }
 
-const char *const gen_files[7] = {"users.csv", "orders.csv", "clicks.csv", "delivery.csv",
-                                  "inventory.csv", "network.csv", "skus.csv"};
-const char *const gen_headers[7] = {
+const char *const gen_files[GEN_NFILES] = {"users.csv",     "orders.csv",  "clicks.csv", "delivery.csv",
+                                           "inventory.csv", "network.csv", "skus.csv",   "truth.csv"};
+const char *const gen_headers[GEN_NFILES] = {
     "user_id,created_at,age,gender,city_level\n",
     "order_id,user_id,sku_id,order_time,quantity,original_unit_price,final_unit_price,dc_ori\n",
     "user_id,sku_id,ts,platform\n",
     "order_id,ship_time,arr_time\n",
     "date,dc_id,sku_id,available_flag\n",
     "dc_id,region_id\n",
-    "sku_id,category,brand_id\n"};
+    "sku_id,category,brand_id\n",
+    "user_id,kind,churn_date\n"};
 
 /* ---- the tables ------------------------------------------------------------ */
 
@@ -803,7 +804,7 @@ static char *put_line(const gen_model *m, char *p, int64_t oid, int64_t uid, con
 }
 
 int gen_user(const gen_model *m, gen_scratch *sc, int64_t uid, gen_buf *users, gen_buf *orders, gen_buf *clicks,
-             gen_buf *delivery) {
+             gen_buf *delivery, gen_buf *truth) {
   uint64_t seed = m->seed;
   rng ru = rng_key(seed, P_USER, uid), ro = rng_key(seed, P_ORDERS, uid);
   rng rc = rng_key(seed, P_CLICKS, uid), rd = rng_key(seed, P_DELIVERY, uid);
@@ -849,6 +850,25 @@ int gen_user(const gen_model *m, gen_scratch *sc, int64_t uid, gen_buf *users, g
     }
     sort_i32(sc->order_ts, n_orders);
   }
+
+  /* truth.csv: the day after the user's activity window when it ends
+   * before the data does (a one-time buyer's ends on its order day);
+   * empty when the user is still active on the last day, or never bought */
+  ROOM(truth, 48);
+  char *q = truth->p + truth->n;
+  q = put_i64(q, uid);
+  static const char *const kinds[3] = {",none,", ",one_time,", ",repeat,"};
+  static const size_t kind_len[3] = {6, 10, 8};
+  int kind = !buyer ? 0 : one_time ? 1 : 2;
+  memcpy(q, kinds[kind], kind_len[kind]);
+  q += kind_len[kind];
+  int churned = buyer && (one_time || (!loyal && a + churn_after < GEN_DAYS - 1));
+  if (churned) {
+    gen_format_date(GEN_DAY0 + e + 1, q);
+    q += 10;
+  }
+  *q++ = '\n';
+  truth->n = (size_t)(q - truth->p);
 
   /* users.csv */
   int created;

@@ -87,11 +87,13 @@ typedef struct gen_scratch gen_scratch;
 gen_scratch *gen_scratch_new(void);
 void gen_scratch_free(gen_scratch *s);
 
-/// Appends user `uid`'s rows (ids 1..users) to the four buffers: one users.csv
-/// row, its orders.csv lines (returns included), clicks.csv rows and one
-/// delivery.csv row per order. 0, or -1 when a buffer cannot grow.
+/// Appends user `uid`'s rows (ids 1..users) to the five buffers: one users.csv
+/// row, its orders.csv lines (returns included), clicks.csv rows, one
+/// delivery.csv row per order, and its truth.csv row (the ground truth the
+/// data hides: never, once or repeatedly a buyer, and the day it stopped
+/// buying for good). 0, or -1 when a buffer cannot grow.
 int gen_user(const gen_model *m, gen_scratch *s, int64_t uid, gen_buf *users, gen_buf *orders, gen_buf *clicks,
-             gen_buf *delivery);
+             gen_buf *delivery, gen_buf *truth);
 
 /// Appends the inventory.csv rows of days [d0, d1) (date, then DC, then sku).
 int gen_inventory(const gen_model *m, int d0, int d1, gen_buf *out);
@@ -99,9 +101,12 @@ int gen_inventory(const gen_model *m, int d0, int d1, gen_buf *out);
 int gen_network(gen_buf *out);
 int gen_skus(const gen_model *m, gen_buf *out);
 
-/// Header lines of the seven files, in the order generate.c writes them.
-extern const char *const gen_headers[7];
-extern const char *const gen_files[7];
+/// The files: the seven of the marketplace layout, then truth.csv (not an
+/// input: what the lifetime-value test checks the models against).
+#define GEN_NFILES 8
+/// Header lines of the files, in the order generate.c writes them.
+extern const char *const gen_headers[GEN_NFILES];
+extern const char *const gen_files[GEN_NFILES];
 
 /// Formats "YYYY-MM-DD" of a day (days since 1970-01-01) into out (10 bytes,
 /// no terminator). Exposed for the unit test.

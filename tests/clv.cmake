@@ -24,3 +24,6 @@ segcast_script_test(clv_cases ${CMAKE_SOURCE_DIR}/tests/e2e/test_clv_cases.sh)
 #    segcast run, resumed at other rank counts: identical outputs.
 segcast_script_test(clv_checkpoint ${CMAKE_SOURCE_DIR}/tests/e2e/test_clv_checkpoint.sh)
 set_tests_properties(clv_checkpoint PROPERTIES TIMEOUT 300)
+#  - clv_generated: P(alive) against the generator's truth.csv (ROC AUC),
+#    the churned flag and a holdout's totals on 20,000 generated users;
+segcast_script_test(clv_generated ${CMAKE_SOURCE_DIR}/tests/e2e/test_clv_generated.sh)

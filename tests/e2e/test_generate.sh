@@ -22,7 +22,7 @@ mode=${1:?usage: test_generate.sh ranks|shape|errors}
 work=$(mktemp -d /tmp/segcast-gen.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 USERS=20000
-FILES="users.csv orders.csv clicks.csv delivery.csv inventory.csv network.csv skus.csv"
+FILES="users.csv orders.csv clicks.csv delivery.csv inventory.csv network.csv skus.csv truth.csv"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -40,7 +40,7 @@ ranks)
   sums "$work/r1" >"$work/r1.md5"
   sums "$work/r4" >"$work/r4.md5"
   sums "$work/t2" >"$work/t2.md5"
-  [ "$(wc -l <"$work/r1.md5")" = 7 ] || fail "expected 7 files, got: $(cat "$work/r1.md5")"
+  [ "$(wc -l <"$work/r1.md5")" = 8 ] || fail "expected 8 files, got: $(cat "$work/r1.md5")"
   diff "$work/r1.md5" "$work/r4.md5" || fail "files differ between 1 and 4 ranks"
   diff "$work/r1.md5" "$work/t2.md5" || fail "files differ between 1 and 2 threads"
   for f in $FILES; do [ -s "$work/r1/$f" ] || fail "$f is empty"; done
@@ -88,6 +88,7 @@ heads = {
     "inventory": "date,dc_id,sku_id,available_flag",
     "network": "dc_id,region_id",
     "skus": "sku_id,category,brand_id",
+    "truth": "user_id,kind,churn_date",
 }
 for name, head in heads.items():
     with open(f"{d}/{name}.csv", "rb") as f:
@@ -192,6 +193,24 @@ check(top > 0.35, f"top 10 % of customers bring {top:.2f} of revenue (heavy tail
 repeat = per_user[per_user.orders >= 3]
 gone = (repeat["last"] < pd.Timestamp("2023-10-01")).mean()
 check(gone > 0.15, f"{gone:.2f} of customers with 3+ orders stopped buying before October (churn)")
+
+# truth.csv: every user once; buyers' kinds agree with their orders, and
+# nobody orders on or after their churn date (an order's day is its
+# order_time's date)
+truth = pd.read_csv(f"{d}/truth.csv", **S)
+check(list(truth.user_id.astype(int)) == list(range(1, len(users) + 1)), "truth.csv: users 1..N")
+check(truth.kind.isin(["none", "one_time", "repeat"]).all(), "truth.csv kinds none / one_time / repeat")
+norders = orders.groupby("user_id").order_id.nunique()
+tk = truth.set_index("user_id")
+buyers = tk.index[tk.kind != "none"]
+check(set(norders.index) == set(buyers), "the users with orders are the buyers of truth.csv")
+check((norders.reindex(tk.index[tk.kind == "one_time"]) == 1).all(), "one-time buyers have one order")
+check((norders.reindex(tk.index[tk.kind == "repeat"]) >= 2).all(), "repeat buyers have two orders or more")
+last_buy = valid.groupby("user_id").t.max().dt.normalize()
+cd = pd.to_datetime(tk.churn_date[tk.churn_date != ""], format="%Y-%m-%d")
+check((last_buy.reindex(cd.index) < cd).all(), "no sale on or after a user's churn date")
+share = (tk.loc[tk.kind == "repeat", "churn_date"] != "").mean()
+check(0.3 < share < 0.9, f"{share:.2f} of repeat buyers churn before the end of the data")
 
 units_day = valid.groupby(valid.t.dt.normalize()).q.sum()
 dow = units_day.groupby(units_day.index.dayofweek).mean()

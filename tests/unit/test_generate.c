@@ -145,19 +145,20 @@ static void test_user_is_pure(void) {
   CU_ASSERT_EQUAL_FATAL(gen_model_build(&m, 2000, 11), SC_OK);
   gen_scratch *s1 = gen_scratch_new(), *s2 = gen_scratch_new();
   CU_ASSERT_FATAL(s1 && s2);
-  gen_buf a[4] = {{0}}, b[4] = {{0}};
+  gen_buf a[5] = {{0}}, b[5] = {{0}};
   /* user 777 alone, and after 50 others in another scratch */
-  CU_ASSERT_EQUAL(gen_user(&m, s1, 777, &a[0], &a[1], &a[2], &a[3]), 0);
-  for (int64_t u = 1; u <= 50; u++) CU_ASSERT_EQUAL(gen_user(&m, s2, u, &b[0], &b[1], &b[2], &b[3]), 0);
-  size_t off[4];
-  for (int f = 0; f < 4; f++) off[f] = b[f].n;
-  CU_ASSERT_EQUAL(gen_user(&m, s2, 777, &b[0], &b[1], &b[2], &b[3]), 0);
-  for (int f = 0; f < 4; f++) {
+  CU_ASSERT_EQUAL(gen_user(&m, s1, 777, &a[0], &a[1], &a[2], &a[3], &a[4]), 0);
+  for (int64_t u = 1; u <= 50; u++) CU_ASSERT_EQUAL(gen_user(&m, s2, u, &b[0], &b[1], &b[2], &b[3], &b[4]), 0);
+  size_t off[5];
+  for (int f = 0; f < 5; f++) off[f] = b[f].n;
+  CU_ASSERT_EQUAL(gen_user(&m, s2, 777, &b[0], &b[1], &b[2], &b[3], &b[4]), 0);
+  for (int f = 0; f < 5; f++) {
     CU_ASSERT_EQUAL(b[f].n - off[f], a[f].n);
     CU_ASSERT(memcmp(b[f].p + off[f], a[f].p, a[f].n) == 0);
   }
   CU_ASSERT(a[0].n > 0 && !strncmp(a[0].p, "777,", 4));
-  for (int f = 0; f < 4; f++) {
+  CU_ASSERT(a[4].n > 0 && !strncmp(a[4].p, "777,", 4) && a[4].p[a[4].n - 1] == '\n');
+  for (int f = 0; f < 5; f++) {
     gen_buf_free(&a[f]);
     gen_buf_free(&b[f]);
   }
