@@ -318,6 +318,8 @@ double clv_bg_expected(int32_t x, double T_units, double h, const clv_bg_tables 
   if (h <= 0) return 0;
   double r = t->r, a = t->a, b = t->b;
   double s = t->alpha + T_units;
+  /* a = 0: no dropout, the NBD's (r+x) h / (α+T), whatever b */
+  if (a == 0) return (r + x) * h / s;
   double z = h / (s + h), L = -log1p(h / s); /* L = ln(1-z) */
   double a1 = a - 1, u = a1 * L;
   /* (1 - e^u)/(a-1) = -L (e^u - 1)/u */

@@ -132,7 +132,8 @@ double clv_bg_p_alive(int32_t x, int32_t tx_days, int32_t T_days, const clv_bg_t
 ///   1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z),
 /// whose series has parameters that do not grow with x and a factor a-1
 /// in every term after the first, so the division by a-1 is done
-/// analytically and a = 1 is no special case. T_units = T in units (T = 0
+/// analytically and a = 1 is no special case; a = 0 (the NBD limit, no
+/// dropout) gives (r+x) h/(α+T). T_units = T in units (T = 0
 /// gives the unconditional E[X(h)] of a new customer). NaN when the
 /// series does not converge.
 double clv_bg_expected(int32_t x, double T_units, double h, const clv_bg_tables *t);

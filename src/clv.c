@@ -187,6 +187,23 @@ static int bg_eval(void *vc, const double *th, nt_eval *e) {
   return 0;
 }
 
+/* BG/NBD at a = 0 (b drops out of the likelihood there): the NBD in
+ * (ln r, ln α), through the same sums (kernels/clv.c's terms are exact
+ * there: the dropout terms vanish). */
+static int nbd_eval(void *vc, const double *th, nt_eval *e) {
+  double th4[4] = {th[0], th[1], -INFINITY, 0};
+  nt_eval full;
+  int rc = bg_eval(vc, th4, &full);
+  e->f = full.f;
+  e->g[0] = full.g[0];
+  e->g[1] = full.g[1];
+  e->h[0] = full.h[0];
+  e->h[1] = full.h[1];
+  e->h[2] = full.h[4];
+  e->ok = full.ok;
+  return rc;
+}
+
 static int gg_eval(void *vc, const double *th, nt_eval *e) {
   clv_fitctx *f = vc;
   fx_acc acc[CLV_GG_SUMS] = {0};
@@ -447,11 +464,42 @@ static sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
     if (!s) judge_fit(&cx->bg, bg_names, 4, tol_bg);
   }
   if (s) return s;
+  if (cx->bg.attempted && !cx->bg.fitted) {
+    /* the search ran towards a boundary: when it is a -> 0 (no dropout),
+       the supremum is the NBD's maximum, the model's limit there */
+    double t1 = sc_now();
+    nt_problem p = {2, tol_bg, CLV_BOUND, CLV_MAX_STEP, CLV_MAX_EVALS, nbd_eval, NULL, f};
+    nt_state nb;
+    nt_start(&nb, 2, th_bg);
+    s = (sc_status)nt_maximize(&p, &nb);
+    if (s) return s;
+    int finite = fabs(nb.th[0]) <= CLV_FINITE && fabs(nb.th[1]) <= CLV_FINITE;
+    if (nb.status == NT_CONVERGED && finite && nb.at.f >= cx->bg.st.at.f - 1e-9 * fabs(cx->bg.st.at.f)) {
+      clv_fit *m = &cx->bg;
+      double th4[4] = {nb.th[0], nb.th[1], -INFINITY, 0};
+      long evals = m->st.evals + nb.evals;
+      nt_start(&m->st, 4, th4);
+      s = (sc_status)bg_eval(f, th4, &m->st.at);
+      if (s) return s;
+      m->st.have_at = 1;
+      m->st.status = NT_CONVERGED;
+      m->st.evals = evals;
+      m->st.steps = nb.steps;
+      m->st.newton_steps = nb.newton_steps;
+      m->st.gradient_steps = nb.gradient_steps;
+      m->fitted = m->boundary = 1;
+      snprintf(m->reason, sizeof m->reason,
+               "the maximum is at a = 0, BG/NBD's limit without dropout (the NBD): no customer's silence is long "
+               "enough to say they left, so P(alive) = 1 and b is not identified");
+    }
+    cx->bg.seconds += sc_now() - t1;
+  }
   if (cx->bg.fitted)
-    sc_say("clv: BG/NBD r = %.6g, alpha = %.6g, a = %.6g, b = %.6g, log-likelihood %.10g, gradient norm %.3g "
+    sc_say("clv: BG/NBD r = %.6g, alpha = %.6g, a = %.6g, b = %.6g%s, log-likelihood %.10g, gradient norm %.3g "
            "(%ld steps, %ld evaluations, %.2f s)",
-           exp(cx->bg.st.th[0]), exp(cx->bg.st.th[1]), exp(cx->bg.st.th[2]), exp(cx->bg.st.th[3]), cx->bg.st.at.f,
-           nt_gnorm(&cx->bg.st.at, 4), cx->bg.st.steps, cx->bg.st.evals, cx->bg.seconds);
+           exp(cx->bg.st.th[0]), exp(cx->bg.st.th[1]), exp(cx->bg.st.th[2]), cx->bg.boundary ? NAN : exp(cx->bg.st.th[3]),
+           cx->bg.boundary ? " (at the a = 0 boundary: the NBD)" : "", cx->bg.st.at.f, nt_gnorm(&cx->bg.st.at, 4),
+           cx->bg.st.steps, cx->bg.st.evals, cx->bg.seconds);
   else sc_say("clv: BG/NBD not fitted: %s", cx->bg.reason);
 
   f->phase = 1;

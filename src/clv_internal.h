@@ -22,7 +22,8 @@
 /// One model's fit.
 typedef struct {
   int attempted;       ///< 0: not fitted because the data cannot identify it (reason says why)
-  int fitted;          ///< the maximum was reached at finite parameters
+  int fitted;          ///< the maximum was reached at finite parameters (or at BG/NBD's a = 0 limit)
+  int boundary;        ///< BG/NBD: the maximum is its a = 0 limit, the NBD (st holds it, a = 0, b unused)
   char reason[256];    ///< why not fitted, or "" when fitted
   nt_state st;         ///< the optimiser's state (st.at: the final evaluation)
   int64_t customers;   ///< customers the likelihood sums over

@@ -297,7 +297,7 @@ static sc_status h5_small(sc_h5 *h, const clv_ctx *cx) {
   }
   /* parameters (NaN: not fitted), then log-likelihood and gradient norm */
   double bg[6], gg[5];
-  for (int i = 0; i < 4; i++) bg[i] = cx->bg.fitted ? exp(cx->bg.st.th[i]) : NAN;
+  for (int i = 0; i < 4; i++) bg[i] = cx->bg.fitted && !(cx->bg.boundary && i == 3) ? exp(cx->bg.st.th[i]) : NAN;
   bg[4] = cx->bg.fitted ? cx->bg.st.at.f : NAN;
   bg[5] = cx->bg.fitted ? nt_gnorm(&cx->bg.st.at, 4) : NAN;
   for (int i = 0; i < 3; i++) gg[i] = cx->gg.fitted ? exp(cx->gg.st.th[i]) : NAN;
@@ -338,8 +338,10 @@ static json_t *fit_json(const clv_fit *m, int dim, const char *const *names) {
   json_t *o = json_object();
   json_object_set_new(o, "fitted", json_boolean(m->fitted));
   if (!m->fitted) json_object_set_new(o, "reason", json_string(m->reason));
+  if (m->boundary) json_object_set_new(o, "boundary", json_string(m->reason));
   json_object_set_new(o, "customers", json_integer(m->customers));
-  for (int i = 0; i < dim; i++) json_object_set_new(o, names[i], m->fitted ? num(exp(m->st.th[i])) : json_null());
+  for (int i = 0; i < dim; i++)
+    json_object_set_new(o, names[i], m->fitted && !(m->boundary && i == 3) ? num(exp(m->st.th[i])) : json_null());
   json_object_set_new(o, "log_likelihood", m->attempted && m->st.have_at ? num(m->st.at.f) : json_null());
   json_object_set_new(o, "gradient_norm", m->attempted && m->st.have_at ? num(nt_gnorm(&m->st.at, dim)) : json_null());
   json_object_set_new(o, "iterations", json_integer(m->st.steps));

@@ -29,13 +29,14 @@
 /* The CSVs the page reads, in the order of its sections. */
 enum {
   T_MODEL, T_PROFILES, T_RFM_GRID, T_RFM_SEGMENTS, T_MONTHLY, T_SEASON_MONTH, T_SEASON_WEEKDAY, T_COHORT, T_LORENZ,
-  T_CONCENTRATION, T_TOP_PRODUCTS, T_TOP_REGIONS, T_IMPORTANCE, T_COUNT
+  T_CONCENTRATION, T_TOP_PRODUCTS, T_TOP_REGIONS, T_IMPORTANCE, T_CLV_PALIVE, T_CLV_LORENZ, T_CLV_CALIBRATION,
+  T_CLV_TRACKING, T_COUNT
 };
 static const char *const table_files[T_COUNT] = {
     "model_selection.csv", "segment_profiles.csv",  "rfm_grid.csv",         "rfm_segments.csv",
     "monthly_revenue.csv", "seasonality_month.csv", "seasonality_weekday.csv", "cohort_retention.csv",
     "lorenz.csv",          "revenue_concentration.csv", "top_products.csv", "top_regions.csv",
-    "feature_importance.csv"};
+    "feature_importance.csv", "clv_p_alive.csv", "clv_lorenz.csv", "clv_calibration.csv", "clv_tracking.csv"};
 
 typedef struct {
   const sc_run *run;
@@ -353,6 +354,89 @@ static void section_segments(report *r) {
   if (!HAVE(T_RFM_GRID)) missing_file(r, T_RFM_GRID, "segmentation did not run");
   if (HAVE(T_RFM_SEGMENTS)) table_html(r, T_RFM_SEGMENTS, NULL, 1000);
   else missing_file(r, T_RFM_SEGMENTS, "segmentation did not run");
+  fputs("</section>\n", r->f);
+}
+
+/* Lifetime value (docs/clv.md): the models' figures, P(alive), CLV by
+ * segment, its concentration, and with a holdout the papers' two checks. */
+static void section_clv(report *r) {
+  section_open(r, "clv", "Customer lifetime value and churn",
+               "BG/NBD (purchases and dropout) and Gamma-Gamma (transaction value) fitted to every customer; "
+               "P(alive) is the chance a customer still buys, churned means P(alive) below the threshold, CLV is "
+               "expected purchases over the horizon times the expected transaction value.");
+  json_t *c = jpath(r->summary, "clv");
+  if (!c) {
+    missing(r, "summary.json has no \"clv\" (clv.enabled = false, or the stage did not run).");
+    fputs("</section>\n", r->f);
+    return;
+  }
+  fputs("<div class=\"kpis\">\n", r->f);
+  card(r, "clv.customers", "Customers modelled", F_INT, "a valid line by the calibration end");
+  card(r, "clv.mean_p_alive", "Mean P(alive)", F_PCT1, "chance a customer still buys");
+  card(r, "clv.churned_share", "Churned", F_PCT1, "P(alive) below clv.churn_threshold");
+  card(r, "clv.expected_clv", "Expected CLV", F_MONEY, "all customers, over the horizon");
+  if (jpath(r->summary, "clv.holdout")) {
+    card(r, "clv.holdout.predicted", "Holdout: predicted purchases", F_MONEY, "the model, from calibration alone");
+    card(r, "clv.holdout.actual", "Holdout: actual purchases", F_INT, "transactions in the holdout days");
+  }
+  fputs("</div>\n", r->f);
+  static const char *const models[2] = {"bgnbd", "gamma_gamma"}, *const titles[2] = {"BG/NBD", "Gamma-Gamma"};
+  static const char *const params[2][5] = {{"r", "alpha", "a", "b", NULL}, {"p", "q", "gamma", NULL, NULL}};
+  fputs("<div class=\"tablewrap\"><table data-src=\"summary:clv\"><thead><tr><th>model</th><th>parameters</th>"
+        "<th>log-likelihood</th><th>status</th></tr></thead><tbody>\n",
+        r->f);
+  for (int m = 0; m < 2; m++) {
+    char key[96], t[64];
+    snprintf(key, sizeof key, "clv.%s.fitted", models[m]);
+    int fitted = json_is_true(jpath(r->summary, key));
+    fprintf(r->f, "<tr><td>%s</td><td>", titles[m]);
+    for (int i = 0, shown = 0; fitted && params[m][i]; i++) {
+      snprintf(key, sizeof key, "clv.%s.%s", models[m], params[m][i]);
+      json_t *v = jpath(r->summary, key);
+      if (!json_is_number(v)) continue; /* b at the a = 0 boundary */
+      fprintf(r->f, "%s%s = <span data-key=\"%s\" data-value=\"%.17g\">%s</span>", shown ? ", " : "", params[m][i], key,
+              json_number_value(v), format_number(json_number_value(v), F_DEC3, t, sizeof t));
+      shown++;
+    }
+    fputs("</td><td class=\"num\">", r->f);
+    snprintf(key, sizeof key, "clv.%s.log_likelihood", models[m]);
+    json_t *ll = jpath(r->summary, key);
+    if (fitted && json_is_number(ll))
+      fprintf(r->f, "<span data-key=\"%s\" data-value=\"%.17g\">%s</span>", key, json_number_value(ll),
+              format_number(json_number_value(ll), F_MONEY, t, sizeof t));
+    fputs("</td><td>", r->f);
+    snprintf(key, sizeof key, "clv.%s.reason", models[m]);
+    json_t *why = jpath(r->summary, key);
+    snprintf(key, sizeof key, "clv.%s.boundary", models[m]);
+    json_t *edge = jpath(r->summary, key);
+    if (fitted && json_is_string(edge)) {
+      fputs("fitted at a boundary: ", r->f);
+      html(r->f, json_string_value(edge));
+    } else if (fitted) fputs("fitted", r->f);
+    else {
+      fputs("not fitted: ", r->f);
+      html(r->f, json_is_string(why) ? json_string_value(why) : "no reason recorded");
+    }
+    fputs("</td></tr>\n", r->f);
+  }
+  fputs("</tbody></table></div>\n", r->f);
+  fputs("<div class=\"grid2\">\n", r->f);
+  if (HAVE(T_CLV_PALIVE)) canvas(r, "c-clv-p-alive", "clv-p-alive", 0);
+  if (HAVE(T_CLV_LORENZ)) canvas(r, "c-clv-lorenz", "clv-lorenz", 0);
+  int seg_clv = HAVE(T_PROFILES) && rtable_col(&r->t[T_PROFILES], "clv_total") >= 0;
+  int rfm_clv = HAVE(T_RFM_SEGMENTS) && rtable_col(&r->t[T_RFM_SEGMENTS], "clv_total") >= 0;
+  if (seg_clv) canvas(r, "c-clv-clusters", "clv-clusters", 0);
+  if (rfm_clv) canvas(r, "c-clv-rfm", "clv-rfm", 0);
+  if (HAVE(T_CLV_CALIBRATION)) canvas(r, "c-clv-calibration", "clv-calibration", 0);
+  if (HAVE(T_CLV_TRACKING)) canvas(r, "c-clv-tracking", "clv-tracking", 0);
+  fputs("</div>\n", r->f);
+  if (!HAVE(T_CLV_PALIVE)) missing_file(r, T_CLV_PALIVE, "the clv stage did not run");
+  if (!HAVE(T_CLV_LORENZ))
+    missing(r, "The Lorenz curve of CLV needs every customer's CLV: a model could not be fitted (see the table above).");
+  if (!seg_clv && !rfm_clv) missing(r, "CLV by segment needs the segmentation's outputs in this folder.");
+  if (!jpath(r->summary, "clv.holdout"))
+    missing(r, "The calibration and tracking charts need a holdout: set clv.holdout_days (docs/clv.md).");
+  else if (!HAVE(T_CLV_TRACKING)) missing_file(r, T_CLV_TRACKING, "BG/NBD could not be fitted");
   fputs("</section>\n", r->f);
 }
 
@@ -723,7 +807,7 @@ static void write_header(report *r) {
   fputs(".</p>\n", r->f);
   fputs("<nav><a href=\"#kpis\">Key figures</a><a href=\"#model\">Model selection</a><a href=\"#segments\">Segments"
         "</a><a href=\"#concentration\">Concentration</a><a href=\"#cohorts\">Cohorts</a><a href=\"#monthly\">Monthly"
-        "</a><a href=\"#top\">Top products</a><a href=\"#forecast\">Forecast</a></nav>\n</header>\n<main>\n",
+        "</a><a href=\"#top\">Top products</a><a href=\"#clv\">Lifetime value</a><a href=\"#forecast\">Forecast</a></nav>\n</header>\n<main>\n",
         r->f);
 }
 
@@ -779,6 +863,7 @@ sc_status stage_report(sc_run *run) {
     section_cohorts(&r);
     section_monthly(&r);
     section_top(&r);
+    section_clv(&r);
     section_forecast(&r, have_forecast);
     fputs("</main>\n<footer>Written by segcast from summary.json and the CSV files of ", r.f);
     html(r.f, run->cfg.out);

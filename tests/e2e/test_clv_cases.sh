@@ -13,7 +13,12 @@
 #   4. clv.annual_discount_rate: CLV is below the undiscounted one, and
 #      equals the documented sum of each week's expected purchases at its
 #      discount factor (recomputed here with scipy's 2F1);
-#   5. clv.enabled = false: segcast run writes no clv.csv.
+#   5. clv.enabled = false: segcast run writes no clv.csv;
+#   6. Online Retail, where BG/NBD's likelihood rises towards a = 0 (no
+#      dropout): the fit is its limit there, the NBD, said so in
+#      summary.json (a = 0, b null), with r and alpha equal to an
+#      independent scipy fit of the NBD and expected purchases
+#      (r+x) h / (alpha+T).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -106,4 +111,31 @@ EOF
   fail "clv.enabled = false still ran the stage"
 ! grep -q "p_alive_mean" "$tmp/off/segment_profiles.csv" || fail "CLV columns without the stage"
 echo "ok  clv.enabled = false: no clv outputs"
+# 6. the a = 0 boundary on Online Retail
+xz -dc "$SEGCAST_SHARED/data/online_retail_2010-2011.csv.xz" > "$tmp/or.csv"
+OR="--set input.layout=online-retail --set input.path=$tmp/or.csv"
+"$SEGCAST_BIN" ingest $OR --set run.out="$tmp/or" > /dev/null
+$SEGCAST_MPIRUN -np 2 "$SEGCAST_BIN" clv $OR --set run.out="$tmp/or" > "$tmp/or.log" || { cat "$tmp/or.log"; fail "Online Retail"; }
+grep -q "at the a = 0 boundary: the NBD" "$tmp/or.log" || fail "no boundary line: $(grep BG/NBD "$tmp/or.log")"
+$py - "$tmp/or" <<'EOF' || fail "the a = 0 boundary"
+import json, sys
+import numpy as np, pandas as pd
+from scipy import optimize, special
+o = sys.argv[1]
+s = json.load(open(o + "/summary.json"))["clv"]["bgnbd"]
+assert s["fitted"] and "a = 0" in s["boundary"] and s["a"] == 0 and s["b"] is None, s
+c = pd.read_csv(o + "/clv.csv")
+assert (c.p_alive == 1).all() and (c.churned == 0).all()
+x, T = c.x.to_numpy(float), c["T"].to_numpy()
+def nll(th):  # the NBD: Poisson purchases with gamma-distributed rates, no dropout
+    r, al = np.exp(th)
+    return -np.sum(special.gammaln(r + x) - special.gammaln(r) + r * np.log(al) - (r + x) * np.log(al + T))
+th = optimize.minimize(nll, [0.0, 1.0], method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 20000}).x
+r, al = np.exp(th)
+assert abs(s["r"] / r - 1) < 1e-6 and abs(s["alpha"] / al - 1) < 1e-6, (s["r"], r, s["alpha"], al)
+assert abs(s["log_likelihood"] / -nll(th) - 1) < 1e-9
+want = (r + x) * (365 / 7) / (al + T)
+assert np.allclose(c.expected_purchases, want, rtol=1e-6, atol=0)
+print(f"ok  Online Retail: the NBD limit, r = {r:.6g}, alpha = {al:.6g}, as scipy's fit")
+EOF
 echo "PASS: clv cases"

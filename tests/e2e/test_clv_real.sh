@@ -14,14 +14,17 @@
 #   - segcast run (segment + clv) at 2 ranks: segment_profiles.csv and
 #     rfm_segments.csv carry per-segment mean P(alive), churned share and
 #     total CLV equal to those recomputed from clv.csv and
-#     customer_segments.csv; results.h5 /clv/customers equals clv.csv.
+#     customer_segments.csv; results.h5 /clv/customers equals clv.csv;
+#     report.html's numbers equal summary.json's and the CSVs', and headless
+#     Chromium draws every lifetime-value chart (P(alive), Lorenz curve, CLV
+#     by cluster and RFM segment, the holdout calibration and tracking).
 set -euo pipefail
+source "$(dirname "$0")/test_report_common.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_WAIT_POLICY=passive
 py=/usr/bin/python3
 REF="$SEGCAST_ROOT/tests/ref/clv_ref.py"
-fail() { echo "FAIL: $*" >&2; exit 1; }
 xz -dc "$SEGCAST_SHARED/data/cdnow_master.csv.xz" > "$tmp/cdnow.csv"
 CD="--set input.layout=transactions --set input.path=$tmp/cdnow.csv --set input.user=customer_id --set input.date=date
     --set input.quantity=number_of_cds --set input.amount=dollar_value --set forecast.enabled=false"
@@ -122,4 +125,7 @@ for col in ("user_id", "x", "p_alive", "expected_purchases", "expected_value", "
     assert np.allclose(h[col][()], c[col].to_numpy(), rtol=1e-9, atol=0), col
 print("ok  results.h5 /clv/customers equals clv.csv")
 EOF
+report_numbers "$tmp/all" || fail "report numbers"
+report_browser "$tmp/all" --expect clv-p-alive,clv-lorenz,clv-clusters,clv-rfm,clv-calibration,clv-tracking ||
+  fail "browser check of the lifetime-value charts"
 echo "CDNOW lifetime value: ok"

@@ -65,6 +65,11 @@ def fmt_of(key):
     if last == "return_rate": return pct2
     if key.startswith(("insights.concentration", "insights.cohort_retention")) or last == "wape": return pct1
     if last in ("r2", "rmse", "silhouette"): return dec3
+    if key.startswith("clv."):
+        if last in ("r", "alpha", "a", "b", "p", "q", "gamma"): return dec3
+        if last in ("log_likelihood", "expected_clv", "predicted"): return money
+        if last in ("mean_p_alive", "churned_share"): return pct1
+        if last == "actual": return count
     return None
 
 
@@ -174,7 +179,7 @@ for t in p.tables:
 m = re.search(r'<script id="segcast-data" type="application/json">(.*?)</script>', page, re.S)
 check(m is not None, "no JSON data block")
 data = json.loads(m.group(1)) if m else {"tables": {}, "summary": {}}
-for k in ("input", "sales", "insights", "segment", "forecast"):
+for k in ("input", "sales", "insights", "segment", "forecast", "clv"):
     if k in summary:
         check(data["summary"].get(k) == summary[k], f"embedded summary.{k} differs from summary.json")
 for name, tab in data["tables"].items():
@@ -188,7 +193,8 @@ for name, tab in data["tables"].items():
             else:
                 check(float(c) == float(e), f"{name} row {i} col {head[j]}: embedded {e} != CSV {c}")
 for name in ("monthly_revenue.csv", "lorenz.csv", "cohort_retention.csv", "model_selection.csv",
-             "segment_profiles.csv", "rfm_grid.csv", "feature_importance.csv"):
+             "segment_profiles.csv", "rfm_grid.csv", "feature_importance.csv", "clv_p_alive.csv", "clv_lorenz.csv",
+             "clv_calibration.csv", "clv_tracking.csv"):
     if os.path.exists(os.path.join(out, name)) and len(read_csv(name)[1]) > 0:
         check(name in data["tables"], f"{name} has rows but is not in the page")
 
@@ -204,6 +210,21 @@ if os.path.exists(os.path.join(out, "model_selection.csv")) and "segment" in sum
     head, ms = read_csv("model_selection.csv")
     chosen = [int(r[0]) for r in ms if r[head.index("chosen")] in ("1", "true")]
     check(chosen == [summary["segment"]["k"]], f"chosen k {chosen} != summary segment.k {summary['segment']['k']}")
+
+# 4b. lifetime value: the summary's totals against clv.csv and the small tables
+if "clv" in summary and os.path.exists(os.path.join(out, "clv_p_alive.csv")):
+    head, pb = read_csv("clv_p_alive.csv")
+    n_p = sum(int(r[head.index("customers")]) for r in pb)
+    check(n_p <= summary["clv"]["customers"], "P(alive) histogram has more customers than the summary")
+    cpath = os.path.join(out, "clv.csv")
+    if os.path.exists(cpath):
+        head, cr = read_csv("clv.csv")
+        check(len(cr) == summary["clv"]["customers"], "clv.csv rows != summary clv.customers")
+        ip = head.index("p_alive")
+        check(n_p == sum(1 for r in cr if r[ip] != ""), "P(alive) histogram total != customers with a P(alive)")
+        if summary["clv"].get("expected_clv") is not None:
+            tot = sum(float(r[head.index("clv")]) for r in cr)
+            check(math.isclose(tot, summary["clv"]["expected_clv"], rel_tol=1e-8), "clv.csv CLV total != summary")
 
 # 5. forecast: top series and daily totals from forecast.csv
 fpath = os.path.join(out, "forecast.csv")
@@ -294,8 +315,29 @@ w("rfm_grid.csv", "r_score,f_score,customers,revenue,rfm_segment\n" + "".join(ro
 tc = sum(v[0] for v in totals.values()); tr = sum(v[1] for v in totals.values())
 w("rfm_segments.csv", "rfm_segment,customers,customer_share,revenue,revenue_share\n" + "".join(
     f"{s},{v[0]},{v[0] / tc:.6f},{v[1]:.2f},{v[1] / tr:.6f}\n" for s, v in totals.items()))
+# lifetime value: the small tables, and the CLV columns of the segment CSVs
+w("clv_p_alive.csv", "p_alive_from,p_alive_to,customers,customer_share\n" + "".join(
+    f"{b / 20:.2f},{(b + 1) / 20:.2f},{10 + (b * 7) % 13 + (400 if b == 19 else 0)},0.05\n" for b in range(20)))
+w("clv_lorenz.csv", "customer_share,customers,clv_share\n" + "".join(
+    f"{i / 100:.2f},{10 * i},{(i / 100) ** 3:.6f}\n" for i in range(101)))
+w("clv_calibration.csv", "x,customers,actual_mean,predicted_mean\n" + "".join(
+    f"{x}{'+' if x == 7 else ''},{900 // (x + 1)},{0.2 + 0.8 * x:.4f},{0.25 + 0.75 * x:.4f}\n" for x in range(8)))
+w("clv_tracking.csv", "period,end_date,in_holdout,actual_cumulative,predicted_cumulative\n" + "".join(
+    f"{k + 1},2011-{1 + k // 4:02d}-{1 + 7 * (k % 4):02d},{int(k >= 20)},{30 * k + k * k},{31.5 * k + 0.9 * k * k:.4f}\n"
+    for k in range(40)))
+for name in ("segment_profiles.csv", "rfm_segments.csv"):
+    rows = open(os.path.join(out, name)).read().splitlines()
+    text = rows[0] + ",p_alive_mean,churned_share,clv_total\n" + "".join(
+        r + f",{0.3 + 0.05 * i:.6f},{0.4 - 0.03 * i:.6f},{1000.5 * (i + 1):.6f}\n" for i, r in enumerate(rows[1:]))
+    w(name, text)
 sp = os.path.join(out, "summary.json")
 summary = json.load(open(sp))
+summary["clv"] = {"customers": 1000, "unit_days": 7, "cal_end": "2011-06-30", "holdout_days": 100, "churn_threshold": 0.5,
+                  "bgnbd": {"fitted": True, "r": 0.2437, "alpha": 4.4135, "a": 0.7929, "b": 2.4259,
+                            "log_likelihood": -9582.4292, "gradient_norm": 1e-9},
+                  "gamma_gamma": {"fitted": False, "reason": "no <b>repeat</b> & customers"},
+                  "mean_p_alive": 0.6543, "churned_share": 0.2345, "expected_clv": 123456.789,
+                  "holdout": {"predicted": 1359.37, "actual": 1788}}
 summary["segment"] = {"customers": 1000, "k": 4, "inertia": 1500.25, "silhouette": 0.42}
 summary["input"] = {"layout": "online-retail", "files": {"lines.csv": {"read": 3067, "loaded": 3067, "rejected": 0,
                                                                      "lines": 3071, "blank": 2, "continuation_lines": 1}}}

@@ -3,7 +3,8 @@
 #  - every insight equals pandas on the raw CSV (tests/ref/insights_ref.py,
 #    DATA.md's cleaning done independently);
 #  - the report's numbers equal summary.json's and the CSVs';
-#  - headless Chromium renders every chart (no console error, no request).
+#  - headless Chromium renders every chart (no console error, no request),
+#    the lifetime-value ones included.
 # SEGCAST_REPORT_SCREENSHOT=FILE.png saves a screenshot of the page.
 set -euo pipefail
 source "$(dirname "$0")/test_report_common.sh"
@@ -18,6 +19,6 @@ $SEGCAST_MPIRUN -np 2 "$SEGCAST_BIN" run --config "$SEGCAST_ROOT/configs/small.i
 report_numbers "$O" || fail "report numbers"
 shot=()
 [ -n "${SEGCAST_REPORT_SCREENSHOT:-}" ] && shot=(--screenshot "$SEGCAST_REPORT_SCREENSHOT")
-report_browser "$O" --expect elbow,silhouette,segment-size,segment-share,rfm-grid,rfm-segments,lorenz,cohort,monthly,top-products,top-regions,forecast-total,importance "${shot[@]}" ||
+report_browser "$O" --expect elbow,silhouette,segment-size,segment-share,rfm-grid,rfm-segments,lorenz,cohort,monthly,top-products,top-regions,clv-p-alive,clv-lorenz,clv-clusters,clv-rfm,forecast-total,importance "${shot[@]}" ||
   fail "browser check"
 echo "PASS: Online Retail insights and report"

@@ -30,10 +30,12 @@ sed -i 's/^85123A,/"<\/script><!--85123A",/' "$O/forecast.csv"
 ! grep -q 'class="missing"' "$O/report.html" || { grep 'class="missing"' "$O/report.html"; fail "a section says not available"; }
 if grep -Eo '[[:space:]](src|href|action)="[^"#][^"]*"' "$O/report.html"; then fail "the page references an outside resource"; fi
 grep -q 'Loyal &lt;b&gt;&amp;amp; fans&lt;/b&gt;' "$O/report.html" || fail "cluster name not HTML-escaped"
+grep -q 'not fitted: no &lt;b&gt;repeat&lt;/b&gt; &amp; customers' "$O/report.html" || fail "a model's reason not shown or not escaped"
 [ "$(grep -o '</script>' "$O/report.html" | wc -l)" -eq 3 ] || fail "a </script> from the data ended a script early"
 report_numbers "$O" || fail "report numbers"
 all=elbow,silhouette,segment-size,segment-share,rfm-grid,rfm-segments,lorenz,cohort,monthly,season-month
-all=$all,season-weekday,top-products,top-regions,forecast-total,forecast-series,importance
+all=$all,season-weekday,top-products,top-regions,clv-p-alive,clv-lorenz,clv-clusters,clv-rfm,clv-calibration
+all=$all,clv-tracking,forecast-total,forecast-series,importance
 report_browser "$O" --expect "$all" || fail "browser check"
 
 # forecast disabled: the section says so, the rest still draws

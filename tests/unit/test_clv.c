@@ -180,6 +180,20 @@ static void test_bg_expected(void) {
     }
   }
   CU_ASSERT_EQUAL(bad, 0);
+  /* a = 0 (no dropout: the NBD): P(alive) = 1 and E = (r+x) h / (α+T) */
+  double th0[4] = {log(0.7), log(9.0), -INFINITY, 0}; /* b = 1: no 2F1 could take a + b + x - 1 = 0 */
+  clv_bg_tables_fill(&t, th0);
+  for (int x = 0; x < 40; x += 3) {
+    CU_ASSERT_EQUAL(clv_bg_p_alive(x, 7 * x, 300, &t), 1.0);
+    CU_ASSERT(close_rel(clv_bg_expected(x, 300 / 7.0, 52, &t), (0.7 + x) * 52 / (9 + 300 / 7.0), 1e-12, 0));
+    double o[CLV_BG_TERMS];
+    clv_bg_terms(x, 7 * x, 300, &t, o);
+    long double want = lgammal(0.7L + x) - lgammal(0.7L) + 0.7L * logl(9.0L) - (0.7L + x) * logl(9.0L + 300 / 7.0L);
+    CU_ASSERT(close_rel(o[0], (double)want, 1e-12, 1e-12));
+    CU_ASSERT(o[3] == 0 && o[4] == 0 && o[12] == 0 && o[13] == 0 && o[14] == 0);
+  }
+  double th1[4] = {log(0.5), log(3.0), log(0.8), log(2.0)};
+  clv_bg_tables_fill(&t, th1);
   /* no time, no purchases; more time, more purchases */
   CU_ASSERT_EQUAL(clv_bg_expected(3, 10, 0, &t), 0.0);
   CU_ASSERT(clv_bg_expected(3, 10, 20, &t) > clv_bg_expected(3, 10, 10, &t));
