@@ -7,7 +7,7 @@
  * exponent and a digit at a time, and 220-260 ns for printf's %.10g.
  * Values outside 1e-30 .. 1e30 go through sprintf. The last digit
  * may differ from printf's where the scaling's rounding sits on a tie,
- * which the tests allow (tests/unit/test_core.c compares the two).
+ * which the tests allow (tests/unit/test_clv.c compares the two).
  */
 #include "fmt.h"
 
