@@ -4,6 +4,7 @@
 #ifndef SEGCAST_CLV_INTERNAL_H
 #define SEGCAST_CLV_INTERNAL_H
 
+#include "checkpoint.h"
 #include "clv.h"
 #include "h5.h"
 #include "newton.h"
@@ -22,6 +23,9 @@
 /// One model's fit.
 typedef struct {
   int attempted;       ///< 0: not fitted because the data cannot identify it (reason says why)
+  int warm_used;       ///< the fit started from a fit on a sample (clv_fit.c)
+  int64_t warm_customers;
+  nt_state warm;       ///< that sample fit
   int fitted;          ///< the maximum was reached at finite parameters (or at BG/NBD's a = 0 limit)
   int boundary;        ///< BG/NBD: the maximum is its a = 0 limit, the NBD (st holds it, a = 0, b unused)
   char reason[256];    ///< why not fitted, or "" when fitted
@@ -78,6 +82,41 @@ typedef struct {
   clv_seg_row *clusters, rfm[10];
   double t_summarize, t_partition, t_predict, t_outputs;
 } clv_ctx;
+
+/// What the fits need, kept for the predictions (clv_fit.c).
+typedef struct {
+  sc_run *run;
+  clv_ctx *cx;
+  /* BG/NBD: every customer's (x, t_x, T) group, and the sample's groups */
+  clv_groups g, gs;
+  int32_t *gx, *gtx, *gT, *sx, *stx, *sT;
+  int64_t *gcount, *scount;
+  int64_t *grp;                 ///< group of each local customer in g
+  clv_bg_tables tab;            ///< the tables of the last evaluation
+  const clv_groups *cur_g;      ///< the groups the evaluations sum over
+  /* Gamma-Gamma: its customers (x > 0) and the sample's */
+  clv_gg_data gd, gds;
+  int32_t *ggx;
+  double *ggm;
+  int64_t *nx, *nxs;            ///< global histograms of x (1..xmax)
+  int ggxmax;
+  double consts[2], consts_s[2];
+  int cur_sample;               ///< the Gamma-Gamma evaluations sum over the sample
+  /* checkpoint */
+  checkpoint_state st;
+  int64_t test_step;
+  int test_rank;
+  int phase;                    ///< sub-fit in progress (0..3), 4: done
+} clv_fitctx;
+
+/// Fits BG/NBD and Gamma-Gamma (collective), resuming from a checkpoint.
+sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f);
+void clv_fitctx_free(clv_fitctx *f);
+/// Adds fixed-point accumulators v[0..n) and integers extra[0..ne) over
+/// ranks in one Allreduce (n <= 64, ne <= 64).
+void clv_allreduce(fx_acc *v, int n, int64_t *extra, int ne);
+/// Adds a larger array of accumulators over ranks.
+sc_status clv_allreduce_many(fx_acc *v, size_t n);
 
 /// Writes clv.csv, the small CSVs, results.h5's clv tables and the
 /// segment CSVs' CLV columns (collective).

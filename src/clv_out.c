@@ -349,6 +349,14 @@ static json_t *fit_json(const clv_fit *m, int dim, const char *const *names) {
   json_object_set_new(o, "newton_steps", json_integer(m->st.newton_steps));
   json_object_set_new(o, "gradient_steps", json_integer(m->st.gradient_steps));
   json_object_set_new(o, "status", json_string(m->attempted ? status_name(m->st.status) : "not run"));
+  if (m->warm_used) {
+    json_t *w = json_object();
+    json_object_set_new(w, "sample_customers", json_integer(m->warm_customers));
+    json_object_set_new(w, "iterations", json_integer(m->warm.steps));
+    json_object_set_new(w, "evaluations", json_integer(m->warm.evals));
+    json_object_set_new(w, "status", json_string(status_name(m->warm.status)));
+    json_object_set_new(o, "sample_start", w);
+  }
   json_object_set_new(o, "seconds", json_real(m->seconds));
   return o;
 }
