@@ -38,19 +38,26 @@ typedef struct {
   const int64_t *uid, *rep;
   const int32_t *x, *tx, *T, *hold, *ch;
   const double *pa, *ep, *ev, *clv;
+  char (*days)[18];      ///< the text of d / unit for day counts d = 0..dmax
+  uint8_t *day_len;
 } rows_ctx;
+
+/* Appends the text of day count d in units. */
+static inline char *put_days(char *p, const rows_ctx *c, int32_t d) {
+  memcpy(p, c->days[d], 16);
+  return p + c->day_len[d];
+}
 
 static size_t format_rows(const rows_ctx *c, int64_t b, int64_t e, char *buf) {
   char *p = buf;
-  double u = c->cx->unit;
   for (int64_t i = b; i < e; i++) {
     p = fmt_i64(p, c->uid[i]);
     *p++ = ',';
     p = fmt_i64(p, c->x[i]);
     *p++ = ',';
-    p = fmt_g10(p, c->tx[i] / u);
+    p = put_days(p, c, c->tx[i]);
     *p++ = ',';
-    p = fmt_g10(p, c->T[i] / u);
+    p = put_days(p, c, c->T[i]);
     *p++ = ',';
     if (c->x[i] > 0) p = fmt_g10(p, (double)c->rep[i] / 1e6 / c->x[i]);
     *p++ = ',';
@@ -85,7 +92,20 @@ static sc_status write_customers(const sc_run *run, const clv_ctx *cx) {
                 table_f64(t, "p_alive"),
                 table_f64(t, "expected_purchases"),
                 table_f64(t, "expected_value"),
-                table_f64(t, "clv")};
+                table_f64(t, "clv"),
+                NULL,
+                NULL};
+  /* t_x and T are whole days over the unit: their text from a table (two
+     of the row's nine numbers) */
+  int32_t dmax = 0;
+  for (int64_t i = 0; i < t->n; i++) dmax = c.T[i] > dmax ? c.T[i] : dmax;
+  SC_TRY(comm_agree(sc_alloc(&c.days, sizeof *c.days * ((size_t)dmax + 1))));
+  sc_status s0 = comm_agree(sc_alloc(&c.day_len, (size_t)dmax + 1));
+  if (s0) {
+    free(c.days);
+    return s0;
+  }
+  for (int32_t d = 0; d <= dmax; d++) c.day_len[d] = (uint8_t)(fmt_g10(c.days[d], d / cx->unit) - c.days[d]);
   const char *header = cx->holdout_days > 0 ? "user_id,x,t_x,T,m_x,p_alive,churned,expected_purchases,expected_value,clv,"
                                               "holdout_purchases\n"
                                             : "user_id,x,t_x,T,m_x,p_alive,churned,expected_purchases,expected_value,clv\n";
@@ -93,10 +113,15 @@ static sc_status write_customers(const sc_run *run, const clv_ctx *cx) {
   const size_t row_max = 24 + 12 + 9 * 18;
   char *buf = NULL, tmp[SC_PATH_MAX];
   size_t hl = comm_rank() == 0 ? strlen(header) : 0;
-  SC_TRY(comm_agree(sc_alloc(&buf, hl + row_max * (size_t)t->n + 1)));
-  memcpy(buf, header, hl);
-  size_t len = hl + format_rows(&c, 0, t->n, buf + hl);
-  sc_status s = comm_agree(comm_rank() == 0 ? sc_mkdirs(run->cfg.out) : SC_OK);
+  sc_status s = comm_agree(sc_alloc(&buf, hl + row_max * (size_t)t->n + 1));
+  size_t len = 0;
+  if (!s) {
+    memcpy(buf, header, hl);
+    len = hl + format_rows(&c, 0, t->n, buf + hl);
+  }
+  free(c.days);
+  free(c.day_len);
+  if (!s) s = comm_agree(comm_rank() == 0 ? sc_mkdirs(run->cfg.out) : SC_OK);
   if (!s) s = comm_write_ordered(out_tmp_path(run, "clv.csv", tmp), buf, len);
   free(buf);
   if (!s) s = comm_agree(comm_rank() == 0 ? out_commit_path(run, "clv.csv") : SC_OK);
