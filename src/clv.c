@@ -323,12 +323,10 @@ static sc_status clv_segments(clv_ctx *cx, sc_h5 *results) {
   for (int64_t i = 0; i < n; i++) cl[i] = rs[i] = -1;
   if (!results || !h5_exists(results, "/segment/customers")) return SC_OK;
   sc_table lab;
-  SC_TRY(h5_read_table(results, "/segment/customers", &lab, NULL));
+  SC_TRY(h5_read_columns(results, "/segment/customers", "user_id,rfm_segment,cluster", &lab, NULL));
   const int64_t *lu = table_i64(&lab, "user_id");
-  const int32_t *lc = table_i32(&lab, "cluster"), *lr = table_i32(&lab, "rfm_segment");
   int32_t *dest = NULL;
-  sc_status s = lu && lc && lr ? SC_OK : sc_fail(SC_ESTORE, "clv: results.h5 /segment/customers lacks user_id, cluster or rfm_segment");
-  if (!s) s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lab.n + 1));
+  sc_status s = sc_alloc(&dest, sizeof(int32_t) * (size_t)(lab.n + 1));
   s = comm_agree(s);
   for (int64_t i = 0; !s && i < lab.n; i++) dest[i] = seg_range_rank(cx->splitters, comm_size(), lu[i]);
   if (!s) s = table_exchange(&lab, dest);
@@ -337,8 +335,7 @@ static sc_status clv_segments(clv_ctx *cx, sc_h5 *results) {
   int64_t kmax = -1;
   if (!s) {
     lu = table_i64(&lab, "user_id");
-    lc = table_i32(&lab, "cluster");
-    lr = table_i32(&lab, "rfm_segment");
+    const int32_t *lc = table_i32(&lab, "cluster"), *lr = table_i32(&lab, "rfm_segment");
     const int64_t *uid = table_i64(&cx->cust, "user_id");
     int64_t j = 0;
     for (int64_t i = 0; i < n; i++) {

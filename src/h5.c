@@ -455,12 +455,45 @@ sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t) {
   return h5_set_attr_i64(f, group, "rows", total);
 }
 
+/* Keeps in spec ("name:type,...") the columns named in the comma-separated
+ * list `only`; 0 when one of them is missing. */
+static int spec_keep(char *spec, const char *only) {
+  char out[SC_TABLE_MAXCOLS * 40] = "", list[SC_TABLE_MAXCOLS * 40];
+  int want = 0, got = 0;
+  snprintf(list, sizeof list, ",%s,", only);
+  for (const char *p = only; *p; p++) want += *p == ',';
+  want++;
+  for (char *save = NULL, *c = strtok_r(spec, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+    char key[64];
+    const char *colon = strchr(c, ':');
+    size_t l = colon ? (size_t)(colon - c) : strlen(c);
+    if (l + 3 > sizeof key) continue;
+    key[0] = ',';
+    memcpy(key + 1, c, l);
+    key[l + 1] = ',';
+    key[l + 2] = 0;
+    if (!strstr(list, key)) continue;
+    size_t o = strlen(out);
+    snprintf(out + o, sizeof out - o, "%s%s", o ? "," : "", c);
+    got++;
+  }
+  strcpy(spec, out);
+  return got == want;
+}
+
 sc_status h5_read_table(sc_h5 *f, const char *group, sc_table *t, int64_t *total_out) {
+  return h5_read_columns(f, group, NULL, t, total_out);
+}
+
+sc_status h5_read_columns(sc_h5 *f, const char *group, const char *only, sc_table *t, int64_t *total_out) {
   char spec[SC_TABLE_MAXCOLS * 40];
   int64_t total = 0;
   if (!h5_exists(f, group)) return comm_agree(sc_fail(SC_ESTORE, "%s has no table %s: run the stage that writes it", f->path, group));
   SC_TRY(h5_get_attr_str(f, group, "columns", spec, sizeof spec));
   SC_TRY(h5_get_attr_i64(f, group, "rows", &total));
+  if (only && !spec_keep(spec, only))
+    return comm_agree(sc_fail(SC_ESTORE, "%s: table %s lacks one of the columns %s: rewrite it with this version",
+                              f->path, group, only));
   const char *name = strrchr(group, '/');
   SC_TRY(comm_agree(table_init(t, name ? name + 1 : group, spec)));
   int size = comm_size(), rank = comm_rank();

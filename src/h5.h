@@ -65,6 +65,9 @@ sc_status h5_write_table(sc_h5 *f, const char *group, const sc_table *t);
 /// rows split evenly over ranks in file order. *total gets the global row
 /// count (may be NULL).
 sc_status h5_read_table(sc_h5 *f, const char *group, sc_table *t, int64_t *total);
+/// h5_read_table of only the columns named in `only` (comma-separated, in
+/// the file's order); a missing one is an error.
+sc_status h5_read_columns(sc_h5 *f, const char *group, const char *only, sc_table *t, int64_t *total);
 
 /// Replicated string list (same on every rank; rank 0's copy is written).
 sc_status h5_write_strings(sc_h5 *f, const char *path, char *const *s, int64_t n);
