@@ -36,6 +36,7 @@
 #include "custfeat.h"
 #include "insights_core.h"
 #include "radix.h"
+#include "segment_kmeans.h"
 #include "segment_select.h"
 #include "stages.h"
 
@@ -50,15 +51,6 @@ void clv_allreduce(fx_acc *v, int n, int64_t *extra, int ne) {
   for (int i = 0; i < ne; i++) extra[i] = buf[FX_LIMBS * n + i];
 }
 
-sc_status clv_allreduce_many(fx_acc *v, size_t n) {
-  int64_t *l = NULL;
-  SC_TRY(comm_agree(sc_alloc(&l, sizeof(int64_t) * FX_LIMBS * (n ? n : 1))));
-  for (size_t i = 0; i < n; i++) fx_split(v[i], l + FX_LIMBS * i);
-  comm_sum_i64(l, FX_LIMBS * n);
-  for (size_t i = 0; i < n; i++) v[i] = fx_join(l + FX_LIMBS * i);
-  free(l);
-  return SC_OK;
-}
 
 /* ---- 1. summaries ------------------------------------------------------------ */
 
@@ -109,21 +101,16 @@ static sc_status clv_summaries(const sc_dataset *ds, clv_ctx *cx) {
   if (clv_summarize(&in, starts, G, cx->cal_end, cx->as_of, &o, cx->day0, cx->ndays, cx->repeat_days, cx->first_days))
     s = sc_fail(SC_ENOMEM, "clv: out of memory summarising customers");
   /* keep the customers: a transaction on or before cal_end */
-  int64_t n = 0;
+  int64_t n = 0, *keep = NULL;
   int64_t *uid = table_i64(&t, "user_id");
+  if (!s) s = sc_alloc(&keep, sizeof(int64_t) * (size_t)(G + 1));
   for (int64_t g = 0; !s && g < G; g++) {
-    if (o.x[g] < 0) continue;
-    uid[n] = in.user_id[starts[g]];
-    o.x[n] = o.x[g];
-    o.tx_days[n] = o.tx_days[g];
-    o.T_days[n] = o.T_days[g];
-    o.first_day[n] = o.first_day[g];
-    o.repeat_micro[n] = o.repeat_micro[g];
-    o.holdout[n] = o.holdout[g];
-    n++;
+    uid[g] = in.user_id[starts[g]];
+    if (o.x[g] >= 0) keep[n++] = g;
   }
+  if (!s) s = table_permute(&t, keep, n);
+  free(keep);
   free(starts);
-  if (!s) t.n = n;
   if (!s) cx->cust = t;
   else table_free(&t);
   return s;
@@ -238,7 +225,7 @@ static sc_status clv_aggregates(clv_ctx *cx, clv_fitctx *f) {
     }
     ia[4] += ch[i] == 1;
   }
-  SC_TRY(clv_allreduce_many(fa, NF));
+  SC_TRY(seg_allreduce_fx(fa, NF));
   comm_sum_i64(ia, NI);
   cx->pred_total = fx_value63(fa[0]);
   cx->pred_clv_total = fx_value63(fa[1]);
@@ -368,7 +355,7 @@ static sc_status clv_segments(clv_ctx *cx, sc_h5 *results) {
       a[3] += ch[i] == 1;
       if (isfinite(clv[i])) a[4] += 1, a[5] += fx_q63(clv[i]);
     }
-  s = clv_allreduce_many(acc, (size_t)ns * 6);
+  s = seg_allreduce_fx(acc, (size_t)ns * 6);
   for (int k = 0; !s && k < ns; k++) {
     const fx_acc *a = acc + 6 * (size_t)k;
     clv_seg_row *r = k < cx->nclusters ? &cx->clusters[k] : &cx->rfm[k - cx->nclusters];

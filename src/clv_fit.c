@@ -68,7 +68,7 @@ static int bg_eval(void *vc, const double *th, nt_eval *e) {
   clv_bg_tables_fill(&f->tab, th);
   fx_acc acc[CLV_BG_TERMS] = {0};
   int64_t bad = 0;
-  clv_bg_accumulate(f->cur_g, &f->tab, 1, acc, &bad);
+  clv_bg_accumulate(f->sample ? &f->gs : &f->g, &f->tab, 1, acc, &bad);
   clv_allreduce(acc, CLV_BG_TERMS, &bad, 1); /* the one Allreduce of an evaluation */
   e->f = fx_value63(acc[0]);
   for (int i = 0; i < 4; i++) e->g[i] = fx_value63(acc[1 + i]);
@@ -96,14 +96,14 @@ static int nbd_eval(void *vc, const double *th, nt_eval *e) {
 
 static int gg_eval(void *vc, const double *th, nt_eval *e) {
   clv_fitctx *f = vc;
-  const clv_gg_data *d = f->cur_sample ? &f->gds : &f->gd;
+  const clv_gg_data *d = f->sample ? &f->gds : &f->gd;
   fx_acc acc[CLV_GG_SUMS] = {0};
   int64_t bad = 0;
   clv_gg_accumulate(d, exp(th[2]), acc, &bad);
   clv_allreduce(acc, CLV_GG_SUMS, &bad, 1);
   double sums[CLV_GG_SUMS], o[CLV_GG_TERMS];
   for (int k = 0; k < CLV_GG_SUMS; k++) sums[k] = fx_value63(acc[k]);
-  clv_gg_terms(th, f->cur_sample ? f->nxs : f->nx, f->ggxmax, sums, f->cur_sample ? f->consts_s : f->consts, o);
+  clv_gg_terms(th, f->sample ? f->nxs : f->nx, f->ggxmax, sums, f->sample ? f->consts_s : f->consts, o);
   e->f = o[0];
   for (int i = 0; i < 3; i++) e->g[i] = o[1 + i];
   for (int i = 0; i < 6; i++) e->h[i] = o[4 + i];
@@ -357,6 +357,43 @@ static sc_status bg_boundary(clv_fitctx *f, const double *start, double tol) {
   return SC_OK;
 }
 
+/* A model's sample fit (sub-fit k, when the model uses one) and its fit
+ * on every customer (k + 1), started from the sample's answer when that
+ * converged, then judged. */
+static sc_status fit_model(clv_fitctx *f, clv_fit *m, int k, int phase, const double *start, nt_eval_fn eval, double tol,
+                           const char *const *names) {
+  double t0 = sc_now();
+  sc_status s = SC_OK;
+  m->attempted = 1;
+  if (m->warm_used) {
+    f->sample = 1;
+    s = run_sub(f, k, phase, start, eval, CLV_WARM_TOL_PER_CUSTOMER * (double)m->warm_customers, 0);
+    f->sample = 0;
+  }
+  if (!s) s = run_sub(f, k + 1, phase, m->warm_used && warm_ok(&m->warm) ? m->warm.th : start, eval, tol, 1);
+  if (!s) judge_fit(m, names, sub_dim(k), tol);
+  m->seconds = sc_now() - t0;
+  return s;
+}
+
+/* One line on a model's fit (rank 0). */
+static void say_fit(const char *model, const clv_fit *m, const char *const *names) {
+  if (!m->fitted) {
+    sc_say("clv: %s not fitted: %s", model, m->reason);
+    return;
+  }
+  int dim = m->st.dim;
+  char par[256] = "";
+  for (int i = 0; i < dim; i++) {
+    size_t l = strlen(par);
+    if (m->boundary && i == 3) snprintf(par + l, sizeof par - l, ", %s not identified", names[i]);
+    else snprintf(par + l, sizeof par - l, "%s%s = %.6g", i ? ", " : "", names[i], exp(m->st.th[i]));
+  }
+  sc_say("clv: %s %s%s, log-likelihood %.10g, gradient norm %.3g (%ld steps, %ld evaluations%s, %.2f s)", model, par,
+         m->boundary ? " (at the a = 0 boundary: the NBD)" : "", m->st.at.f, nt_gnorm(&m->st.at, dim), m->st.steps,
+         m->st.evals, m->warm_used ? ", after a start on a sample" : "", m->seconds);
+}
+
 sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
   int64_t n = cx->cust.n;
   const int64_t *uid = table_i64(&cx->cust, "user_id"), *rep = table_i64(&cx->cust, "repeat_micro");
@@ -416,60 +453,25 @@ sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
   double tol_bg = CLV_TOL_PER_CUSTOMER * (double)(cx->n_total > 1 ? cx->n_total : 1);
   double tol_gg = CLV_TOL_PER_CUSTOMER * (double)(n_gg > 1 ? n_gg : 1);
 
-  /* BG/NBD */
-  double t0 = sc_now();
-  if (sum_x == 0) {
+  /* BG/NBD, then Gamma-Gamma */
+  if (sum_x == 0)
     snprintf(cx->bg.reason, sizeof cx->bg.reason,
              "no customer made a repeat transaction in the calibration period: the likelihood's maximum is at r = 0 "
              "(no repeat purchases), and a, b are not identified");
-  } else {
-    cx->bg.attempted = 1;
-    if (cx->bg.warm_used) {
-      f->cur_g = &f->gs;
-      s = run_sub(f, 0, phase, th_bg, bg_eval, CLV_WARM_TOL_PER_CUSTOMER * (double)cx->bg.warm_customers, 0);
-    }
-    f->cur_g = &f->g;
-    if (!s) s = run_sub(f, 1, phase, cx->bg.warm_used && warm_ok(&cx->bg.warm) ? cx->bg.warm.th : th_bg, bg_eval,
-                        tol_bg, 1);
-    if (!s) judge_fit(&cx->bg, bg_names, 4, tol_bg);
-    if (!s && !cx->bg.fitted) s = bg_boundary(f, th_bg, tol_bg);
+  else s = fit_model(f, &cx->bg, 0, phase, th_bg, bg_eval, tol_bg, bg_names);
+  if (!s && cx->bg.attempted && !cx->bg.fitted) {
+    double t0 = sc_now();
+    s = bg_boundary(f, th_bg, tol_bg);
+    cx->bg.seconds += sc_now() - t0;
   }
   SC_TRY(s);
-  cx->bg.seconds = sc_now() - t0;
-  const nt_state *b = &cx->bg.st;
-  if (cx->bg.fitted)
-    sc_say("clv: BG/NBD r = %.6g, alpha = %.6g, a = %.6g, b = %.6g%s, log-likelihood %.10g, gradient norm %.3g "
-           "(%ld steps, %ld evaluations%s, %.2f s)",
-           exp(b->th[0]), exp(b->th[1]), exp(b->th[2]), cx->bg.boundary ? NAN : exp(b->th[3]),
-           cx->bg.boundary ? " (at the a = 0 boundary: the NBD)" : "", b->at.f, nt_gnorm(&b->at, 4), b->steps, b->evals,
-           cx->bg.warm_used ? ", after a start on a sample" : "", cx->bg.seconds);
-  else sc_say("clv: BG/NBD not fitted: %s", cx->bg.reason);
-
-  /* Gamma-Gamma */
-  t0 = sc_now();
-  if (n_gg == 0) {
+  say_fit("BG/NBD", &cx->bg, bg_names);
+  if (n_gg == 0)
     snprintf(cx->gg.reason, sizeof cx->gg.reason,
              "no customer made a repeat transaction in the calibration period: Gamma-Gamma needs customers with x > 0");
-  } else {
-    cx->gg.attempted = 1;
-    if (cx->gg.warm_used) {
-      f->cur_sample = 1;
-      s = run_sub(f, 2, phase, th_gg, gg_eval, CLV_WARM_TOL_PER_CUSTOMER * (double)cx->gg.warm_customers, 0);
-    }
-    f->cur_sample = 0;
-    if (!s) s = run_sub(f, 3, phase, cx->gg.warm_used && warm_ok(&cx->gg.warm) ? cx->gg.warm.th : th_gg, gg_eval,
-                        tol_gg, 1);
-    if (!s) judge_fit(&cx->gg, gg_names, 3, tol_gg);
-  }
+  else s = fit_model(f, &cx->gg, 2, phase, th_gg, gg_eval, tol_gg, gg_names);
   SC_TRY(s);
-  cx->gg.seconds = sc_now() - t0;
-  const nt_state *g = &cx->gg.st;
-  if (cx->gg.fitted)
-    sc_say("clv: Gamma-Gamma p = %.6g, q = %.6g, gamma = %.6g, log-likelihood %.10g, gradient norm %.3g (%ld steps, "
-           "%ld evaluations%s, %.2f s)",
-           exp(g->th[0]), exp(g->th[1]), exp(g->th[2]), g->at.f, nt_gnorm(&g->at, 3), g->steps, g->evals,
-           cx->gg.warm_used ? ", after a start on a sample" : "", cx->gg.seconds);
-  else sc_say("clv: Gamma-Gamma not fitted: %s", cx->gg.reason);
+  say_fit("Gamma-Gamma", &cx->gg, gg_names);
 
   /* the fits are done: a signal from here on saves them and stops */
   f->phase = 4;

@@ -93,7 +93,6 @@ typedef struct {
   int64_t *gcount, *scount;
   int64_t *grp;                 ///< group of each local customer in g
   clv_bg_tables tab;            ///< the tables of the last evaluation
-  const clv_groups *cur_g;      ///< the groups the evaluations sum over
   /* Gamma-Gamma: its customers (x > 0) and the sample's */
   clv_gg_data gd, gds;
   int32_t *ggx;
@@ -101,7 +100,7 @@ typedef struct {
   int64_t *nx, *nxs;            ///< global histograms of x (1..xmax)
   int ggxmax;
   double consts[2], consts_s[2];
-  int cur_sample;               ///< the Gamma-Gamma evaluations sum over the sample
+  int sample;                   ///< the evaluations sum over the sample
   /* checkpoint */
   checkpoint_state st;
   int64_t test_step;
@@ -115,8 +114,6 @@ void clv_fitctx_free(clv_fitctx *f);
 /// Adds fixed-point accumulators v[0..n) and integers extra[0..ne) over
 /// ranks in one Allreduce (n <= 64, ne <= 64).
 void clv_allreduce(fx_acc *v, int n, int64_t *extra, int ne);
-/// Adds a larger array of accumulators over ranks.
-sc_status clv_allreduce_many(fx_acc *v, size_t n);
 
 /// Writes clv.csv, the small CSVs, results.h5's clv tables and the
 /// segment CSVs' CLV columns (collective).

@@ -21,6 +21,7 @@
 #   5. a save after every step changes nothing;
 #   6. a malformed SEGCAST_TEST_SIGNAL_AT is one clear line, status 2.
 set -euo pipefail
+source "$(dirname "$0")/test_clv_common.sh"
 MPIRUN=${SEGCAST_MPIRUN:-mpirun --oversubscribe}
 py=/usr/bin/python3
 export OMP_WAIT_POLICY=passive
@@ -42,29 +43,7 @@ go() {
   echo "$rc"
 }
 same() {
-  local f
-  for f in clv.csv clv_p_alive.csv clv_lorenz.csv clv_calibration.csv clv_tracking.csv; do
-    [ -e "$1/$f" ] || [ -e "$2/$f" ] || continue # (no holdout: no calibration or tracking)
-    cmp "$1/$f" "$2/$f" || fail "$f of $2 differs from the uninterrupted run"
-  done
-  $py - "$1" "$2" <<'EOF' || fail "summary.json clv or results.h5 /clv of $2 differs from the uninterrupted run"
-import json, sys, h5py, numpy as np
-a, b = sys.argv[1:3]
-sa, sb = (json.load(open(p + "/summary.json"))["clv"] for p in (a, b))
-for s in (sa, sb):
-    s.pop("seconds")
-    s["bgnbd"].pop("seconds"); s["gamma_gamma"].pop("seconds")
-assert sa == sb, (sa, sb)
-fa, fb = h5py.File(a + "/results.h5", "r"), h5py.File(b + "/results.h5", "r")
-bad = []
-def walk(name, obj):
-    if isinstance(obj, h5py.Dataset):
-        x, y = obj[()], fb["clv/" + name][()]
-        if x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
-            bad.append(name)
-fa["clv"].visititems(walk)
-assert not bad, bad
-EOF
+  clv_same "$1" "$2"
   [ ! -e "$2/checkpoint.h5" ] || fail "$2/checkpoint.h5 left behind by a finished run"
 }
 stopped() { # OUT STEP

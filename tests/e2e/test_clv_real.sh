@@ -19,6 +19,7 @@
 #     Chromium draws every lifetime-value chart (P(alive), Lorenz curve, CLV
 #     by cluster and RFM segment, the holdout calibration and tracking).
 set -euo pipefail
+source "$(dirname "$0")/test_clv_common.sh"
 source "$(dirname "$0")/test_report_common.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -63,28 +64,7 @@ $py "$REF" check "$tmp/rep.csv" "$tmp/rep" $COLS --holdout 273 || fail "x > 0 da
 
 echo "== the same bytes at 2, 3, 4 ranks and 2 threads"
 same() {
-  local f
-  for f in clv.csv clv_p_alive.csv clv_lorenz.csv clv_calibration.csv clv_tracking.csv; do
-    cmp "$1/$f" "$2/$f" || fail "$f of $2 differs from 1 rank"
-  done
-  $py - "$1" "$2" <<'EOF' || fail "summary.json clv or results.h5 /clv of $2 differs from 1 rank"
-import json, sys, h5py, numpy as np
-a, b = sys.argv[1:3]
-sa, sb = (json.load(open(p + "/summary.json"))["clv"] for p in (a, b))
-for s in (sa, sb):
-    s.pop("seconds")
-    s["bgnbd"].pop("seconds"); s["gamma_gamma"].pop("seconds")
-assert sa == sb, "summary differs"
-fa, fb = h5py.File(a + "/results.h5", "r"), h5py.File(b + "/results.h5", "r")
-bad = []
-def walk(name, obj):
-    if isinstance(obj, h5py.Dataset):
-        x, y = obj[()], fb["clv/" + name][()]
-        if x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
-            bad.append(name)
-fa["clv"].visititems(walk)
-assert not bad, bad
-EOF
+  clv_same "$1" "$2"
 }
 for n in 2 3 4; do
   run "$n" clv $S --set clv.holdout_days=273 --set run.out="$tmp/h$n" > /dev/null
