@@ -4,14 +4,14 @@
 //
 //   node --experimental-websocket report_browser.mjs REPORT.html
 //        [--expect chart,chart,...] [--screenshot FILE.png] [--width PX]
-//        [--scale S] [--clip Y:H]
+//        [--scale S] [--clip Y:H | --clip-id ID]
 //
 // Fails (exit 1, one line per problem) when the page logs a console error
 // or throws, when it makes any request other than loading its own file,
 // when a canvas has no chart, or when a chart lacks data points, a title,
 // axis titles or tooltips. --expect names charts (data-chart values) that
 // must be present. --screenshot saves the whole page as PNG (or the part
-// --clip gives, in CSS pixels), scaled by --scale.
+// --clip gives, in CSS pixels, or the element --clip-id names), scaled by --scale.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +33,7 @@ const shot = opt('--screenshot', null);
 const width = Number(opt('--width', '1280'));
 const scale = Number(opt('--scale', '1'));
 const clipArg = opt('--clip', null); // "Y:H" in CSS pixels: a part of the page
+const clipId = opt('--clip-id', null); // or the box of the element with this id
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const pageUrl = pathToFileURL(path.resolve(report)).href;
 const problems = [];
@@ -189,7 +190,12 @@ async function main() {
     const m = await s('Page.getLayoutMetrics');
     const h = Math.ceil(m.cssContentSize ? m.cssContentSize.height : m.contentSize.height);
     // a clip beyond the viewport, so the page is not resized (which would redraw every chart)
-    const [cy, ch] = clipArg ? clipArg.split(':').map(Number) : [0, h];
+    let [cy, ch] = clipArg ? clipArg.split(':').map(Number) : [0, h];
+    if (clipId) {
+      const box = await s('Runtime.evaluate', { returnByValue: true, expression:
+        `(() => { const r = document.getElementById(${JSON.stringify(clipId)}).getBoundingClientRect(); return [r.top + window.scrollY, r.height]; })()` });
+      [cy, ch] = box.result.value;
+    }
     const img = await s('Page.captureScreenshot', {
       format: 'png', captureBeyondViewport: true, clip: { x: 0, y: cy, width, height: Math.min(ch, h - cy), scale } });
     fs.writeFileSync(shot, Buffer.from(img.data, 'base64'));
