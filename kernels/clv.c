@@ -172,9 +172,12 @@ int clv_summarize(const clv_lines *in, const int64_t *starts, int64_t ngroups, i
 /* v in 2^-63 units, truncated: the same integer as fxsum.h's fx_q63, made
  * with two conversions and no trunc() (which the baseline x86-64 has no
  * instruction for): hi = trunc(v 2^10) and the exact remainder's 53 bits.
- * *ok is cleared when v is not finite or not below 2^52 in size. */
+ * *ok is cleared when v is not finite or not below 2^40 in size: with
+ * fewer than 2^23 customers a rank's sums then stay below 2^63 in value,
+ * inside the 128-bit accumulator (the terms of real data are below 2^20:
+ * squares of transaction counts at most). */
 static inline fx_acc q63(double v, int *ok) {
-  if (!(fabs(v) < 0x1p52)) {
+  if (!(fabs(v) < 0x1p40)) {
     *ok = 0;
     return 0;
   }

@@ -115,7 +115,7 @@ void clv_bg_tables_free(clv_bg_tables *t);
 /// Fills the tables at the log-parameters th = (ln r, ln α, ln a, ln b).
 void clv_bg_tables_fill(clv_bg_tables *t, const double th[4]);
 /// Adds the groups' terms (only the log-likelihood when !derivs) to acc,
-/// in 2^-63 units. A term that is not finite or not below 2^60 in size
+/// in 2^-63 units. A term that is not finite or not below 2^40 in size
 /// makes the point unusable: *bad gets the number of such groups.
 void clv_bg_accumulate(const clv_groups *g, const clv_bg_tables *t, int derivs, fx_acc acc[CLV_BG_TERMS], int64_t *bad);
 /// One customer's log-likelihood and log-parameter derivatives, as

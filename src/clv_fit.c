@@ -418,6 +418,12 @@ sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
   }
   comm_max_i64(mx, 2);
   clv_allreduce(sums, 3, cnt, 3);
+  if (mx[1] >= (1 << 21)) {
+    free(take);
+    return comm_agree(sc_fail(SC_EUSAGE, "clv: a customer's calibration spans %lld days, more than the 2,097,151 the "
+                                         "models handle: check run.as_of",
+                              (long long)mx[1]));
+  }
   double sum_x = (double)sums[0], sum_T = (double)sums[1] / cx->unit;
   int64_t n_gg = cnt[0];
   double mean_m = n_gg ? fx_value63(sums[2]) / (double)n_gg : 0;
