@@ -80,7 +80,7 @@ static const kdesc keys[] = {
     I("clv", "unit_days", clv_unit_days, "7", 1, 3660, "days per time unit of the models (7: weeks, as the papers)"),
     I("clv", "holdout_days", clv_holdout_days, "0", 0, 100000, "days at the end kept out of the fit to test its predictions (0: none)"),
     I("clv", "horizon_days", clv_horizon_days, "365", 1, 100000, "days ahead of expected purchases and CLV (without a holdout)"),
-    D("clv", "churn_threshold", clv_churn_threshold, "0.5", 0, 1, "churned = P(alive) below this"),
+    D("clv", "churn_threshold", clv_churn_threshold, "0.5", 0, 1, "a customer churned when P(alive) is below this"),
     D("clv", "annual_discount_rate", clv_discount_rate, "0", 0, 10, "discount rate a year of future purchases in CLV (0: none; docs/clv.md)"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
