@@ -49,14 +49,8 @@ static void put(blob *b, const void *p, size_t n) {
 
 static csv_code drv_conv(void *ctx, const csvr_row *r, int *bad) {
   drv_ctx *x = ctx;
-  for (int c = 0; c < x->schema->ncols; c++) {
-    csv_code k = csv_sim_value(&x->schema->col[c], &r->f[r->idx[c]]);
-    if (k != CSV_OK) {
-      *bad = c;
-      return k;
-    }
-  }
-  if (r->check) return CSV_OK;
+  csv_code k = csv_sim_check(x->schema, r, bad);
+  if (k != CSV_OK || r->check) return k;
   blob *b = &x->out[r->tid];
   int32_t nf = r->nf;
   put(b, &r->line, 8);

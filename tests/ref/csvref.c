@@ -279,7 +279,7 @@ static int read_record(const line_t *L, int64_t nl, int64_t i, int64_t max_lines
   }
 }
 
-static csvref_rec *add(csvref_result *res) {
+csvref_rec *csvref_add(csvref_result *res) {
   if (res->n == res->cap) {
     res->cap = res->cap ? 2 * res->cap : 64;
     res->rec = realloc(res->rec, sizeof *res->rec * (size_t)res->cap);
@@ -392,7 +392,7 @@ int csvref_read(const char *buf, size_t n, const csvref_schema *schema, int64_t 
       const char *vp = value_problem(&schema->col[c], v->p, v->n);
       if (vp[0]) snprintf(why, sizeof why, "%s in %s", vp, hnames[c]);
     }
-    csvref_rec *x = add(res);
+    csvref_rec *x = csvref_add(res);
     x->line = i + 1;
     x->offset = L[i].p - buf;
     if (why[0]) {

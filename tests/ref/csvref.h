@@ -68,5 +68,8 @@ typedef struct {
 /// Reads buf[0..n) (a whole file). Returns 0, or 1 with result->error set.
 int csvref_read(const char *buf, size_t n, const csvref_schema *schema, int64_t max_lines, csvref_result *result);
 void csvref_free(csvref_result *result);
+/// Appends a zeroed record to result (for harnesses that write results in
+/// this form, such as tests/unit/csv_sim.c).
+csvref_rec *csvref_add(csvref_result *result);
 
 #endif

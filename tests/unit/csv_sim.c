@@ -15,18 +15,7 @@ typedef struct {
   csvref_result *out;
 } sim_ctx;
 
-static csvref_rec *add(csvref_result *res) {
-  if (res->n == res->cap) {
-    res->cap = res->cap ? 2 * res->cap : 64;
-    res->rec = realloc(res->rec, sizeof *res->rec * (size_t)res->cap);
-    if (!res->rec) abort();
-  }
-  csvref_rec *x = &res->rec[res->n++];
-  memset(x, 0, sizeof *x);
-  return x;
-}
-
-csv_code csv_sim_value(const csvref_col *c, const csv_field *f) {
+static csv_code value(const csvref_col *c, const csv_field *f) {
   if (f->len == 0) return c->optional ? CSV_OK : CSV_E_EMPTY;
   int64_t v;
   double d;
@@ -45,18 +34,23 @@ csv_code csv_sim_value(const csvref_col *c, const csv_field *f) {
   }
 }
 
-static csv_code sim_conv(void *ctx, const csv_row *r, int *bad) {
-  sim_ctx *x = ctx;
-  for (int c = 0; c < x->schema->ncols; c++) {
-    csv_code k = csv_sim_value(&x->schema->col[c], &r->f[r->idx[c]]);
+csv_code csv_sim_check(const csvref_schema *schema, const csv_row *r, int *bad) {
+  for (int c = 0; c < schema->ncols; c++) {
+    csv_code k = value(&schema->col[c], &r->f[r->idx[c]]);
     if (k != CSV_OK) {
       *bad = c;
       return k;
     }
   }
-  if (r->check) return CSV_OK;
+  return CSV_OK;
+}
+
+static csv_code sim_conv(void *ctx, const csv_row *r, int *bad) {
+  sim_ctx *x = ctx;
+  csv_code k = csv_sim_check(x->schema, r, bad);
+  if (k != CSV_OK || r->check) return k;
   int nf = r->nf;
-  csvref_rec *o = add(x->out);
+  csvref_rec *o = csvref_add(x->out);
   o->kind = REF_ROW;
   o->line = r->line;
   o->offset = r->offset;
@@ -75,7 +69,7 @@ static csv_code sim_conv(void *ctx, const csv_row *r, int *bad) {
 static int sim_reject(void *ctx, int tid, int64_t line, const char *reason, const char *raw, size_t len) {
   (void)tid;
   sim_ctx *x = ctx;
-  csvref_rec *o = add(x->out);
+  csvref_rec *o = csvref_add(x->out);
   o->kind = REF_REJECT;
   o->line = line;
   snprintf(o->reason, sizeof o->reason, "%s", reason);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "csv.h"
+#include "csvrec.h"
 #include "csvref.h"
 #include "test_rng.h"
 
@@ -41,8 +42,9 @@ typedef struct {
 int csv_sim_read(const char *buf, size_t n, const csv_sim_cfg *cfg, const csvref_schema *schema,
                  csvref_result *result);
 
-/// A schema column's rule through the kernel's parsers: CSV_OK or why not.
-csv_code csv_sim_value(const csvref_col *c, const csv_field *f);
+/// A row's schema columns through the kernel's parsers, in order: CSV_OK,
+/// or why not with *bad the column (the test converters' rules).
+csv_code csv_sim_check(const csvref_schema *schema, const csv_row *r, int *bad);
 
 /// 0 when a and b hold the same records (kind, line, fields, reason, raw)
 /// and counts; else 1 with the first difference in words in why.
