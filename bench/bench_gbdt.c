@@ -15,6 +15,8 @@
  *   hist root   one root histogram of every training row (gbdt_hist_build);
  *   partition   one stable partition of every training row (gbdt_partition);
  *   train       fc_train for ROUNDS rounds (per tree), as the stage runs it;
+ *   predict     the validation and test rows through those trees, row by
+ *               row (fc_predict) and in blocks (fc_predict_rows);
  *   demand      demand_from_lines is timed by bench/forecast_vs_xgboost.py
  *               through the stage itself.
  * Run it single-rank (it calls MPI only through segcast's core).
@@ -180,6 +182,28 @@ int main(int argc, char **argv) {
   printf("train      %8.2f s   (%d trees, %.1f ms per tree; %.2f rows histogrammed per training row and tree)\n", el,
          b.ntrees, 1e3 * el / b.ntrees, (double)b.hist_rows / (double)ntrain / b.ntrees);
   for (int ph = 0; ph < FC_PHASES; ph++) printf("  %-14s %8.3f s\n", fc_phase_names[ph], b.phase[ph]);
+  /* prediction of the held-out rows: row by row (fc_predict) and blocked (fc_predict_rows) */
+  int64_t nh = 0;
+  int64_t *hrows = malloc((size_t)(n + 1) * sizeof *hrows);
+  float *p1 = malloc((size_t)(n + 1) * sizeof *p1), *p2 = malloc((size_t)(n + 1) * sizeof *p2);
+  for (int64_t i = 0; i < n; i++)
+    if (set[i] != FC_TRAIN) hrows[nh++] = i;
+  t = cpu_now();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < nh; i++) {
+    float xf[DEMAND_NFEAT];
+    for (int k = 0; k < DEMAND_NFEAT; k++) xf[k] = (float)x[k][hrows[i]];
+    p1[i] = fc_predict(&b, xf);
+  }
+  double t_row = cpu_now() - t;
+  t = cpu_now();
+  if (fc_predict_rows(&b, x, hrows, nh, p2)) return die("predicting");
+  double t_blk = cpu_now() - t;
+  printf("predict    %8.2f ms  row by row, %.2f ms blocked (%lld rows x %d trees, %s)\n", 1e3 * t_row, 1e3 * t_blk,
+         (long long)nh, b.ntrees, memcmp(p1, p2, (size_t)nh * sizeof *p1) ? "DIFFERENT" : "same bits");
+  free(hrows);
+  free(p1);
+  free(p2);
   fc_booster_free(&b);
   free(hist);
   free(codes);

@@ -524,6 +524,90 @@ float gbdt_tree_leaf_float(const gbdt_tree *t, const float *x) {
   return nd[k].cond;
 }
 
+/* ---- predicting many rows ------------------------------------------- */
+
+int gbdt_forest_build(const gbdt_tree *trees, int ntrees, gbdt_forest *fo) {
+  memset(fo, 0, sizeof *fo);
+  int64_t total = 0;
+  for (int t = 0; t < ntrees; t++) total += trees[t].n;
+  fo->root = malloc((size_t)(ntrees + 1) * 2 * sizeof *fo->root);
+  fo->nodes = malloc((size_t)(total + 1) * sizeof *fo->nodes);
+  if (!fo->root || !fo->nodes || total > INT32_MAX) {
+    gbdt_forest_free(fo);
+    return -1;
+  }
+  fo->depth = fo->root + ntrees + 1;
+  fo->ntrees = ntrees;
+  int32_t at = 0;
+  for (int t = 0; t < ntrees; t++) {
+    const gbdt_node *nd = trees[t].nodes;
+    gbdt_pnode *o = fo->nodes + at;
+    int32_t depth = 0;
+    fo->root[t] = at;
+    for (int32_t k = 0; k < trees[t].n; k++) {
+      int leaf = nd[k].left < 0;
+      if (!leaf && (nd[k].feat < 0 || nd[k].feat >= GBDT_FOREST_MAXFEAT)) {
+        gbdt_forest_free(fo);
+        return -1;
+      }
+      o[k].cond = nd[k].cond;
+      o[k].next[0] = at + (leaf ? k : nd[k].left);
+      o[k].next[1] = at + (leaf ? k : nd[k].right);
+      o[k].feat = (uint16_t)(leaf ? 0 : nd[k].feat);
+      o[k].default_left = nd[k].default_left;
+      o[k].pad = 0;
+      /* the depth of a node: its parent's + 1 (parents come first) */
+      int32_t d = 0;
+      for (int32_t p = nd[k].parent; p >= 0; p = nd[p].parent) d++;
+      if (d > depth) depth = d;
+    }
+    fo->depth[t] = depth;
+    at += trees[t].n;
+  }
+  return 0;
+}
+
+void gbdt_forest_free(gbdt_forest *fo) {
+  free(fo->root);
+  free(fo->nodes);
+  memset(fo, 0, sizeof *fo);
+}
+
+/* Rows walking a tree side by side: enough that their independent loads
+ * overlap, few enough that their features stay in L1. */
+#define PRED_BLOCK 64
+
+void gbdt_forest_predict(const gbdt_forest *fo, const double *const *x, int nfeat, const int64_t *rows, int64_t n,
+                         float base, float *out) {
+  const gbdt_pnode *nodes = fo->nodes;
+#pragma omp parallel for schedule(dynamic, 16) if (n > 4 * PRED_BLOCK)
+  for (int64_t b0 = 0; b0 < n; b0 += PRED_BLOCK) {
+    const int B = n - b0 < PRED_BLOCK ? (int)(n - b0) : PRED_BLOCK;
+    float xf[PRED_BLOCK * GBDT_FOREST_MAXFEAT]; /* the block's features, row-major */
+    float m[PRED_BLOCK];
+    int32_t k[PRED_BLOCK];
+    const int F = nfeat < GBDT_FOREST_MAXFEAT ? nfeat : GBDT_FOREST_MAXFEAT;
+    for (int i = 0; i < B; i++) {
+      int64_t r = rows[b0 + i];
+      for (int f = 0; f < F; f++) xf[i * F + f] = (float)x[f][r];
+      m[i] = base;
+    }
+    for (int t = 0; t < fo->ntrees; t++) {
+      const int32_t r0 = fo->root[t], depth = fo->depth[t];
+      for (int i = 0; i < B; i++) k[i] = r0;
+      for (int d = 0; d < depth; d++)
+        for (int i = 0; i < B; i++) {
+          const gbdt_pnode *nd = &nodes[k[i]];
+          float v = xf[i * F + nd->feat];
+          int right = v != v ? !nd->default_left : !(v < nd->cond);
+          k[i] = nd->next[right];
+        }
+      for (int i = 0; i < B; i++) m[i] += nodes[k[i]].cond;
+    }
+    memcpy(out + b0, m, (size_t)B * sizeof *m);
+  }
+}
+
 int32_t gbdt_tree_push(gbdt_tree *t, const gbdt_node *nd) {
   if (t->n == t->cap) {
     int32_t cap = t->cap ? 2 * t->cap : 64;

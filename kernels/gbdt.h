@@ -171,6 +171,41 @@ int64_t gbdt_quantize_one(double x);
 /// left when x[feat] < cond, as XGBoost predicts.
 float gbdt_tree_leaf_float(const gbdt_tree *t, const float *x);
 
+/// A forest laid out for predicting many rows: every tree's nodes in one
+/// array, 16 bytes a node, a leaf pointing to itself both ways, so a row
+/// takes exactly depth[t] steps down tree t with no test for leaves and
+/// the rows of a block walk side by side (gbdt_forest_predict).
+typedef struct {
+  float cond;              ///< split condition; a leaf's value
+  int32_t next[2];         ///< [0]: where x < cond goes, [1]: the other way (leaf: itself)
+  uint16_t feat;           ///< split feature (0 for a leaf)
+  uint8_t default_left;    ///< missing values go to next[0]
+  uint8_t pad;
+} gbdt_pnode;
+
+typedef struct {
+  int32_t ntrees;
+  int32_t *root;           ///< first node of tree t
+  int32_t *depth;          ///< steps from tree t's root to its deepest leaf
+  gbdt_pnode *nodes;
+} gbdt_forest;
+
+/// Most features a forest reads (gbdt_forest_predict's block of rows).
+#define GBDT_FOREST_MAXFEAT 64
+
+/// Lays out trees[0..ntrees) for prediction; 0, or -1 on no memory (or a
+/// split on a feature from GBDT_FOREST_MAXFEAT on).
+int gbdt_forest_build(const gbdt_tree *trees, int ntrees, gbdt_forest *fo);
+void gbdt_forest_free(gbdt_forest *fo);
+
+/// Margins of rows[0..n) (indices into the nfeat <= GBDT_FOREST_MAXFEAT columns x, doubles read
+/// as float32, NaN = missing): out[i] = base + the leaf of every tree in
+/// tree order, each added in float32: the same bits as a row-by-row sum of
+/// gbdt_tree_leaf_float. Blocks of rows walk each tree side by side, the
+/// tree staying in cache; OpenMP over blocks.
+void gbdt_forest_predict(const gbdt_forest *fo, const double *const *x, int nfeat, const int64_t *rows, int64_t n,
+                         float base, float *out);
+
 /// Appends a node (grows the tree); returns its index or -1 on no memory.
 int32_t gbdt_tree_push(gbdt_tree *t, const gbdt_node *nd);
 void gbdt_tree_free(gbdt_tree *t);

@@ -89,6 +89,18 @@ float fc_predict(const fc_booster *b, const float *x) {
   return b->objective == GBDT_POISSON ? expf(m) : m;
 }
 
+sc_status fc_predict_rows(const fc_booster *b, const double *const *x, const int64_t *rows, int64_t n, float *out) {
+  gbdt_forest fo;
+  if (gbdt_forest_build(b->trees, b->ntrees, &fo))
+    return sc_fail(SC_ENOMEM, "out of memory laying out %d trees for prediction", b->ntrees);
+  gbdt_forest_predict(&fo, x, b->nfeat, rows, n, fc_base_margin(b), out);
+  gbdt_forest_free(&fo);
+  if (b->objective == GBDT_POISSON)
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) out[i] = expf(out[i]);
+  return SC_OK;
+}
+
 /* ---- bin cuts ---------------------------------------------------------- */
 
 /* Cuts of every feature from the training rows of all ranks. */

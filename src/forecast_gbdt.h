@@ -85,6 +85,10 @@ void fc_booster_free(fc_booster *b);
 /// does, then transformed (Poisson: exp).
 float fc_predict(const fc_booster *b, const float *x);
 
+/// fc_predict of many rows: out[i] for row rows[i] of the nfeat double
+/// columns x (read as float32), the same bits, through gbdt_forest_predict.
+sc_status fc_predict_rows(const fc_booster *b, const double *const *x, const int64_t *rows, int64_t n, float *out);
+
 /// Total split gain of each feature over the kept trees (XGBoost's
 /// "total_gain" importance, in double precision) into out[nfeat].
 void fc_importance(const fc_booster *b, double *out);

@@ -5,7 +5,8 @@
  *   gbdt       histograms (1 and 2 threads, many nodes) against a naive
  *              sum; split finding against brute-force enumeration of every
  *              cut and missing direction; stable partition; the float
- *              predictor against the bin-code walk;
+ *              predictor against the bin-code walk; the blocked forest
+ *              predictor against row-by-row sums;
  *   demand     calendar (ISO weeks at year ends) and a whole demand table
  *              of random lines, inventory and deliveries against a
  *              brute-force evaluation of DATA.md 6-7, date by date;
@@ -411,6 +412,79 @@ static void test_tree_walks(void) {
   gbdt_tree_free(&t);
 }
 
+/* A random tree on nf features: every node splits with probability 0.8 down
+ * to depth max_depth (at least the root splits); conditions from a small
+ * grid so rows sit on them, random missing directions. */
+static void random_tree(gbdt_tree *t, int nf, int max_depth) {
+  memset(t, 0, sizeof *t);
+  gbdt_node root = {-1, -1, -1, 0, 0, 0, 0.0f, 0.0f, 1.0f, 0.0f};
+  gbdt_tree_push(t, &root);
+  int32_t depth_of[1024] = {0};
+  for (int32_t k = 0; k < t->n && t->n + 2 < 1024; k++) {
+    if (depth_of[k] == max_depth || (k > 0 && urand() < 0.2)) {
+      t->nodes[k].cond = (float)(urand() * 2 - 1);
+      continue;
+    }
+    gbdt_node ch = {-1, -1, k, 0, 0, 0, 0.0f, 0.0f, 1.0f, 0.0f};
+    int32_t l = gbdt_tree_push(t, &ch), r = gbdt_tree_push(t, &ch);
+    depth_of[l] = depth_of[r] = depth_of[k] + 1;
+    gbdt_node *nd = &t->nodes[k];
+    nd->left = l;
+    nd->right = r;
+    nd->feat = (int32_t)(rnd() % (uint64_t)nf);
+    nd->default_left = (uint8_t)(rnd() & 1);
+    nd->cond = (float)((int)(rnd() % 9) - 4) * 0.25f;
+  }
+  for (int32_t k = 0; k < t->n; k++)
+    if (t->nodes[k].left < 0) t->nodes[k].cond = (float)(urand() * 2 - 1);
+}
+
+static void test_forest_predict(void) {
+  /* the blocked predictor against a row-by-row float32 sum in tree order,
+   * bit for bit, at 1 and 2 threads, with missing values and rows on the cuts */
+  enum { NF = 5, NT = 37, N = 1000 };
+  gbdt_tree trees[NT];
+  for (int t = 0; t < NT; t++) random_tree(&trees[t], NF, 1 + t % 9);
+  double *cols[NF];
+  for (int f = 0; f < NF; f++) {
+    cols[f] = malloc(N * sizeof *cols[f]);
+    for (int i = 0; i < N; i++) {
+      uint64_t u = rnd() % 10;
+      cols[f][i] = u == 0 ? NAN : u < 4 ? (double)((int)(rnd() % 9) - 4) * 0.25 : urand() * 3 - 1.5;
+    }
+  }
+  int64_t rows[N];
+  int64_t nr = 0;
+  for (int i = N - 1; i >= 0; i -= 1 + (int)(rnd() % 2)) rows[nr++] = i; /* scattered, descending */
+  float want[N], got[N];
+  const float base = 0.375f;
+  for (int64_t j = 0; j < nr; j++) {
+    float xf[NF];
+    for (int f = 0; f < NF; f++) xf[f] = (float)cols[f][rows[j]];
+    float m = base;
+    for (int t = 0; t < NT; t++) m += gbdt_tree_leaf_float(&trees[t], xf);
+    want[j] = m;
+  }
+  gbdt_forest fo;
+  CU_ASSERT_EQUAL_FATAL(gbdt_forest_build(trees, NT, &fo), 0);
+  CU_ASSERT_EQUAL(fo.ntrees, NT);
+  CU_ASSERT_EQUAL(fo.depth[0], 1);
+  CU_ASSERT_EQUAL(fo.depth[8], 9);
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    memset(got, 0, sizeof got);
+    gbdt_forest_predict(&fo, (const double *const *)cols, NF, rows, nr, base, got);
+    CU_ASSERT_EQUAL(memcmp(got, want, (size_t)nr * sizeof *got), 0);
+  }
+  /* a split on a feature the block cannot hold is refused */
+  trees[0].nodes[0].feat = GBDT_FOREST_MAXFEAT;
+  gbdt_forest bad;
+  CU_ASSERT_EQUAL(gbdt_forest_build(trees, NT, &bad), -1);
+  gbdt_forest_free(&fo);
+  for (int t = 0; t < NT; t++) gbdt_tree_free(&trees[t]);
+  for (int f = 0; f < NF; f++) free(cols[f]);
+}
+
 static void test_add_leaves(void) {
   /* leaves of very different sizes (one empty) over a shuffled position array */
   enum { N = 200000 };
@@ -721,6 +795,7 @@ void register_tests(void) {
   CU_add_test(g, "best split equals brute force", test_split_find);
   CU_add_test(g, "stable partition", test_partition);
   CU_add_test(g, "float predictor equals the bin-code walk", test_tree_walks);
+  CU_add_test(g, "blocked forest predictor equals the row-by-row sum", test_forest_predict);
   CU_add_test(g, "gradients and fixed-point scale", test_gradients_scale);
   CU_add_test(g, "leaves of a level, fixed-point gradients and root update", test_add_leaves);
   CU_pSuite d = CU_add_suite("demand", NULL, NULL);
