@@ -1,7 +1,7 @@
 /* forecast.c: the forecast stage: demand table -> boosted trees -> outputs.
  *
- *   1. demand table (demand.c), written to the store (/demand) and to
- *      results.h5 (/forecast/demand, with each row's set and prediction);
+ *   1. demand table (demand.c), written to results.h5 (/forecast/demand,
+ *      beside it /forecast/rows: each row's set and prediction);
  *   2. time split: the last forecast.test_days days are the test window,
  *      the forecast.valid_days before them the validation window (early
  *      stopping, error spread), everything earlier trains;
@@ -159,22 +159,18 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     return SC_OK;
   }
   double t0 = sc_now();
+  json_t *steps = json_object(); /* seconds of each step, for the summary */
+  json_object_set_new(js, "seconds_steps", steps);
   sc_table D;
   memset(&D, 0, sizeof D);
   sc_status s = demand_build(ds, &D);
   int64_t rows = comm_sum1_i64(s ? 0 : D.n);
   double t_demand = sc_now() - t0;
   if (!s) sc_say("forecast: demand table: %lld rows (sku x region x day) in %.2f s", (long long)rows, t_demand);
-  /* the store keeps the pure §6 table */
-  if (!s) {
-    sc_h5 st;
-    s = h5_open(&st, run->store_path, 1);
-    if (!s) {
-      s = h5_write_table(&st, "/demand", &D);
-      sc_status c = h5_close(&st);
-      if (!s) s = c;
-    }
-  }
+  json_object_set_new(steps, "demand table", json_real(t_demand));
+  double tk = sc_now();
+  /* the table goes to results.h5 only (/forecast/demand): a second copy in
+   * the store cost the 1M-user stage 1.6 s of compression and nothing read it */
   /* time split */
   const int32_t test_start = ds->last_day - (int32_t)run->cfg.test_days + 1;
   const int32_t valid_start = test_start - (int32_t)run->cfg.valid_days;
@@ -215,6 +211,7 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     sc_say("forecast: %lld training, %lld validation, %lld test rows", (long long)counts[0], (long long)counts[1],
            (long long)counts[2]);
   }
+  fc_step(steps, "time split", &tk);
   /* training */
   fc_params p;
   fc_booster b;
@@ -226,18 +223,24 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
     s = fc_train_checkpointed(run, &d, &p, &b);
   }
   double t_train = sc_now() - t1;
+  fc_step(steps, "training", &tk);
   if (!s)
     sc_say("forecast: %d trees (%d rounds) in %.2f s", b.ntrees, b.rounds_done, t_train);
   /* predictions of every row outside training and of the error window */
   if (!s) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-      if (set[i] == FC_TRAIN && !errwin[i]) continue;
-      float xf[DEMAND_NFEAT];
-      for (int f = 0; f < DEMAND_NFEAT; f++) xf[f] = (float)x[f][i];
-      pred[i] = fc_predict(&b, xf);
-    }
+    int64_t *rows = NULL, np = 0;
+    float *pf = NULL;
+    s = sc_alloc(&rows, (size_t)(n + 1) * sizeof *rows);
+    if (!s) s = sc_alloc(&pf, (size_t)(n + 1) * sizeof *pf);
+    for (int64_t i = 0; !s && i < n; i++)
+      if (set[i] != FC_TRAIN || errwin[i]) rows[np++] = i;
+    if (!s) s = fc_predict_rows(&b, x, rows, np, pf);
+    for (int64_t j = 0; !s && j < np; j++) pred[rows[j]] = pf[j];
+    free(rows);
+    free(pf);
+    s = comm_agree(s);
   }
+  fc_step(steps, "prediction", &tk);
   /* accuracy on the test window, model and seasonal-naive baseline */
   fc_metrics mm = {NAN, NAN, NAN}, mb = {NAN, NAN, NAN}, mv = {NAN, NAN, NAN};
   double pooled = 0.0;
@@ -265,17 +268,19 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
         tp[nv++] = pred[i];
       }
       if (comm_sum1_i64(nv) > 0) metrics(ty, tp, nv, &mv);
+      fc_step(steps, "metrics", &tk);
       reorder_points(run, &D, set, errwin, pred, rop, &pooled);
     }
     free(ty);
     free(tp);
     free(tb);
+    fc_step(steps, "reorder points", &tk);
   }
   if (!s) {
     sc_say("forecast: test R2 %.4f, RMSE %.4f, WAPE %.4f (seasonal-naive: R2 %.4f, RMSE %.4f, WAPE %.4f)", mm.r2,
            mm.rmse, mm.wape, mb.r2, mb.rmse, mb.wape);
     fc_outputs o = {&D, &E, &b, test_start, valid_start, mm, mb, pooled};
-    s = forecast_write_outputs(run, ds, results, &o);
+    s = forecast_write_outputs(run, ds, results, &o, steps);
   }
   if (!s) {
     json_object_set_new(js, "rows", json_integer(rows));

@@ -18,6 +18,13 @@
 
 json_t *fc_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+void fc_step(json_t *steps, const char *name, double *t) {
+  double now = sc_now();
+  json_t *v = json_object_get(steps, name);
+  json_object_set_new(steps, name, json_real((v ? json_real_value(v) : 0.0) + now - *t));
+  *t = now;
+}
+
 typedef struct {
   int64_t sku;
   int32_t region, date;
@@ -115,12 +122,17 @@ static sc_status write_model_json(const sc_run *run, const fc_booster *b) {
   return out_commit(run, "gbdt_model.json", f);
 }
 
-sc_status forecast_write_outputs(sc_run *run, const sc_dataset *ds, sc_h5 *results, const fc_outputs *o) {
+sc_status forecast_write_outputs(sc_run *run, const sc_dataset *ds, sc_h5 *results, const fc_outputs *o,
+                                 json_t *steps) {
+  double tk = sc_now();
   SC_TRY(h5_write_table(results, "/forecast/demand", o->demand));
+  fc_step(steps, "results.h5 /forecast/demand", &tk);
   SC_TRY(h5_write_table(results, "/forecast/rows", o->rows));
+  fc_step(steps, "results.h5 /forecast/rows", &tk);
   test_row *t = NULL;
   int64_t nt = 0;
   SC_TRY(gather_test_rows(o, &t, &nt));
+  fc_step(steps, "test rows gathered", &tk);
   int root = comm_rank() == 0;
   /* the forecast.csv rows as a table, all on rank 0 */
   sc_table F;
@@ -155,13 +167,17 @@ sc_status forecast_write_outputs(sc_run *run, const sc_dataset *ds, sc_h5 *resul
   if (!s) s = h5_set_attr_f64(results, "/forecast", "base_score", o->b->base_score);
   if (!s) s = h5_set_attr_f64(results, "/forecast", "r2", o->model.r2);
   if (!s) s = h5_set_attr_f64(results, "/forecast", "baseline_r2", o->baseline.r2);
+  fc_step(steps, "results.h5 the rest", &tk);
   sc_status w = SC_OK;
   if (!s && root) {
     w = write_forecast_csv(run, ds, t, nt);
+    fc_step(steps, "forecast.csv", &tk);
     if (!w) w = write_importance_csv(run, gain, DEMAND_NFEAT);
     if (!w) w = write_model_json(run, o->b);
+    fc_step(steps, "gbdt_model.json", &tk);
   }
   free(t);
   if (!s) s = comm_agree(w);
+  fc_step(steps, "outputs agreed", &tk);
   return s;
 }

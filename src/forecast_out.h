@@ -27,8 +27,13 @@ typedef struct {
   double pooled_sigma;      ///< pooled spread of the error-window residuals
 } fc_outputs;
 
-/// Writes every forecast output (collective; files from rank 0).
-sc_status forecast_write_outputs(sc_run *run, const sc_dataset *ds, sc_h5 *results, const fc_outputs *o);
+/// Writes every forecast output (collective; files from rank 0); the
+/// seconds of each part go into steps (fc_step).
+sc_status forecast_write_outputs(sc_run *run, const sc_dataset *ds, sc_h5 *results, const fc_outputs *o,
+                                 json_t *steps);
+
+/// Adds the seconds since *t to steps[name] and restarts *t (this rank's wall clock).
+void fc_step(json_t *steps, const char *name, double *t);
 
 /// A JSON number, or null for NaN / infinity.
 json_t *fc_json_number(double v);
