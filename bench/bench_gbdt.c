@@ -122,7 +122,6 @@ int main(int argc, char **argv) {
   uint8_t *codes = malloc((size_t)ntrain * DEMAND_NFEAT);
   int32_t *pos = malloc((size_t)ntrain * sizeof *pos), *tmp = malloc((size_t)ntrain * sizeof *tmp);
   int64_t *gq = malloc((size_t)ntrain * sizeof *gq);
-  uint8_t *dec = malloc((size_t)ntrain);
   int64_t j = 0;
   for (int64_t i = 0; i < n; i++) {
     if (set[i] != FC_TRAIN) continue;
@@ -166,7 +165,7 @@ int main(int argc, char **argv) {
     uint8_t dl = 0;
     int64_t nl;
     t = cpu_now();
-    gbdt_partition(&m, pos, tmp, dec, &b0, &e0, &f8, &bin, &dl, 1, &nl);
+    gbdt_partition(&m, pos, tmp, &b0, &e0, &f8, &bin, &dl, 1, &nl);
     best_part = fmin(best_part, cpu_now() - t);
     for (int64_t i = 0; i < ntrain; i++) pos[i] = (int32_t)i;
   }
@@ -211,7 +210,6 @@ int main(int argc, char **argv) {
   free(pos);
   free(tmp);
   free(gq);
-  free(dec);
   free(scratch);
   free(hoff);
   free(y);

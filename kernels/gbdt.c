@@ -8,10 +8,11 @@
  * straight into the output, the pieces of bigger nodes in a thread's
  * private histogram that is added to the node when the thread moves on.
  * Integer sums make the result independent of who built what.
- * Partitioning works on blocks of rows: one pass decides each row and
- * counts, a prefix sum gives each block its place, a second pass places
- * the rows into the other position array; both passes are parallel over
- * blocks.
+ * Partitioning works on blocks of rows: one pass splits each block in
+ * place (lefts, then rights) and counts, a prefix sum gives each block its
+ * place, a second pass copies the two pieces into the other position
+ * array; both passes are parallel over blocks. On one thread a node's
+ * blocks are split and copied one after another.
  */
 #include "gbdt.h"
 
@@ -310,27 +311,37 @@ static inline int row_goes_left(const gbdt_matrix *m, int32_t r, int32_t f, int3
 #define PART_BLOCK 16384
 #define PART_PREFETCH 32
 
-/* Decides each row of a block: dec[i] = 1 when row pos[i] goes left; go[c]
+/* Splits one block of rows pos[s..e) in place, stably: its lefts first,
+ * then its rights (through `right`, PART_BLOCK entries of scratch); go[c]
  * says whether code c goes left (the split's bin, the missing code and its
- * direction in one table, so a decision is one load). col(row) is the
- * row's code of the split feature. Returns the lefts. Prefetches only when
- * the block's rows are scattered (below the first levels). */
+ * direction in one table, so a decision is one load); col(row) is the
+ * row's code of the split feature. Every row is stored both ways and the
+ * counters move by the decision, so nothing branches on it. Returns the
+ * lefts. Prefetches only when the block's rows are scattered (below the
+ * first levels). */
 #define PART_BLOCK_FN(NAME, CODE_T)                                                                               \
-  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e,                 \
-                      const uint8_t *go, uint8_t *dec) {                                                          \
-    int64_t nl = 0, i = s;                                                                                         \
+  static int64_t NAME(const CODE_T *col, size_t stride, int32_t *pos, int64_t s, int64_t e, const uint8_t *go,    \
+                      int32_t *right) {                                                                           \
+    int64_t nl = 0, nr = 0, i = s;                                                                                 \
     if (e > s && (int64_t)pos[e - 1] - pos[s] > 8 * (e - s))                                                       \
       for (; i + PART_PREFETCH < e; i++) {                                                                         \
         __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);                                         \
-        uint8_t d = go[col[(size_t)pos[i] * stride]];                                                              \
-        dec[i] = d;                                                                                                \
+        int32_t r = pos[i];                                                                                        \
+        int64_t d = go[col[(size_t)r * stride]];                                                                   \
+        pos[s + nl] = r;                                                                                           \
+        right[nr] = r;                                                                                             \
         nl += d;                                                                                                   \
+        nr += 1 - d;                                                                                               \
       }                                                                                                            \
     for (; i < e; i++) {                                                                                           \
-      uint8_t d = go[col[(size_t)pos[i] * stride]];                                                                \
-      dec[i] = d;                                                                                                  \
+      int32_t r = pos[i];                                                                                          \
+      int64_t d = go[col[(size_t)r * stride]];                                                                     \
+      pos[s + nl] = r;                                                                                             \
+      right[nr] = r;                                                                                               \
       nl += d;                                                                                                     \
+      nr += 1 - d;                                                                                                 \
     }                                                                                                              \
+    memcpy(pos + s + nl, right, (size_t)nr * sizeof *pos);                                                         \
     return nl;                                                                                                     \
   }
 PART_BLOCK_FN(part_block8, uint8_t)
@@ -342,31 +353,36 @@ static void part_table(int nbins, int32_t bin, int dl, uint8_t *go) {
   go[nbins] = (uint8_t)dl;
 }
 
-/* Decides one block by feature f, through the column-major codes when there are some. */
-static int64_t part_block(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f,
-                          const uint8_t *go, uint8_t *dec) {
+/* Splits one block by feature f, through the column-major codes when there are some. */
+static int64_t part_block(const gbdt_matrix *m, int32_t *pos, int64_t s, int64_t e, int32_t f, const uint8_t *go,
+                          int32_t *right) {
   const size_t nf = (size_t)m->nfeat, n = (size_t)m->n;
-  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, go, dec);
-  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, go, dec);
-  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, go, dec);
-  return part_block16(m->codes16 + f, nf, pos, s, e, go, dec);
+  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, go, right);
+  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, go, right);
+  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, go, right);
+  return part_block16(m->codes16 + f, nf, pos, s, e, go, right);
 }
 
-/* Places a decided block: lefts from dst[l], rights from dst[r], in order;
- * the address by arithmetic (a branch would mispredict on half the rows). */
-static void part_place(const int32_t *pos, const uint8_t *dec, int64_t s, int64_t e, int32_t *dst, int64_t l,
-                       int64_t r) {
-  for (int64_t i = s; i < e; i++) {
-    int64_t go = dec[i];
-    dst[r + ((l - r) & -go)] = pos[i];
-    l += go;
-    r += 1 - go;
+/* One node, block after block on this thread: each block's lefts go to
+ * dst at once, its rights to the front of pos (behind the rights so far,
+ * never past what is still to be read); they follow the lefts at the end. */
+static int64_t part_node_seq(const gbdt_matrix *m, int32_t *pos, int32_t *dst, int64_t begin, int64_t end, int32_t f,
+                             const uint8_t *go, int32_t *right) {
+  int64_t l = begin, nr = 0;
+  for (int64_t st = begin; st < end; st += PART_BLOCK) {
+    int64_t e = st + PART_BLOCK < end ? st + PART_BLOCK : end;
+    int64_t nl = part_block(m, pos, st, e, f, go, right);
+    memcpy(dst + l, pos + st, (size_t)nl * sizeof *dst);
+    memmove(pos + begin + nr, pos + st + nl, (size_t)(e - st - nl) * sizeof *pos);
+    l += nl;
+    nr += e - st - nl;
   }
+  memcpy(dst + l, pos + begin, (size_t)nr * sizeof *dst);
+  return l - begin;
 }
 
-void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint8_t *dec, const int64_t *begin,
-                    const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
-                    int64_t *nleft) {
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+                    const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft) {
   /* blocks: (node, start) pairs of at most PART_BLOCK rows */
   int64_t nblk = 0;
   for (int k = 0; k < nn; k++) nblk += (end[k] - begin[k] + PART_BLOCK - 1) / PART_BLOCK;
@@ -377,17 +393,30 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
   for (int k = 0; k < nn; k++) tw = tw > (size_t)m->nbins[feat[k]] + 1 ? tw : (size_t)m->nbins[feat[k]] + 1;
   uint8_t *go = malloc((size_t)nn * tw + 1);
   int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 4 * sizeof *mem);
-  if (!go || (nblk > STACK_BLOCKS && !mem)) { /* no memory: one sequential pass per node, a table at a time */
+  int32_t *right = malloc(PART_BLOCK * sizeof *right);
+  if (!go || (nblk > STACK_BLOCKS && !mem) || nblk <= 1 || omp_get_max_threads() == 1) {
+    /* one thread, one block or no memory: node by node, a table at a time */
     uint8_t one[65537];
+    int32_t spare[256];
     for (int k = 0; k < nn; k++) {
+      if (end[k] - begin[k] > 256 && !right) { /* no memory for a block's rights: a row at a time */
+        int64_t nl = 0;
+        for (int64_t i = begin[k]; i < end[k]; i++) nl += row_goes_left(m, pos[i], feat[k], bin[k], dleft[k]);
+        int64_t l = begin[k], r = begin[k] + nl;
+        for (int64_t i = begin[k]; i < end[k]; i++)
+          dst[row_goes_left(m, pos[i], feat[k], bin[k], dleft[k]) ? l++ : r++] = pos[i];
+        nleft[k] = nl;
+        continue;
+      }
       part_table(m->nbins[feat[k]], bin[k], dleft[k], one);
-      nleft[k] = part_block(m, pos, begin[k], end[k], feat[k], one, dec);
-      part_place(pos, dec, begin[k], end[k], dst, begin[k], begin[k] + nleft[k]);
+      nleft[k] = part_node_seq(m, pos, dst, begin[k], end[k], feat[k], one, right ? right : spare);
     }
     free(go);
     free(mem);
+    free(right);
     return;
   }
+  free(right);
   for (int k = 0; k < nn; k++) part_table(m->nbins[feat[k]], bin[k], dleft[k], go + (size_t)k * tw);
   int64_t cap = mem ? nblk : STACK_BLOCKS;
   int64_t *bnode = mem ? mem : stack, *bstart = bnode + cap, *bleft = bstart + cap, *bdst = bleft + cap;
@@ -397,36 +426,39 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint
       bnode[j] = k;
       bstart[j++] = st;
     }
-  /* decide and count, then place: a node's lefts in block order, then its rights */
-#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
-  for (int64_t q = 0; q < nblk; q++) {
-    int k = (int)bnode[q];
-    int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    bleft[q] = part_block(m, pos, st, e, feat[k], go + (size_t)k * tw, dec);
+  /* split every block in place, then copy: a node's lefts in block order, then its rights */
+#pragma omp parallel
+  {
+    int32_t right_t[PART_BLOCK];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t q = 0; q < nblk; q++) {
+      int k = (int)bnode[q];
+      int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+      bleft[q] = part_block(m, pos, st, e, feat[k], go + (size_t)k * tw, right_t);
+    }
   }
   for (int k = 0; k < nn; k++) nleft[k] = 0;
   for (int64_t q = 0; q < nblk; q++) nleft[bnode[q]] += bleft[q];
+  /* where each block's lefts go; its rights follow the node's lefts in block order */
   int prev = -1;
-  int64_t l = 0, r = 0;
+  int64_t l = 0;
   for (int64_t q = 0; q < nblk; q++) {
     int k = (int)bnode[q];
     if (k != prev) {
       l = begin[k];
-      r = begin[k] + nleft[k];
       prev = k;
     }
-    int64_t e = bstart[q] + PART_BLOCK < end[k] ? bstart[q] + PART_BLOCK : end[k];
-    bdst[q] = r; /* the block's rights start here, its lefts at l (kept in bleft) */
-    r += (e - bstart[q]) - bleft[q];
-    int64_t lq = l;
+    bdst[q] = l;
     l += bleft[q];
-    bleft[q] = lq;
   }
-#pragma omp parallel for schedule(dynamic, 1) if (nblk > 1)
+#pragma omp parallel for schedule(dynamic, 4)
   for (int64_t q = 0; q < nblk; q++) {
     int k = (int)bnode[q];
     int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    part_place(pos, dec, st, e, dst, bleft[q], bdst[q]);
+    /* rights before this block's: rows of the node's earlier blocks minus their lefts */
+    int64_t rdst = begin[k] + nleft[k] + (st - begin[k]) - (bdst[q] - begin[k]);
+    memcpy(dst + bdst[q], pos + st, (size_t)bleft[q] * sizeof *dst);
+    memcpy(dst + rdst, pos + st + bleft[q], (size_t)(e - st - bleft[q]) * sizeof *dst);
   }
   free(mem);
   free(go);

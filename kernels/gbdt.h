@@ -130,12 +130,11 @@ void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64
 /// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first,
 /// and nleft[k] gets their number. A row goes left when its code of
 /// feat[k] is <= bin[k], or is the missing code and dleft[k]. Blocks of
-/// rows in parallel: one pass decides each row (into dec, bytes as long
-/// as pos) and counts each block's lefts, one places them (the caller
-/// swaps pos and dst: no copy back).
-void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, uint8_t *dec, const int64_t *begin,
-                    const int64_t *end, const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn,
-                    int64_t *nleft);
+/// rows in parallel: one pass splits each block in place in pos (its lefts,
+/// then its rights) and counts, a second copies the pieces to their places
+/// in dst; pos is scratch afterwards (the caller swaps pos and dst).
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+                    const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft);
 
 /// The leaves of a level take their values, all in one parallel region:
 /// margin[pos[i]] += v[k] for the rows pos[begin[k]..end[k]) of leaf k, and

@@ -365,7 +365,6 @@ typedef struct {
   const fc_params *p;
   gbdt_param gp;
   int32_t *pos, *pos2; /* a level's rows are in pos; partitioning writes pos2, then they swap */
-  uint8_t *dec;        /* partitioning's decisions */
   int64_t *gq;
   const int32_t *hq;
   int32_t hconst;
@@ -598,7 +597,7 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
       break;
     }
     if (nsplit > 0) {
-      PHASE(c, FC_PH_PARTITION, gbdt_partition(m, c->pos, c->pos2, c->dec, sb, se, sf, sbin, sdl, nsplit, snl));
+      PHASE(c, FC_PH_PARTITION, gbdt_partition(m, c->pos, c->pos2, sb, se, sf, sbin, sdl, nsplit, snl));
       int32_t *swap = c->pos;
       c->pos = c->pos2;
       c->pos2 = swap;
@@ -935,7 +934,6 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   float *margin = NULL, *label = NULL;
   int64_t *gq = NULL, *root_hist = NULL, *dg = NULL;
   int32_t *hq = NULL, *pos = NULL, *pos2 = NULL, *rest = NULL;
-  uint8_t *dec = NULL;
   hist_pool pool;
   memset(&pool, 0, sizeof pool);
   size_t n1 = (size_t)d->n + 1;
@@ -957,7 +955,6 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
     if (!s && p->objective != GBDT_SQUARED) s = sc_alloc(&hq, n1 * sizeof *hq);
     if (!s) s = sc_alloc(&pos, n1 * sizeof *pos);
     if (!s) s = sc_alloc(&pos2, n1 * sizeof *pos2);
-    if (!s) s = sc_alloc(&dec, n1);
     if (!s) s = sc_alloc(&rest, n1 * sizeof *rest);
     if (!s) s = sc_calloc(&b->trees, (size_t)p->rounds + 1, sizeof *b->trees);
     if (!s) s = sc_calloc(&b->valid_rmse, (size_t)p->rounds + 1, sizeof *b->valid_rmse);
@@ -1097,7 +1094,6 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
     c.hist_rows = &b->hist_rows;
     c.pos = pos;
     c.pos2 = pos2;
-    c.dec = dec;
     c.pool = &pool;
     c.gq = gq;
     c.hq = hq;
@@ -1179,7 +1175,6 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
   free(hq);
   free(pos);
   free(pos2);
-  free(dec);
   free(rest);
   return s;
 }
