@@ -55,13 +55,21 @@ def run_segcast(args):
 
 
 def run_peer(data, k_max):
-    t = {}
     t0 = time.time()
     o = pd.read_csv(os.path.join(data, "orders.csv"),
                     usecols=["order_id", "user_id", "order_time", "quantity", "final_unit_price"])
     o["date"] = pd.to_datetime(o["order_time"].str.slice(0, 10))
-    t["load"] = time.time() - t0
+    load = time.time() - t0
+    t, inertia, n = peer_segment(o, k_max)
+    t["load"] = load
+    return t, inertia, n
 
+
+def peer_segment(o, k_max):
+    """The seeds' segmentation of the orders frame o (order_id, user_id, date as a day, quantity,
+    final_unit_price): step seconds, k-means inertia by k of the sweep, customers. Also used by
+    bench/e2e_notebook.py."""
+    t = {}
     t0 = time.time()
     v = o[(o["quantity"] > 0) & (o["final_unit_price"] > 0)]
     v = v.assign(amount=v["quantity"] * v["final_unit_price"])
