@@ -479,7 +479,10 @@ void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *en
     while (q >= base + (end[k] - begin[k] + B - 1) / B) base += (end[k] - begin[k] + B - 1) / B, k++;
     int64_t a = begin[k] + (q - base) * B, b = a + B < end[k] ? a + B : end[k];
     float vk = v[k];
-    if (gq) {
+    if (gq && !margin) {
+      int64_t qk = vq[k];
+      for (int64_t i = a; i < b; i++) gq[pos[i]] += qk;
+    } else if (gq) {
       int64_t qk = vq[k];
       for (int64_t i = a; i < b; i++) {
         margin[pos[i]] += vk;

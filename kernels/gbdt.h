@@ -137,8 +137,9 @@ void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int6
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft);
 
 /// The leaves of a level take their values, all in one parallel region:
-/// margin[pos[i]] += v[k] for the rows pos[begin[k]..end[k]) of leaf k, and
-/// gq[pos[i]] += vq[k] when gq is not NULL (fixed-point gradients).
+/// margin[pos[i]] += v[k] for the rows pos[begin[k]..end[k]) of leaf k
+/// (unless margin is NULL), and gq[pos[i]] += vq[k] when gq is not NULL
+/// (fixed-point gradients).
 void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *end, const float *v, const int64_t *vq,
                      int nn, float *margin, int64_t *gq);
 

@@ -15,7 +15,8 @@
  * every leaf, its value times its rows per slot (from the leaf's hessian
  * sums, rows x a constant): the root, the largest histogram of a tree, is
  * built once. The last split level therefore builds its children's
- * histograms too. Otherwise (Poisson, row sampling) gradients are made per
+ * histograms too. The training rows' float margins are then not kept (the
+ * gradients are): should the mode end, they are replayed from the trees. Otherwise (Poisson, row sampling) gradients are made per
  * tree with a per-tree scale, and the last split level adds leaf values
  * without partitioning.
  */
@@ -459,8 +460,8 @@ static void leaf_add(grow_ctx *c, leaf_batch *lb, const open_node *o, float v) {
 
 static void batch_apply(grow_ctx *c, leaf_batch *lb) {
   if (lb->n > 0)
-    PHASE(c, FC_PH_LEAF, gbdt_add_leaves(c->pos, lb->begin, lb->end, lb->v, lb->vq, lb->n, c->margin,
-                                         c->incremental ? c->gq : NULL));
+    PHASE(c, FC_PH_LEAF, gbdt_add_leaves(c->pos, lb->begin, lb->end, lb->v, lb->vq, lb->n,
+                                         c->incremental ? NULL : c->margin, c->incremental ? c->gq : NULL));
   lb->n = 0;
 }
 
@@ -1066,7 +1067,14 @@ static sc_status train(sc_run *run, const fc_data *d, const fc_params *p, fc_boo
      * that every rank knows (the labels' max and the leaves so far), so no
      * pass and no Allreduce; Poisson from the exact global maxima */
     double mx[2] = {(mbound + ymax) * (1 + 1e-3) + 1e-9, 1.0}, t_grad = phase_clock();
-    if (incremental && (mbound + ymax) * (1 + 1e-3) >= qlimit) incremental = have_root = 0;
+    if (incremental && (mbound + ymax) * (1 + 1e-3) >= qlimit) {
+      /* the mode ends: the training rows' float margins, which it leaves
+       * alone, are replayed through the trees so far (the same additions) */
+      incremental = have_root = 0;
+      float m0 = fc_base_margin(b);
+      for (int64_t i = 0; i < ntrain; i++) margin[train[i]] = m0;
+      for (int k = 0; k < t; k++) gbdt_tree_add_codes(&b->trees[k], &mat, train, ntrain, margin);
+    }
     if (p->objective == GBDT_POISSON) {
       gbdt_grad_max(p->objective, pos, np, margin, label, &mx[0], &mx[1]);
       comm_max_double(mx, 2);

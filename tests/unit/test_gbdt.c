@@ -513,6 +513,11 @@ static void test_add_leaves(void) {
   gbdt_add_leaves(pos, begin, end, v, vq, 4, m, NULL); /* margins only */
   CU_ASSERT_EQUAL(m[pos[0]], 1.0f);
   CU_ASSERT_EQUAL(gq[pos[0]], 3);
+  gbdt_add_leaves(pos, begin, end, v, vq, 4, NULL, gq); /* fixed-point gradients only */
+  CU_ASSERT_EQUAL(m[pos[0]], 1.0f);
+  CU_ASSERT_EQUAL(gq[pos[0]], 6);
+  CU_ASSERT_EQUAL(gq[pos[N - 4]], 2 * gwant[pos[N - 4]]);
+  CU_ASSERT_EQUAL(gq[pos[N - 1]], 0); /* past every leaf */
   /* a leaf's share of the next root: value x rows per slot */
   int64_t hist[6] = {11, 2 * 8, -4, 0, 5, 3 * 8}, dg[3] = {1, 1, 1};
   gbdt_hist_leaf_delta(hist, 3, -7, 8, dg);
