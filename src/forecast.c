@@ -23,6 +23,7 @@
 #include "forecast_gbdt.h"
 #include "forecast_out.h"
 #include "stages.h"
+#include "store.h"
 
 /* Row key of (sku, region, date): the same at any rank count. */
 static uint64_t row_key(int64_t sku, int32_t region, int32_t date) {
@@ -168,7 +169,7 @@ sc_status stage_forecast(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   /* the store keeps the pure §6 table */
   if (!s) {
     sc_h5 st;
-    s = h5_open(&st, run->store_path, 1);
+    s = store_open_update(run, &st);
     if (!s) {
       s = h5_write_table(&st, "/demand", &D);
       sc_status c = h5_close(&st);

@@ -597,7 +597,7 @@ static sc_status forecast_data(report *r, int *have) {
   rtable t;
   int exists;
   *have = 0;
-  SC_TRY(rtable_read(out_path(r->run, "forecast.csv", p), &t, &exists));
+  SC_TRY(rtable_read(out_read_path(r->run, "forecast.csv", p), &t, &exists));
   if (!exists || t.nrow == 0) {
     rtable_free(&t);
     return SC_OK;
@@ -847,7 +847,7 @@ sc_status stage_report(sc_run *run) {
   for (int i = 0; !s && i < T_COUNT; i++) {
     char p[SC_PATH_MAX];
     int exists = 0;
-    s = rtable_read(out_path(run, table_files[i], p), &r.t[i], &exists);
+    s = rtable_read(out_read_path(run, table_files[i], p), &r.t[i], &exists);
     r.have[i] = !exists ? 0 : r.t[i].nrow > 0 ? 1 : -1;
     if (!s && r.have[i] > 0) json_object_set_new(tables, table_files[i], rtable_json(&r.t[i]));
   }
