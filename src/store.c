@@ -133,6 +133,7 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
   sc_h5 f;
   SC_TRY(h5_create(&f, tmp));
   f.pack_decimals = 1;
+  f.checksums = 1;
   sc_status s = h5_set_attr_i64(&f, "/", "schema_version", SC_STORE_VERSION);
   if (!s) s = h5_set_attr_str(&f, "/", "layout", ds->layout);
   if (!s) s = h5_set_attr_str(&f, "/", "segcast_version", SEGCAST_VERSION);

@@ -9,6 +9,9 @@
  *   /sources     per input file: name (in /sources/names), bytes, xxh3
  *                checksum, rows read, loaded and rejected, physical lines,
  *                blank lines and continuation lines (DATA.md 7)
+ * Every chunked dataset carries HDF5's Fletcher-32 checksum (version 4;
+ * version 3 had none): a damaged chunk stops the reader with a line naming
+ * the store and the dataset.
  * A store is read at any rank count: rows are re-partitioned on load.
  */
 #ifndef SEGCAST_STORE_H
@@ -17,7 +20,7 @@
 #include "h5.h"
 #include "run.h"
 
-#define SC_STORE_VERSION 3
+#define SC_STORE_VERSION 4
 
 typedef struct {
   char name[64];
