@@ -152,11 +152,15 @@ static int64_t line_start_at(const char *map, int64_t fsize, int64_t x) {
 static sc_status map_share(reader *r, const char *path, csvr_result *res) {
   int rank = comm_rank(), size = comm_size();
   const int64_t B = block_bytes;
-  int fd = open(path, O_RDONLY);
+  /* O_NONBLOCK: a FIFO in a file's place is refused below, not waited on */
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
   struct stat st;
   sc_status s = SC_OK;
   if (fd < 0 || fstat(fd, &st) != 0)
     s = sc_fail(SC_EINPUT, "%s: cannot open (%s): check input.path", path, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    s = sc_fail(SC_EINPUT, "%s: is %s, not a file: check input.path", path,
+                S_ISDIR(st.st_mode) ? "a folder" : "a FIFO, device or socket");
   else if (st.st_size == 0)
     s = sc_fail(SC_EINPUT, "%s: the file is empty; expected a header line and data rows", r->label);
   if (s && fd >= 0) close(fd);
@@ -170,7 +174,7 @@ static sc_status map_share(reader *r, const char *path, csvr_result *res) {
   res->bytes = r->fsize;
   r->map = mmap(NULL, (size_t)r->fsize, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (r->map == MAP_FAILED) s = sc_fail(SC_EIO, "%s: cannot map the file: %s", r->label, strerror(errno));
+  if (r->map == MAP_FAILED) s = sc_fail(SC_EIO, "%s: cannot map the file: %s", path, strerror(errno));
   else if (r->hi > r->lo)
     madvise(r->map + (r->lo & ~(int64_t)4095), (size_t)(r->hi - (r->lo & ~(int64_t)4095)), MADV_SEQUENTIAL);
   return comm_agree(s);

@@ -45,6 +45,15 @@ static sc_status h5_err(const sc_h5 *f, const char *what, const char *obj) {
                  f->path);
 }
 
+/* A collective HDF5 write or close that failed on this rank (a full disk,
+ * an I/O error) may have left other ranks inside HDF5's own collective
+ * MPI-IO calls, which this rank will never join: waiting in comm_agree
+ * would hang the job. At 2 or more ranks it is stopped here instead. */
+static void parallel_write_failed(sc_status s) {
+  if (comm_size() > 1)
+    comm_fatal(s, "a parallel HDF5 write failed part-way, so the other ranks cannot finish theirs");
+}
+
 /* the first file opened decides the scale-offset coder (see h5.h) */
 static void choose_coder(void) {
   static int chosen;
@@ -91,7 +100,8 @@ sc_status h5_close(sc_h5 *f) {
   if (f->fid <= 0) return SC_OK;
   herr_t e = H5Fclose((hid_t)f->fid);
   f->fid = 0;
-  return comm_agree(e < 0 ? sc_fail(SC_EIO, "closing %s failed: check free disk space", f->path) : SC_OK);
+  if (e < 0) parallel_write_failed(sc_fail(SC_EIO, "closing %s failed: check free disk space", f->path));
+  return comm_agree(e < 0 ? SC_EIO : SC_OK);
 }
 
 int h5_exists(sc_h5 *f, const char *obj) {
@@ -344,6 +354,7 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(space);
+  if (s == SC_EIO) parallel_write_failed(s);
   return comm_agree(s);
 }
 
@@ -652,6 +663,7 @@ static sc_status h5_set_attr(sc_h5 *f, const char *obj, const char *name, hid_t 
   hid_t sp = H5Screate(H5S_SCALAR);
   hid_t a = H5Acreate2(o, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
   sc_status s = (a < 0 || H5Awrite(a, type, v) < 0) ? h5_err(f, "write attribute", name) : SC_OK;
+  if (s) parallel_write_failed(s);
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp);
   H5Oclose(o);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 #include "run.h"
 
@@ -60,7 +61,29 @@ static int exists(const char *p) {
   return lstat(p, &st) == 0;
 }
 
-static int pid_alive(long pid) { return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM); }
+/* The first line of a /proc file (Linux), "" when there is none. */
+static void proc_line(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "r");
+  buf[0] = 0;
+  if (f && !fgets(buf, (int)cap, f)) buf[0] = 0;
+  if (f) fclose(f);
+}
+
+/* 1 when pid (of this host) is a running segcast: not gone, not a zombie
+ * (a killed rank's process stays one until it is reaped, which in a
+ * container may be never), not a pid reused by another program. */
+static int pid_alive(long pid) {
+  if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) return 0;
+  char p[64], stat[512], comm[64], self[64];
+  snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+  proc_line(p, stat, sizeof stat);
+  const char *close = strrchr(stat, ')');
+  if (close && (close[2] == 'Z' || close[2] == 'X')) return 0;
+  snprintf(p, sizeof p, "/proc/%ld/comm", pid);
+  proc_line(p, comm, sizeof comm);
+  proc_line("/proc/self/comm", self, sizeof self);
+  return !comm[0] || !self[0] || !strcmp(comm, self);
+}
 
 /* Removes a folder and what it holds (a staging folder: files, and
  * folders only if a library made some). */
@@ -185,6 +208,10 @@ static sc_status journal_replay(const char *staging) {
   }
   rewind(f);
   sc_status s = SC_OK;
+  /* SEGCAST_TEST_SIGNAL_AT=publish:<n>: the test signal after n moves */
+  int64_t at = -1, moves = 0;
+  int rank_at = 0;
+  if (checkpoint_test_signal("publish", "move", &at, &rank_at)) sc_clear(), at = -1;
   while (!s && fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = 0;
     char *a = strchr(line, '\t'), *b = a ? strchr(a + 1, '\t') : NULL;
@@ -195,6 +222,7 @@ static sc_status journal_replay(const char *staging) {
       s = sc_fail(SC_EIO, "publishing: cannot remove %s: %s", a, strerror(errno));
     if (line[0] == 'M' && b && exists(a) && rename(a, b))
       s = sc_fail(SC_EIO, "publishing: cannot move %s to %s: %s", a, b, strerror(errno));
+    if (line[0] == 'M' && ++moves == at) checkpoint_test_raise();
   }
   fclose(f);
   return s;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 
 static double sc_t0 = -1;
@@ -66,6 +67,16 @@ void run_time(sc_run *run, const char *stage, double seconds) {
 }
 
 void run_step(sc_run *run, const char *stage, const char *step, double *t) {
+  if (!strcmp(stage, "ingest")) {
+    /* SEGCAST_TEST_SIGNAL_AT=ingest:<n>[:<rank>]: the test signal after the
+     * n-th step of ingest (a malformed value is caught by the stages that
+     * parse theirs; here it is no hook) */
+    static int64_t at = 0, done = 0;
+    static int rank_at = 0, parsed = 0;
+    if (!parsed && checkpoint_test_signal("ingest", "step", &at, &rank_at)) sc_clear(), at = -1;
+    parsed = 1;
+    if (++done == at && comm_rank() == rank_at) checkpoint_test_raise();
+  }
   double now = sc_now();
   json_object_set_new(json_child(json_child(run->summary, "seconds_steps"), stage), step, json_real(now - *t));
   *t = now;

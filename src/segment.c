@@ -387,7 +387,7 @@ static sc_status seg_ck_test_signal(seg_ck *ck) {
 }
 
 static void seg_ck_maybe_raise(const seg_ck *ck, int64_t step) {
-  if (ck->test_step == step && comm_rank() == ck->test_rank) raise(SIGUSR1);
+  if (ck->test_step == step && comm_rank() == ck->test_rank) checkpoint_test_raise();
 }
 
 /* Refills the state: the models done and the k in progress (cur, or none). */
