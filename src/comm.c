@@ -11,6 +11,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static int comm_started;
@@ -36,6 +37,8 @@ static void (*abort_cleanup)(void);
 void comm_on_abort(void (*cleanup)(void)) { abort_cleanup = cleanup; }
 
 void comm_fatal(sc_status s, const char *why) {
+  /* rank 0 speaks: when it failed too, its abort ends this rank first */
+  if (comm_rank() > 0) usleep(500000);
   fprintf(stderr, "segcast: error: %s (rank %d of %d: %s; stopping every rank)\n", sc_message(), comm_rank(),
           comm_size(), why);
   fflush(stderr);

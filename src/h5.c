@@ -48,10 +48,11 @@ static sc_status h5_err(const sc_h5 *f, const char *what, const char *obj) {
 /* A collective HDF5 write or close that failed on this rank (a full disk,
  * an I/O error) may have left other ranks inside HDF5's own collective
  * MPI-IO calls, which this rank will never join: waiting in comm_agree
- * would hang the job. At 2 or more ranks it is stopped here instead. */
+ * would hang the job. And HDF5 1.10 cannot close such a file: the file it
+ * keeps open crashes MPI_Finalize (seen at 1 rank on a full tmpfs). So the
+ * job stops here, at any rank count, with the failure's line. */
 static void parallel_write_failed(sc_status s) {
-  if (comm_size() > 1)
-    comm_fatal(s, "a parallel HDF5 write failed part-way, so the other ranks cannot finish theirs");
+  comm_fatal(s, "an HDF5 write failed part-way; the ranks cannot finish theirs, nor HDF5 close the file");
 }
 
 /* the first file opened decides the scale-offset coder (see h5.h) */

@@ -13,6 +13,7 @@
  * error's code.
  */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,7 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 256 << 20);
+  signal(SIGXFSZ, SIG_IGN); /* a file-size limit (ulimit -f) fails the write (EFBIG, a clear error), not the process */
   sc_status s = comm_init(&argc, &argv);
   if (s) {
     fprintf(stderr, "segcast: %s\n", sc_message());
