@@ -188,7 +188,9 @@ sc_status store_open_update(sc_run *run, sc_h5 *f) {
   s = comm_agree(s);
   comm_bcast(path, sizeof path, 0);
   SC_TRY(s);
-  return h5_open(f, path, 1);
+  SC_TRY(h5_open(f, path, 1));
+  f->checksums = 1; /* the tables added get the store's checksums too */
+  return SC_OK;
 }
 
 /* Moves rows to the ranks of their partition after an even-split read. */
