@@ -29,7 +29,7 @@ for at in ingest:3:1 segment:2:1 forecast:3:1 forecast:3:0 ingest:3:0; do
   echo "faults_kill: $at: status $rc after $dt s"
   [ "$rc" != 0 ] || fail "$at: the job exited 0"
   $py -c "import sys; sys.exit($dt > 20)" || fail "$at: the job took $dt s to end"
-  expect_line "$tmp/k.log" "mpirun noticed that process rank ${at##*:} with PID .* exited on signal 9 \(Killed\)" "$at"
+  expect_line "$tmp/k.log" "(mpirun|mpiexec) noticed that process rank ${at##*:} with PID .* exited on signal 9 \(Killed\)" "$at"
   no_procs
   [ "$(snap "$out")" = "$before" ] || fail "$at: the folder's files changed"
   # the next run cleans up after the dead one (rank 0 died, or was killed by mpirun)
