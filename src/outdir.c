@@ -327,6 +327,13 @@ const char *out_tmp_path(const sc_run *run, const char *name, char *buf) {
   return buf;
 }
 
+const char *out_external_tmp(const char *final, char *buf) {
+  const char *tag = strrchr(od.staging, '/');
+  tag = tag ? strstr(tag, "staging-") : NULL;
+  snprintf(buf, SC_PATH_MAX, "%s.tmp-%s", final, tag ? tag + 8 : "unstaged");
+  return buf;
+}
+
 static const staged *find_staged(const char *name) {
   for (int i = 0; i < od.n; i++)
     if (!strcmp(od.files[i].name, name)) return &od.files[i];
@@ -378,7 +385,7 @@ sc_status out_update_path(const sc_run *run, const char *name, const char *final
     out_tmp_path(run, name, path);
     snprintf(dst, sizeof dst, "%s/%s", od.dir, name);
   } else {
-    snprintf(path, SC_PATH_MAX, "%s.tmp", final);
+    out_external_tmp(final, path);
     snprintf(dst, sizeof dst, "%s", final);
   }
   if (!od.active) return sc_fail(SC_EINTERNAL, "output %s updated without a staging folder (out_begin)", dst);

@@ -97,6 +97,10 @@ const char *out_read_path(const sc_run *run, const char *name, char *buf);
 sc_status out_update_path(const sc_run *run, const char *name, const char *final, char *path);
 /// Records output <name>, written at out_tmp_path, for publishing (rank 0).
 sc_status out_commit_path(const sc_run *run, const char *name);
+/// Path of this run's temporary for a file outside the output folder (a
+/// run.store elsewhere): `<final>.tmp-<host>-<pid>`, the same on every rank,
+/// so runs into other folders sharing that file do not write each other's.
+const char *out_external_tmp(const char *final, char *buf);
 /// Records a temporary outside the output folder (a run.store elsewhere),
 /// renamed to `final` when the outputs are published (rank 0).
 sc_status out_commit_external(const char *tmp, const char *final);

@@ -122,7 +122,7 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
   char tmp[SC_PATH_MAX + 8];
   int in_out = !run->cfg.store[0];
   if (in_out) out_tmp_path(run, "store.h5", tmp);
-  else snprintf(tmp, sizeof tmp, "%s.tmp", run->store_path);
+  else out_external_tmp(run->store_path, tmp);
   char dir[SC_PATH_MAX];
   snprintf(dir, sizeof dir, "%s", run->store_path);
   char *slash = strrchr(dir, '/');
