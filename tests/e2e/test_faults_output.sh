@@ -22,7 +22,9 @@
 #      finishes the publish: the outputs are those of the killed run;
 #   7. `segcast run` replaces the folder's outputs as a whole (forecast
 #      off: the forecast files go); a stage alone merges (segment: its
-#      files change, the others stay).
+#      files change, the others stay);
+#   8. a run.store elsewhere is published with the outputs, and a run that
+#      stops leaves the previous store and no temporary beside it.
 set -euo pipefail
 . "$SEGCAST_ROOT/tests/e2e/faults_common.sh"
 host=$(hostname)
@@ -152,4 +154,17 @@ for f in clv.csv monthly_revenue.csv daily_sales.csv report.html rejects.csv sto
   cmp "$tmp/prev/$f" "$out/$f" || fail "segment alone changed $f"
 done
 whole "$out"
+# 8. a run.store elsewhere: published beside itself with the outputs; a
+#    run that stops keeps the previous store and leaves no temporary there
+st=$tmp/shared/store.h5
+rc=$(sc 2 "$tmp/e.log" run --set run.out="$tmp/ext" --set run.store="$st")
+expect_rc 0 "$rc" "$tmp/e.log" "a run with run.store elsewhere"
+[ -s "$st" ] && [ ! -e "$tmp/ext/store.h5" ] || fail "run.store elsewhere: the store is not at $st alone"
+whole "$tmp/ext"
+sum=$(md5sum <"$st")
+rc=$(SEGCAST_TEST_SIGNAL_AT=segment:1 sc 2 "$tmp/e2.log" run --set run.out="$tmp/ext" --set run.store="$st" --set run.seed=8)
+expect_rc 75 "$rc" "$tmp/e2.log" "a stopped run with run.store elsewhere"
+[ "$(md5sum <"$st")" = "$sum" ] || fail "a stopped run replaced the store at $st"
+[ -z "$(ls -A "$tmp/shared" | grep -v '^store.h5$')" ] || fail "left beside $st: $(ls -A "$tmp/shared")"
+no_litter "$tmp/ext"
 echo "faults_output: passed (full disk by $method)"
