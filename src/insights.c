@@ -574,21 +574,10 @@ static sc_status text_reserve(text_buf *b, size_t more) {
   return SC_OK;
 }
 
-/* Appends s as a CSV field (quoted when it holds , " CR or LF). */
+/* Appends s as a CSV text cell (csvtext.h). */
 static sc_status text_csv(text_buf *b, const char *s) {
-  size_t l = strlen(s);
-  SC_TRY(text_reserve(b, 2 * l + 2));
-  if (!strpbrk(s, ",\"\r\n")) {
-    memcpy(b->p + b->n, s, l);
-    b->n += l;
-    return SC_OK;
-  }
-  b->p[b->n++] = '"';
-  for (; *s; s++) {
-    if (*s == '"') b->p[b->n++] = '"';
-    b->p[b->n++] = *s;
-  }
-  b->p[b->n++] = '"';
+  SC_TRY(text_reserve(b, CSVTEXT_MAX(strlen(s))));
+  b->n += csvtext_cell(b->p + b->n, s);
   return SC_OK;
 }
 

@@ -143,19 +143,6 @@ const char *out_tmp_path(const sc_run *run, const char *name, char *buf) {
   return buf;
 }
 
-void out_csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 sc_status out_open(const sc_run *run, const char *name, FILE **f) {
   char tmp[SC_PATH_MAX];
   SC_TRY(sc_mkdirs(run->cfg.out));

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "csvtext.h" /* out_csv_field: every CSV output's text cells */
 #include "table.h"
 
 typedef struct {
@@ -68,9 +69,6 @@ const char *dataset_region_name(const sc_dataset *ds, int32_t region, char *buf)
 sc_status out_open(const sc_run *run, const char *name, FILE **f);
 /// Closes and renames into place; records it for cleanup on failure.
 sc_status out_commit(const sc_run *run, const char *name, FILE *f);
-/// Writes one CSV field (RFC 4180): as it is, or quoted with '"' doubled
-/// when it holds a comma, quote, CR or LF. Every CSV output uses this.
-void out_csv_field(FILE *f, const char *s);
 /// Path of an output (into buf of SC_PATH_MAX bytes).
 const char *out_path(const sc_run *run, const char *name, char *buf);
 /// Path of a temporary for an output (for files written by libraries).

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "csvread.h"
+#include "csvtext.h"
 #include "dict.h"
 #include "search.h"
 #include "table.h"
@@ -300,6 +301,60 @@ static void test_reject_format(void) {
   free(s);
 }
 
+/* OWASP's formula guard of CSV text cells (csvtext.h), with RFC 4180
+ * quoting around it, in the buffer form and the FILE form alike. */
+static void test_csv_text_cells(void) {
+  static const char *const cases[][2] = {
+      {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+      {"+1", "'+1"},
+      {"-cmd", "'-cmd"},
+      {"@SUM(A1)", "'@SUM(A1)"},
+      {"\tTAB", "'\tTAB"},
+      {"\rCR", "\"'\rCR\""},
+      {"-3.5", "-3.5"},     /* a number: not a formula */
+      {"-12", "-12"},
+      {"-.5", "-.5"},
+      {"-", "'-"},
+      {"-1e5", "'-1e5"},    /* not a DATA.md decimal: guarded */
+      {"-2+3", "'-2+3"},
+      {"A=B", "A=B"},
+      {"a,b", "\"a,b\""},
+      {"'=x", "'=x"},       /* already text to a spreadsheet */
+      {"", ""},
+      {"United Kingdom", "United Kingdom"},
+  };
+  char buf[256], fbuf[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = csvtext_cell(buf, cases[i][0]);
+    CU_ASSERT(n < CSVTEXT_MAX(strlen(cases[i][0])));
+    buf[n] = 0;
+    CU_ASSERT_STRING_EQUAL(buf, cases[i][1]);
+    memset(fbuf, 0, sizeof fbuf);
+    FILE *f = fmemopen(fbuf, sizeof fbuf, "w");
+    out_csv_field(f, cases[i][0]);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(fbuf, cases[i][1]);
+  }
+  /* the worst case (a guard, then quotes) fills CSVTEXT_MAX but for the NUL */
+  CU_ASSERT_EQUAL(csvtext_cell(buf, "=\"\"\""), CSVTEXT_MAX(4) - 1);
+  /* rejects.csv's raw text: the guard inside csv_quote_raw's quotes */
+  char *s = csvr_format_reject("bad number in Quantity", "=1+1,x", 6);
+  CU_ASSERT_STRING_EQUAL(s, "bad number in Quantity,\"'=1+1,x\"");
+  free(s);
+  s = csvr_format_reject("bad id", "-3.5", 4);
+  CU_ASSERT_STRING_EQUAL(s, "bad id,\"-3.5\"");
+  free(s);
+  /* output.csv_raw_text = true: the text as it came */
+  csvtext_set_raw(1);
+  size_t n = csvtext_cell(buf, "=1+1");
+  buf[n] = 0;
+  CU_ASSERT_STRING_EQUAL(buf, "=1+1");
+  s = csvr_format_reject("bad id", "@x", 2);
+  CU_ASSERT_STRING_EQUAL(s, "bad id,\"@x\"");
+  free(s);
+  csvtext_set_raw(0);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("core", NULL, NULL);
   CU_add_test(s, "table sort and permute", test_table_sort_permute);
@@ -310,5 +365,6 @@ void register_tests(void) {
   CU_add_test(s, "every key documented", test_config_documented);
   CU_add_test(s, "segcast keys reads back as the defaults", test_config_keys_ini);
   CU_add_test(s, "reject formatting", test_reject_format);
+  CU_add_test(s, "CSV text cells: quoting and the formula guard", test_csv_text_cells);
   CU_add_test(s, "galloping lower bound", test_gallop);
 }
