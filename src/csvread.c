@@ -129,8 +129,8 @@ sc_status csvr_read(const char *path, const char *label, const csvr_col *cols, i
   SC_TRY(comm_agree(s));
   int64_t fsize = (int64_t)st.st_size, nb = (fsize + B - 1) / B;
   /* ceil so that rank 0, which reads the header, always has the first block */
-  int64_t lo = SC_MIN(fsize, ((nb * rank + size - 1) / size) * B),
-          hi = SC_MIN(fsize, ((nb * (rank + 1) + size - 1) / size) * B);
+  int64_t lo = SC_MIN(fsize, sc_muldiv_ceil(nb, rank, size) * B),
+          hi = SC_MIN(fsize, sc_muldiv_ceil(nb, rank + 1, size) * B);
   res->bytes = fsize;
 
   /* 1. map the file (no copy, no page zeroing: the page cache is used as

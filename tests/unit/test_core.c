@@ -355,6 +355,43 @@ static void test_csv_text_cells(void) {
   csvtext_set_raw(0);
 }
 
+/* The share and position arithmetic over row counts past 2^31 (and past
+ * 2^63 / 100 in the product): exact against a 128-bit reference, and the
+ * values the stages rely on (a rank's rows, RFM quintile starts, Lorenz
+ * points, the reader's block split of a 5 TB file). */
+static void test_count_arithmetic(void) {
+  const int64_t big[] = {(int64_t)1 << 31, ((int64_t)1 << 31) + 1, 3000000000LL, (int64_t)1 << 40,
+                         ((int64_t)1 << 62) + 12345, INT64_MAX / 3, INT64_MAX};
+  const int64_t parts[] = {1, 2, 3, 4, 5, 7, 16, 100, 1000, 65536};
+  int bad = 0;
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+    for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++) {
+      int64_t n = big[i], c = parts[j];
+      for (int64_t b = 0; b <= c; b++) {
+        __int128 p = (__int128)n * b;
+        int64_t f = sc_muldiv(n, b, c), e = sc_muldiv_ceil(n, b, c);
+        if ((__int128)f != p / c || (__int128)e != (p + c - 1) / c) bad++;
+        if (f > n || e > n || (b == c && (f != n || e != n))) bad++; /* a share never exceeds the whole */
+      }
+    }
+  CU_ASSERT_EQUAL(bad, 0);
+  /* 3e9 rows over 16 ranks: the parts tile the rows exactly */
+  int64_t n = 3000000000LL, sum = 0;
+  for (int r = 0; r < 16; r++) sum += sc_muldiv(n, r + 1, 16) - sc_muldiv(n, r, 16);
+  CU_ASSERT_EQUAL(sum, n);
+  CU_ASSERT_EQUAL(sc_muldiv(n, 1, 16), 187500000);
+  /* RFM quintile starts ceil(q N / 5) for N = 2^31 + 3 */
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(1, 2147483651LL, 5), 429496731);
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(4, 2147483651LL, 5), 1717986921);
+  /* Lorenz point i = 99 of 2^62 customers: 99 * 2^62 overflows int64 */
+  CU_ASSERT_EQUAL(sc_muldiv(99, (int64_t)1 << 62, 100), (int64_t)(((__int128)99 << 62) / 100));
+  /* the reader's split of a 5 TB file into 1 MiB blocks over 7 ranks:
+   * rank 6 ends at the last block */
+  int64_t nb = (5000000000000LL + (1 << 20) - 1) >> 20;
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(nb, 7, 7), nb);
+  CU_ASSERT(sc_muldiv_ceil(nb, 6, 7) * ((int64_t)1 << 20) > (int64_t)1 << 31);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("core", NULL, NULL);
   CU_add_test(s, "table sort and permute", test_table_sort_permute);
@@ -366,5 +403,6 @@ void register_tests(void) {
   CU_add_test(s, "segcast keys reads back as the defaults", test_config_keys_ini);
   CU_add_test(s, "reject formatting", test_reject_format);
   CU_add_test(s, "CSV text cells: quoting and the formula guard", test_csv_text_cells);
+  CU_add_test(s, "row-count arithmetic past 2^31", test_count_arithmetic);
   CU_add_test(s, "galloping lower bound", test_gallop);
 }
