@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "comm.h"
+#include "csvtext.h"
 
 /* The unit of the ranks' split and of the checksum. A rank's share of a file
  * is a whole number of blocks, so ranks differ by up to one block a file:
@@ -30,19 +31,19 @@ static int64_t block_bytes = (int64_t)1 << 20;
 void csvr_set_block(int64_t bytes) { block_bytes = bytes > 0 ? bytes : (int64_t)1 << 20; }
 
 char *csvr_format_reject(const char *reason, const char *raw, size_t len) {
-  size_t rl = strlen(reason);
-  char *s = malloc(2 * rl + 4 + CSV_QUOTE_RAW_MAX(len) + 1), *o = s;
+  char *s = malloc(CSVTEXT_MAX(strlen(reason)) + 2 + CSV_QUOTE_RAW_MAX(len) + 1), *o = s;
   if (!s) return NULL;
-  /* reason: plain words, but quote it when it holds a comma or quote */
-  int q = strpbrk(reason, ",\"\n") != NULL;
-  if (q) *o++ = '"';
-  for (const char *p = reason; *p; p++) {
-    if (*p == '"') *o++ = '"';
-    *o++ = *p;
-  }
-  if (q) *o++ = '"';
+  o += csvtext_cell(o, reason);
   *o++ = ',';
-  o += csv_quote_raw(o, raw, len);
+  /* the raw text is the input's: the formula guard of every text cell
+   * (csvtext.h), inside csv_quote_raw's quotes */
+  size_t n = csv_quote_raw(o, raw, len);
+  if (csvtext_guarded(raw, len)) {
+    memmove(o + 2, o + 1, n - 1);
+    o[1] = '\'';
+    n++;
+  }
+  o += n;
   *o = 0;
   return s;
 }
@@ -168,8 +169,8 @@ static sc_status map_share(reader *r, const char *path, csvr_result *res) {
   r->fsize = (int64_t)st.st_size;
   int64_t nb = (r->fsize + B - 1) / B;
   /* ceil so that rank 0, which reads the header, always has the first block */
-  r->lo = SC_MIN(r->fsize, ((nb * rank + size - 1) / size) * B);
-  r->hi = SC_MIN(r->fsize, ((nb * (rank + 1) + size - 1) / size) * B);
+  r->lo = SC_MIN(r->fsize, sc_muldiv_ceil(nb, rank, size) * B);
+  r->hi = SC_MIN(r->fsize, sc_muldiv_ceil(nb, rank + 1, size) * B);
   r->nb = (r->hi - r->lo + B - 1) / B;
   res->bytes = r->fsize;
   r->map = mmap(NULL, (size_t)r->fsize, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -123,6 +123,7 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     if (comm_rank() == 0) printf(stage_usage, cmd);
     return SC_OK;
   }
+  csvtext_set_raw(cfg.csv_raw_text); /* before any CSV is written (csvtext.h) */
   sc_run run;
   SC_TRY(run_init(&run, &cfg));
   int all = !strcmp(cmd, "run");

@@ -136,19 +136,6 @@ sc_status sc_mkdirs(const char *path) {
   return SC_OK;
 }
 
-void out_csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 void sc_say(const char *fmt, ...) {
   if (comm_rank() != 0) return;
   if (sc_t0 < 0) sc_t0 = sc_now();

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "csvtext.h" /* out_csv_field: every CSV output's text cells */
 #include "table.h"
 
 typedef struct {
@@ -77,9 +78,6 @@ sc_status out_begin(const sc_run *run, int whole);
 sc_status out_open(const sc_run *run, const char *name, FILE **f);
 /// Closes it and records it for publishing.
 sc_status out_commit(const sc_run *run, const char *name, FILE *f);
-/// Writes one CSV field (RFC 4180): as it is, or quoted with '"' doubled
-/// when it holds a comma, quote, CR or LF. Every CSV output uses this.
-void out_csv_field(FILE *f, const char *s);
 /// Path of a published output, <run.out>/<name> (into buf of SC_PATH_MAX bytes).
 const char *out_path(const sc_run *run, const char *name, char *buf);
 /// Path where output <name> is written in the staging folder (for files

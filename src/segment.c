@@ -221,7 +221,7 @@ static sc_status seg_quintiles(const int64_t *value, const int64_t *uid, int64_t
   int nq = 0;
   /* b_q = ceil(q N / 5): the first rank position with score >= q */
   for (int q = 1; q <= 4; q++) {
-    int64_t p = (q * N + 4) / 5;
+    int64_t p = sc_muldiv_ceil(q, N, 5);
     if (p < N) pos[nq++] = p;
   }
   if (!s) {
