@@ -123,7 +123,7 @@ int clv_summarize(const clv_lines *in, const int64_t *starts, int64_t ngroups, i
         n++;
       }
       if (n <= 32) sort_days(v, n);
-      else qsort(v, (size_t)n, sizeof *v, cmp_day);
+      else if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_day);
       out->x[g] = -1;
       out->tx_days[g] = out->T_days[g] = out->first_day[g] = out->holdout[g] = 0;
       out->repeat_micro[g] = 0;

@@ -49,7 +49,7 @@ static int64_t count_distinct(int64_t *v, int64_t m) {
         v[j] = x;
       }
     } else {
-      qsort(v, (size_t)m, sizeof *v, cmp_i64);
+      if (m > 1) qsort(v, (size_t)m, sizeof *v, cmp_i64);
     }
   }
   int64_t d = 1;

@@ -44,7 +44,7 @@ int quantile_distinct(const double *x, const int32_t *rows, int64_t n, int limit
     table[h] = u;
     memcpy(&out[count++], &u, 4);
   }
-  qsort(out, (size_t)count, sizeof *out, float_cmp);
+  if (count > 1) qsort(out, (size_t)count, sizeof *out, float_cmp);
   return count;
 }
 
@@ -66,7 +66,7 @@ int quantile_union(const float *a, int na, const float *b, int nb, int limit, fl
 
 void quantile_sort(float *v, int64_t n, float *tmp) {
   if (n < 64) {
-    qsort(v, (size_t)n, sizeof *v, float_cmp);
+    if (n > 1) qsort(v, (size_t)n, sizeof *v, float_cmp);
     return;
   }
   /* LSD radix sort, 4 passes of 8 bits over the order-preserving keys. */

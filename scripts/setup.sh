@@ -2,7 +2,8 @@
 # Installs everything segcast needs from Debian 12's archive (run as root).
 # Idempotent: re-running only checks that the packages are present.
 # lmod, man-db, dpkg-dev (dpkg-shlibdeps for cpack -G DEB) and file: the
-# install tests (module load, man segcast, the .deb).
+# install tests (module load, man segcast, the .deb); valgrind: the
+# valgrind_* tests (tests/sanitize/sanitize.cmake).
 set -euo pipefail
 PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
       libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev
@@ -10,7 +11,7 @@ PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
       python3-xgboost python3-h5py-mpi python3-scipy python3-mpmath
       slurmctld slurmd slurm-client munge
       libjs-chart.js chromium
-      lmod man-db groff-base dpkg-dev file"
+      lmod man-db groff-base dpkg-dev file valgrind"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -255,6 +255,11 @@ sc_status checkpoint_test_signal(const char *stage, const char *unit, int64_t *s
   return SC_OK;
 }
 
+void checkpoint_test_raise(void) {
+  const char *v = getenv("SEGCAST_TEST_SIGNAL");
+  raise(v && !strcmp(v, "KILL") ? SIGKILL : SIGUSR1);
+}
+
 uint64_t checkpoint_key_mix(uint64_t a, uint64_t b) { return sc_mix64(a ^ sc_mix64(b + 0x632BE59BD9B4E019ULL)); }
 
 static void key_cb(void *ctx, const char *section, const char *key, const char *value, const char *doc) {

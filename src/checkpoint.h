@@ -93,6 +93,10 @@ void checkpoint_clear_signal(void);
 /// unset) and *rank the rank. `unit` names the step in the message of a
 /// malformed value ("step", "round"). Local.
 sc_status checkpoint_test_signal(const char *stage, const char *unit, int64_t *step, int *rank);
+/// Raises the test signal at such a step: SIGUSR1, or SIGKILL when the
+/// test-only SEGCAST_TEST_SIGNAL=KILL is set (a rank that dies at an exact
+/// point: tests/e2e/test_faults_kill.sh).
+void checkpoint_test_raise(void);
 
 /// Key of the run's configuration: a hash of every key that can change a
 /// result (all but run.out, run.store, run.checkpoint, run.checkpoint_seconds

@@ -258,7 +258,7 @@ static sc_status clv_aggregates(clv_ctx *cx, clv_fitctx *f) {
       s = comm_agree(radix_sort_i64(v, ix, n) ? sc_fail(SC_ENOMEM, "clv: out of memory sorting CLV") : SC_OK);
     }
     for (int i = 0; i <= 100; i++) {
-      cx->lorenz_k[i] = (int64_t)((__int128)i * cx->n_total / 100);
+      cx->lorenz_k[i] = sc_muldiv(i, cx->n_total, 100);
       ks[i] = cx->n_total - cx->lorenz_k[i];
     }
     if (!s) s = ins_topk_sums_all(v, n, ks, 101, sums);

@@ -170,7 +170,7 @@ static int64_t steps_before(clv_ctx *cx, int k) {
 static int fit_hook(void *vc, const nt_state *s) {
   clv_fitctx *f = vc;
   int64_t step = steps_before(f->cx, f->phase) + s->steps;
-  if (f->test_step == step && comm_rank() == f->test_rank) raise(SIGUSR1);
+  if (f->test_step == step && comm_rank() == f->test_rank) checkpoint_test_raise();
   if (!checkpoint_due(f->run)) return 0;
   /* s is the sub-fit's own state in cx, which ck_fill reads */
   sc_status st = comm_agree(ck_fill(f));
@@ -483,7 +483,7 @@ sc_status clv_fits(sc_run *run, clv_ctx *cx, clv_fitctx *f) {
   f->phase = 4;
   s = comm_agree(ck_fill(f));
   f->st.step = steps_before(cx, 4);
-  if (f->test_step == -2 && comm_rank() == f->test_rank) raise(SIGUSR1);
+  if (f->test_step == -2 && comm_rank() == f->test_rank) checkpoint_test_raise();
   if (!s) s = checkpoint_done(run, &f->st);
   return s;
 }

@@ -187,7 +187,7 @@ static sc_status add_columns(const sc_run *run, const char *name, const char *ke
   char p[SC_PATH_MAX];
   rtable t;
   int exists = 0;
-  SC_TRY(rtable_read(out_path(run, name, p), &t, &exists));
+  SC_TRY(rtable_read(out_read_path(run, name, p), &t, &exists));
   if (!exists) return SC_OK;
   int kc = rtable_col(&t, key_col);
   sc_status s = kc < 0 ? sc_fail(SC_EINPUT, "clv: %s has no column %s", p, key_col) : SC_OK;

@@ -9,7 +9,9 @@
 #include <hdf5.h>
 #include <limits.h>
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static int comm_started;
@@ -29,6 +31,21 @@ void comm_finalize(void) {
 }
 
 void comm_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
+static void (*abort_cleanup)(void);
+
+void comm_on_abort(void (*cleanup)(void)) { abort_cleanup = cleanup; }
+
+void comm_fatal(sc_status s, const char *why) {
+  /* rank 0 speaks: when it failed too, its abort ends this rank first */
+  if (comm_rank() > 0) usleep(500000);
+  fprintf(stderr, "segcast: error: %s (rank %d of %d: %s; stopping every rank)\n", sc_message(), comm_rank(),
+          comm_size(), why);
+  fflush(stderr);
+  if (abort_cleanup) abort_cleanup();
+  MPI_Abort(MPI_COMM_WORLD, s ? (int)s : 1);
+  exit(s ? (int)s : 1); /* MPI_Abort does not return; this tells the compiler */
+}
 
 int comm_rank(void) {
   int r = 0;

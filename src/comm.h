@@ -20,6 +20,15 @@ sc_status comm_init(int *argc, char ***argv);
 void comm_finalize(void);
 /// Aborts every rank with `code` (not collective; for unrecoverable bugs).
 void comm_abort(int code);
+/// Not collective: this rank prints the recorded failure (one line, naming
+/// the rank and `why`), runs the cleanup set by comm_on_abort and aborts
+/// every rank with the failure's status. For a failure after which the
+/// ranks' collective calls no longer match (a parallel HDF5 write that
+/// failed part-way on some ranks, e.g. a full disk): waiting for the others
+/// would hang the job.
+void comm_fatal(sc_status s, const char *why) __attribute__((noreturn));
+/// The cleanup comm_fatal runs before aborting (main: out_cleanup).
+void comm_on_abort(void (*cleanup)(void));
 
 /// This rank's number, 0..size-1 (not collective).
 int comm_rank(void);

@@ -82,6 +82,7 @@ static const kdesc keys[] = {
     I("clv", "horizon_days", clv_horizon_days, "365", 1, 100000, "days ahead of expected purchases and CLV (without a holdout)"),
     D("clv", "churn_threshold", clv_churn_threshold, "0.5", 0, 1, "a customer churned when P(alive) is below this"),
     D("clv", "annual_discount_rate", clv_discount_rate, "0", 0, 10, "discount rate a year of future purchases in CLV (0: none; docs/clv.md)"),
+    B("output", "csv_raw_text", csv_raw_text, "false", "keep the input's text as it is in the CSVs; false: a text cell starting with one of =+-@, a tab or a CR gets a leading apostrophe (text, not a formula, to a spreadsheet: docs/bi.md)"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -48,6 +48,8 @@ typedef struct {
   int clv_enabled;
   int64_t clv_unit_days, clv_holdout_days, clv_horizon_days;
   double clv_churn_threshold, clv_discount_rate;
+  /* [output] */
+  int csv_raw_text;          ///< write the input's text as it is (no '\'' before a formula start)
 } sc_config;
 
 /// Fills every key with its default.

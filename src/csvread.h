@@ -85,7 +85,8 @@ sc_status csvr_add_reject(csvr_result *res, int64_t line, const char *reason, co
 void csvr_free(csvr_result *res);
 
 /// Formats "reason,raw" as CSV fields into a new string (raw quoted, '"'
-/// doubled, invalid UTF-8 and NUL bytes as \xNN).
+/// doubled, invalid UTF-8 and NUL bytes as \xNN, a formula start guarded
+/// with '\'' as every CSV text cell: csvtext.h).
 char *csvr_format_reject(const char *reason, const char *raw, size_t len);
 
 #endif

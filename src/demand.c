@@ -384,7 +384,7 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
   if (!s) s = sc_alloc(&keys, (size_t)(nser + 1) * sizeof *keys);
   if (!s) {
     for (int64_t i = 0; i < nser; i++) keys[i] = (series_key){map.sku[i], map.region[i], (int32_t)i};
-    qsort(keys, (size_t)nser, sizeof *keys, series_cmp);
+    if (nser > 1) qsort(keys, (size_t)nser, sizeof *keys, series_cmp);
     for (int64_t i = 0; i < nser; i++) {
       order[i] = keys[i].idx;
       rank[keys[i].idx] = (int32_t)i;

@@ -83,7 +83,7 @@ sc_status dict_globalize(sc_dict *d, int64_t **remap) {
   if (!s) {
     int64_t k = 0;
     for (size_t i = 0; i < all_n; i += strlen(all + i) + 1) list[k++] = all + i;
-    qsort(list, (size_t)cnt, sizeof *list, cmp_str);
+    if (cnt > 1) qsort(list, (size_t)cnt, sizeof *list, cmp_str);
     int64_t u = 0;
     for (int64_t i = 0; i < cnt; i++)
       if (u == 0 || strcmp(list[u - 1], list[i])) list[u++] = list[i];

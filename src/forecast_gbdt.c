@@ -692,7 +692,7 @@ static sc_status ck_test_signal(fc_ck *ck) {
 }
 
 static void ck_maybe_raise(const fc_ck *ck, int64_t round) {
-  if (ck->test_round == round && comm_rank() == ck->test_rank) raise(SIGUSR1);
+  if (ck->test_round == round && comm_rank() == ck->test_rank) checkpoint_test_raise();
 }
 
 /* The key: configuration x (row key, set, label, features) of every demand

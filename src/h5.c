@@ -26,6 +26,7 @@
 
 #include "comm.h"
 #include "csv.h"
+#include "fletcher32.h"
 
 #define CHUNK_ROWS ((hsize_t)1 << 18)
 
@@ -42,6 +43,16 @@ static hid_t h5_type(sc_coltype t) {
 static sc_status h5_err(const sc_h5 *f, const char *what, const char *obj) {
   return sc_fail(SC_EIO, "HDF5: cannot %s %s in %s: check the file is a segcast file and the disk has room", what, obj,
                  f->path);
+}
+
+/* A collective HDF5 write or close that failed on this rank (a full disk,
+ * an I/O error) may have left other ranks inside HDF5's own collective
+ * MPI-IO calls, which this rank will never join: waiting in comm_agree
+ * would hang the job. And HDF5 1.10 cannot close such a file: the file it
+ * keeps open crashes MPI_Finalize (seen at 1 rank on a full tmpfs). So the
+ * job stops here, at any rank count, with the failure's line. */
+static void parallel_write_failed(sc_status s) {
+  comm_fatal(s, "an HDF5 write failed part-way; the ranks cannot finish theirs, nor HDF5 close the file");
 }
 
 /* the first file opened decides the scale-offset coder (see h5.h) */
@@ -90,7 +101,8 @@ sc_status h5_close(sc_h5 *f) {
   if (f->fid <= 0) return SC_OK;
   herr_t e = H5Fclose((hid_t)f->fid);
   f->fid = 0;
-  return comm_agree(e < 0 ? sc_fail(SC_EIO, "closing %s failed: check free disk space", f->path) : SC_OK);
+  if (e < 0) parallel_write_failed(sc_fail(SC_EIO, "closing %s failed: check free disk space", f->path));
+  return comm_agree(e < 0 ? SC_EIO : SC_OK);
 }
 
 int h5_exists(sc_h5 *f, const char *obj) {
@@ -223,8 +235,16 @@ static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, 
   size_t ncd = 32;
   hid_t dcpl = H5Dget_create_plist(ds);
   herr_t e = dcpl < 0 ? -1 : H5Pget_filter_by_id2(dcpl, H5Z_FILTER_SCALEOFFSET, &flags, &ncd, cd, 0, NULL, NULL);
+  /* the pipeline: scale-offset, then (the store) Fletcher-32, whose four
+   * bytes after the coded chunk are computed here as HDF5's filter does */
+  int nf = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl), sum = 0;
+  if (nf == 2) {
+    unsigned fl2, cd2[4];
+    size_t n2 = 4;
+    sum = H5Pget_filter2(dcpl, 1, &fl2, &n2, cd2, 0, NULL, NULL) == H5Z_FILTER_FLETCHER32;
+  }
   if (dcpl >= 0) H5Pclose(dcpl);
-  if (e < 0 || ncd > 32 || ncd < 10 || !h5_so_ours(ncd, cd) || cd[2] != c || cd[4] != es) {
+  if (e < 0 || (nf != 1 && !sum) || ncd > 32 || ncd < 10 || !h5_so_ours(ncd, cd) || cd[2] != c || cd[4] != es) {
     H5Eclear2(H5E_DEFAULT);
     return SC_OK;
   }
@@ -254,6 +274,19 @@ static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, 
     for (int j = 0; j < m; j++) {
       hsize_t k = b + (hsize_t)j;
       len[j] = h5_so_encode_chunk(ncd, cd, (k + 1) * c > n ? edge : data + (size_t)(k * c) * es, &buf[j], &cap[j]);
+      if (sum && len[j]) {
+        void *grown = cap[j] >= len[j] + 4 ? buf[j] : realloc(buf[j], len[j] + 4);
+        if (grown) {
+          buf[j] = grown;
+          cap[j] = SC_MAX(cap[j], len[j] + 4);
+          uint32_t f32 = fletcher32(grown, len[j]);
+          unsigned char *t = (unsigned char *)grown + len[j];
+          for (int i = 0; i < 4; i++) t[i] = (unsigned char)(f32 >> (8 * i)); /* little-endian, as HDF5 stores it */
+          len[j] += 4;
+        } else {
+          len[j] = 0;
+        }
+      }
     }
     for (int j = 0; !s && j < m; j++) {
       hsize_t off = (b + (hsize_t)j) * c;
@@ -299,6 +332,7 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
       H5Pset_shuffle(dcpl);
       H5Pset_deflate(dcpl, 1);
     }
+    if (f->checksums) H5Pset_fletcher32(dcpl); /* last: the checksum of the stored bytes */
   }
   if (H5Lexists((hid_t)f->fid, path, H5P_DEFAULT) > 0) H5Ldelete((hid_t)f->fid, path, H5P_DEFAULT);
   hid_t ds = H5Dcreate2((hid_t)f->fid, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -321,7 +355,22 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
   if (ds >= 0) H5Dclose(ds);
   H5Pclose(dcpl);
   H5Sclose(space);
+  if (s == SC_EIO) parallel_write_failed(s);
   return comm_agree(s);
+}
+
+static herr_t find_checksum(unsigned n, const H5E_error2_t *e, void *found) {
+  (void)n;
+  if (e->desc && strstr(e->desc, "Fletcher32")) *(int *)found = 1;
+  return 0;
+}
+
+/* 1 when the error HDF5 just recorded is a Fletcher-32 mismatch ("data
+ * error detected by Fletcher32 checksum", HDF5 1.10's H5Zfletcher32.c). */
+static int checksum_failed(void) {
+  int found = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_checksum, &found);
+  return found;
 }
 
 /* Collective read of rows [off, off+n) of a dataset; *data allocated. */
@@ -344,7 +393,12 @@ static sc_status h5_read_rows(sc_h5 *f, const char *path, hid_t type, size_t esi
   char dummy[16];
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(fs, dims, NULL);
-  if (dims[0] > 0 && H5Dread(ds, type, ms, fs, dxpl, (n > 0 && !s) ? *data : dummy) < 0 && !s) s = h5_err(f, "read", path);
+  if (dims[0] > 0 && H5Dread(ds, type, ms, fs, dxpl, (n > 0 && !s) ? *data : dummy) < 0 && !s)
+    s = checksum_failed() ? sc_fail(SC_ESTORE,
+                                    "%s: dataset %s fails its Fletcher-32 checksum: the file is damaged; write it "
+                                    "again (a store: segcast ingest)",
+                                    f->path, path)
+                          : h5_err(f, "read", path);
   H5Pclose(dxpl);
   H5Sclose(ms);
   H5Sclose(fs);
@@ -610,6 +664,7 @@ static sc_status h5_set_attr(sc_h5 *f, const char *obj, const char *name, hid_t 
   hid_t sp = H5Screate(H5S_SCALAR);
   hid_t a = H5Acreate2(o, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
   sc_status s = (a < 0 || H5Awrite(a, type, v) < 0) ? h5_err(f, "write attribute", name) : SC_OK;
+  if (s) parallel_write_failed(s);
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp);
   H5Oclose(o);

@@ -29,6 +29,10 @@ typedef struct {
    * (model outputs such as probabilities, where deflate costs far more
    * time than the bytes it saves are worth) */
   int plain_doubles;
+  /* set by a caller: every chunked dataset also gets HDF5's Fletcher-32
+   * filter (the store), so a damaged chunk is an error on reading, never
+   * a wrong value */
+  int checksums;
 } sc_h5;
 
 /// Codes integer scale-offset chunks with kernels/sopack.c instead of HDF5's

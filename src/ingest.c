@@ -336,6 +336,12 @@ static csv_code skus_row(void *ctx, const csvr_row *r, int *bad) {
  * rides in the high bits (int32 columns: 24 bits of id, 7 of thread). */
 #define TAG64(tid, id) (((int64_t)(tid) << 32) | (id))
 #define TAG32(tid, id) ((int64_t)(((int32_t)(tid) << 24) | (int32_t)(id)))
+/* What the tags hold: the thread in 7 bits (ingest_single refuses more
+ * threads), a thread's id in 24 (regions) or 32 (SKUs) bits; a row whose
+ * text would pass that is "value out of range" rather than a wrong id. */
+#define TAG_MAX_THREADS 127
+#define TAG32_MAX_ID (((int64_t)1 << 24) - 1)
+#define TAG64_MAX_ID (((int64_t)1 << 32) - 1)
 #define UNTAG_T(v, is64) ((is64) ? (int)((v) >> 32) : (int)((v) >> 24))
 #define UNTAG_ID(v, is64) ((is64) ? ((v) & 0xffffffffLL) : ((v) & 0xffffffLL))
 
@@ -388,11 +394,11 @@ static csv_code retail_row(void *ctx, const csvr_row *r, int *bad) {
   if ((f = fld(r, R_CUSTOMER)) && f->len) NEED(R_CUSTOMER, parse_id(f->p, f->len, &user));
   CHECK_ONLY(r);
   f = fld(r, R_CODE);
-  if (dict_intern(&x->dict_sku[r->tid], f->p, f->len, &sku)) return CSV_E_RANGE;
+  if (dict_intern(&x->dict_sku[r->tid], f->p, f->len, &sku) || sku > TAG64_MAX_ID) return CSV_E_RANGE;
   sku = TAG64(r->tid, sku);
   int product = is_product_code(f);
   f = fld(r, R_COUNTRY);
-  if (dict_intern(&x->dict_region[r->tid], f->p, f->len, &region)) return CSV_E_RANGE;
+  if (dict_intern(&x->dict_region[r->tid], f->p, f->len, &region) || region > TAG32_MAX_ID) return CSV_E_RANGE;
   region = TAG32(r->tid, region);
   uint8_t flags = (qty > 0 && price > 0 && !cancelled && product ? SC_LINE_VALID : 0) | (qty < 0 ? SC_LINE_RETURN : 0) |
                   (cancelled ? SC_LINE_CANCELLED : 0) | (product ? 0 : SC_LINE_NONPRODUCT);
@@ -443,7 +449,8 @@ static csv_code transactions_row(void *ctx, const csvr_row *r, int *bad) {
   }
   CHECK_ONLY(r);
   f = x->has_region ? fld(r, T_REGION) : NULL;
-  if (dict_intern(&x->dict_region[r->tid], f ? f->p : "all", f ? f->len : 3, &region)) return CSV_E_RANGE;
+  if (dict_intern(&x->dict_region[r->tid], f ? f->p : "all", f ? f->len : 3, &region) || region > TAG32_MAX_ID)
+    return CSV_E_RANGE;
   region = TAG32(r->tid, region);
   int sale = x->has_amount ? amount > 0 : (qty > 0 && price > 0);
   if (x->has_quantity && qty <= 0) sale = 0;
@@ -1035,6 +1042,7 @@ static sc_status write_rejects(sc_run *run, ingest_files *files) {
       csvr_reject *all = NULL;
       int64_t n = 0, cap = 0;
       char **bufs = calloc((size_t)run->size, sizeof *bufs);
+      if (!bufs) s = sc_fail(SC_ENOMEM, "out of memory collecting rejects");
       for (int r = 0; r < run->size && !s; r++) {
         char *b = NULL;
         size_t len = 0;
@@ -1059,10 +1067,12 @@ static sc_status write_rejects(sc_run *run, ingest_files *files) {
         }
       }
       if (!s) {
-        qsort(all, (size_t)n, sizeof *all, cmp_reject); /* equal lines cannot occur within one file */
+        /* equal lines cannot occur within one file; no rejects: `all` is NULL,
+         * which qsort must not get (UBSan found it) */
+        if (n > 1) qsort(all, (size_t)n, sizeof *all, cmp_reject);
         for (int64_t k = 0; k < n; k++) fprintf(f, "%s,%lld,%s\n", fs->label, (long long)all[k].line, all[k].text);
       }
-      for (int r = 0; r < run->size; r++) free(bufs[r]);
+      for (int r = 0; bufs && r < run->size; r++) free(bufs[r]);
       free(bufs);
       free(all);
     } else {
@@ -1206,6 +1216,12 @@ static sc_status ingest_marketplace(sc_run *run, sc_dataset *ds, ingest_files *f
 static sc_status ingest_single(sc_run *run, sc_dataset *ds, ingest_files *files, ingest_ctx *proto) {
   int retail = !strcmp(run->cfg.layout, "online-retail");
   int T = omp_get_max_threads();
+  /* every rank agrees (a rank of another thread count must not hang) */
+  SC_TRY(comm_agree(T <= TAG_MAX_THREADS ? SC_OK
+                                         : sc_fail(SC_EUSAGE, "ingest: %d threads a rank; the %s reader numbers its "
+                                                              "texts per thread and takes at most %d: set "
+                                                              "OMP_NUM_THREADS=%d or fewer (and run more ranks)",
+                                                   T, run->cfg.layout, TAG_MAX_THREADS, TAG_MAX_THREADS)));
   SC_TRY(sc_calloc(&proto->dict_sku, (size_t)T, sizeof(sc_dict)));
   SC_TRY(sc_calloc(&proto->dict_region, (size_t)T, sizeof(sc_dict)));
   const char *base = strrchr(run->cfg.path, '/');

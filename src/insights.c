@@ -82,7 +82,7 @@ static sc_status name_ranks(char *const *names, int64_t n, int64_t **key) {
   if (!s) {
     for (int64_t i = 0; i < n; i++) order[i] = i;
     sort_names = names;
-    qsort(order, (size_t)n, sizeof *order, name_cmp);
+    if (n > 1) qsort(order, (size_t)n, sizeof *order, name_cmp);
     for (int64_t i = 0; i < n; i++) (*key)[order[i]] = i;
   }
   free(order);
@@ -118,7 +118,7 @@ static int cmp_i64(const void *a, const void *b) {
 }
 static int64_t uniq_i64(int64_t *v, int64_t n) {
   if (n < 2) return n;
-  qsort(v, (size_t)n, sizeof *v, cmp_i64);
+  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_i64);
   int64_t w = 1;
   for (int64_t i = 1; i < n; i++)
     if (v[i] != v[w - 1]) v[w++] = v[i];
@@ -346,17 +346,17 @@ static sc_status count_orders(ins_recs *orders, insights *in) {
 
 /* Exact shares of revenue held by the top customers and the Lorenz curve. */
 static sc_status concentration(i64vec *monetary, insights *in) {
-  qsort(monetary->v, (size_t)monetary->n, sizeof *monetary->v, cmp_i64);
+  if (monetary->n > 1) qsort(monetary->v, (size_t)monetary->n, sizeof *monetary->v, cmp_i64);
   int64_t n = comm_sum1_i64(monetary->n), ks[105];
   /* Lorenz point i: the bottom floor(i n / 100) customers hold total minus
      the top n - floor(i n / 100) */
   for (int i = 0; i <= 100; i++) {
-    in->lorenz_k[i] = (int64_t)((__int128)i * n / 100);
+    in->lorenz_k[i] = sc_muldiv(i, n, 100);
     ks[i] = n - in->lorenz_k[i];
   }
   /* top p %: the ceil(p n / 100) customers with the highest monetary */
   for (int q = 0; q < 4; q++) {
-    in->top_k[q] = (int64_t)(((__int128)concentration_pcts[q] * n + 99) / 100);
+    in->top_k[q] = sc_muldiv_ceil(concentration_pcts[q], n, 100);
     ks[101 + q] = in->top_k[q];
   }
   int64_t sums[105];
@@ -574,21 +574,10 @@ static sc_status text_reserve(text_buf *b, size_t more) {
   return SC_OK;
 }
 
-/* Appends s as a CSV field (quoted when it holds , " CR or LF). */
+/* Appends s as a CSV text cell (csvtext.h). */
 static sc_status text_csv(text_buf *b, const char *s) {
-  size_t l = strlen(s);
-  SC_TRY(text_reserve(b, 2 * l + 2));
-  if (!strpbrk(s, ",\"\r\n")) {
-    memcpy(b->p + b->n, s, l);
-    b->n += l;
-    return SC_OK;
-  }
-  b->p[b->n++] = '"';
-  for (; *s; s++) {
-    if (*s == '"') b->p[b->n++] = '"';
-    b->p[b->n++] = *s;
-  }
-  b->p[b->n++] = '"';
+  SC_TRY(text_reserve(b, CSVTEXT_MAX(strlen(s))));
+  b->n += csvtext_cell(b->p + b->n, s);
   return SC_OK;
 }
 
@@ -623,7 +612,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   for (int64_t d = 0; d < nd; d++) total += hist[d];
   /* rank of a day: the share of rows before it, so ranks get similar work */
   for (int64_t d = 0, before = 0; d < nd; d++) {
-    owner[d] = total ? (int32_t)SC_MIN((int64_t)size - 1, (int64_t)((__int128)before * size / total)) : 0;
+    owner[d] = total ? (int32_t)SC_MIN((int64_t)size - 1, sc_muldiv(before, size, total)) : 0;
     before += hist[d];
   }
   day_owner o = {in->day0, owner};

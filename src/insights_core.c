@@ -146,7 +146,7 @@ static int rec_key_cmp(const void *pa, const void *pb) {
 void ins_recs_compact(ins_recs *a) {
   a->nslot = 0; /* records move: the index is rebuilt on the next push */
   if (a->n < 2) return;
-  qsort(a->r, (size_t)a->n, sizeof *a->r, rec_key_cmp);
+  if (a->n > 1) qsort(a->r, (size_t)a->n, sizeof *a->r, rec_key_cmp);
   int64_t w = 0;
   for (int64_t i = 1; i < a->n; i++) {
     if (!rec_key_cmp(&a->r[w], &a->r[i])) rec_merge(&a->r[w], a->r[i].v, a->min_mask);
@@ -208,7 +208,7 @@ sc_status ins_recs_top_all(const ins_recs *a, int64_t n_top, ins_rec **top, int6
   int64_t m = 0;
   if (!s) {
     if (a->n) memcpy(mine, a->r, (size_t)a->n * sizeof *mine);
-    qsort(mine, (size_t)a->n, sizeof *mine, rec_top_cmp);
+    if (a->n > 1) qsort(mine, (size_t)a->n, sizeof *mine, rec_top_cmp);
     m = SC_MIN(a->n, n_top);
   }
   s = comm_agree(s);
@@ -221,7 +221,7 @@ sc_status ins_recs_top_all(const ins_recs *a, int64_t n_top, ins_rec **top, int6
     return s;
   }
   int64_t n = (int64_t)(bytes / sizeof(ins_rec));
-  qsort(all, (size_t)n, sizeof(ins_rec), rec_top_cmp);
+  if (n > 1) qsort(all, (size_t)n, sizeof(ins_rec), rec_top_cmp);
   *top = all;
   *n_out = SC_MIN(n, n_top);
   return SC_OK;
@@ -246,9 +246,11 @@ sc_status ins_topk_sums_all(const int64_t *v, int64_t n, const int64_t *ks, int 
   for (int64_t i = 0; i < n; i++) pre[i + 1] = pre[i] + v[i];
   int64_t gmin = comm_min1_i64(n ? v[0] : INT64_MAX), gmax = comm_max1_i64(n ? v[n - 1] : INT64_MIN);
   /* invariant per query: count(>= lo) >= k and count(>= hi) < k */
+  /* no values at all: every k is 0 and nothing is bisected (gmin is then
+   * INT64_MAX, and gmin + 1 overflowed: UBSan found it) */
   for (int q = 0; q < nq; q++) {
-    lo[q] = gmin;
-    hi[q] = total ? gmax + 1 : gmin + 1;
+    lo[q] = total ? gmin : 0;
+    hi[q] = total ? gmax + 1 : 1;
   }
   for (;;) {
     int open = 0;

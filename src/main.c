@@ -6,11 +6,14 @@
  *   segcast predict  --model DIR --in FILE --out FILE
  *   segcast keys     [--format ini|markdown|man]
  *
- * Every command runs the same alone, under mpirun or under srun. On
- * failure rank 0 prints one line to stderr, the outputs this run made are
- * removed, and the exit status is the error's code.
+ * Every command runs the same alone, under mpirun or under srun. Outputs
+ * are staged and published together at the end (outdir.c). On failure
+ * rank 0 prints one line to stderr, the staged outputs are removed (the
+ * output folder keeps the previous run's), and the exit status is the
+ * error's code.
  */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,25 +114,6 @@ static int file_exists(const char *p) {
   return stat(p, &st) == 0;
 }
 
-/* `segcast clv` alone adds its tables to the folder's results.h5: the
- * file is copied to the temporary the stage writes into (rank 0). */
-static sc_status copy_results(const sc_run *run) {
-  char from[SC_PATH_MAX], to[SC_PATH_MAX];
-  out_path(run, "results.h5", from);
-  out_tmp_path(run, "results.h5", to);
-  FILE *in = fopen(from, "rb");
-  if (!in) return SC_OK;
-  FILE *out = fopen(to, "wb");
-  sc_status s = out ? SC_OK : sc_fail(SC_EIO, "cannot create %s: check the output folder is writable", to);
-  char buf[1 << 16];
-  size_t k;
-  while (!s && (k = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, k, out) != k) s = sc_fail(SC_EIO, "writing %s failed: check free disk space", to);
-  fclose(in);
-  if (out && fclose(out) && !s) s = sc_fail(SC_EIO, "writing %s failed: check free disk space", to);
-  return s;
-}
-
 /* `run` and the single stages. */
 static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
   sc_config cfg;
@@ -139,10 +123,11 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     if (comm_rank() == 0) printf(stage_usage, cmd);
     return SC_OK;
   }
+  csvtext_set_raw(cfg.csv_raw_text); /* before any CSV is written (csvtext.h) */
   sc_run run;
   SC_TRY(run_init(&run, &cfg));
-  sc_status s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
   int all = !strcmp(cmd, "run");
+  sc_status s = out_begin(&run, all);
   sc_say("segcast %s %s: %d rank%s x %d thread%s, output in %s", SEGCAST_VERSION, cmd, run.size,
          run.size > 1 ? "s" : "", run.threads, run.threads > 1 ? "s" : "", cfg.out);
   if (!all) merge_old_summary(&run);
@@ -180,8 +165,8 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
   if (!s && (do_seg || do_clv || do_fc)) {
     sc_h5 res;
     char tmp[SC_PATH_MAX];
-    s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
-    if (!s && !strcmp(cmd, "clv")) s = comm_agree(comm_rank() == 0 ? copy_results(&run) : SC_OK);
+    /* `segcast clv` alone adds its tables to the folder's results.h5 */
+    if (!strcmp(cmd, "clv")) s = comm_agree(comm_rank() == 0 ? out_update_path(&run, "results.h5", NULL, tmp) : SC_OK);
     if (!s) s = h5_open_or_create(&res, out_tmp_path(&run, "results.h5", tmp));
     if (!s) {
       if (all) {
@@ -216,8 +201,9 @@ static sc_status cmd_pipeline(const char *cmd, int argc, char **argv) {
     s = comm_agree(comm_rank() == 0 ? stage_report(&run) : SC_OK);
     run_time(&run, "report", sc_now() - t);
   }
-  if (!s) s = checkpoint_finish(&run); /* the run is whole: a rerun starts afresh */
   if (!s) s = comm_agree(run_write_summary(&run));
+  if (!s) s = out_publish(&run);
+  if (!s) s = checkpoint_finish(&run); /* the run is whole and published: a rerun starts afresh */
   if (!s) sc_say("%s: done in %.2f s; outputs in %s", cmd, sc_now() - run.t_start, cfg.out);
   run_free(&run);
   return s;
@@ -244,12 +230,14 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 256 << 20);
+  signal(SIGXFSZ, SIG_IGN); /* a file-size limit (ulimit -f) fails the write (EFBIG, a clear error), not the process */
   sc_status s = comm_init(&argc, &argv);
   if (s) {
     fprintf(stderr, "segcast: %s\n", sc_message());
     return s;
   }
   checkpoint_install(); /* SIGTERM/SIGUSR1 -> save and exit 75 (checkpoint.h) */
+  comm_on_abort(out_cleanup); /* a rank that must stop the job removes this run's staging folder first */
   const char *cmd = argv[1];
   if (!strcmp(cmd, "generate")) s = cmd_generate(argc - 2, argv + 2);
   else if (!strcmp(cmd, "predict")) s = cmd_predict(argc - 2, argv + 2);

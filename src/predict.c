@@ -142,7 +142,10 @@ static sc_status predict_file(const char *model_dir, const char *in, const char 
     }
     if (s) break;
     int c = km_nearest(z, m.d, m.C, m.k);
-    fprintf(fo, "%s,%d,%s\n", field[ucol], c, m.name[c]);
+    out_csv_field(fo, field[ucol]); /* the input's text: quoted and guarded as every CSV output's */
+    fprintf(fo, ",%d,", c);
+    out_csv_field(fo, m.name[c]);
+    fputc('\n', fo);
     rows++;
   }
   free(line);

@@ -597,7 +597,7 @@ static sc_status forecast_data(report *r, int *have) {
   rtable t;
   int exists;
   *have = 0;
-  SC_TRY(rtable_read(out_path(r->run, "forecast.csv", p), &t, &exists));
+  SC_TRY(rtable_read(out_read_path(r->run, "forecast.csv", p), &t, &exists));
   if (!exists || t.nrow == 0) {
     rtable_free(&t);
     return SC_OK;
@@ -618,7 +618,7 @@ static sc_status forecast_data(report *r, int *have) {
   fc_ctx ctx = {&t, c[0], c[1], c[2]};
   fc_sort = &ctx;
   for (int64_t i = 0; i < n; i++) idx[i] = i;
-  qsort(idx, (size_t)n, sizeof *idx, fc_series_cmp);
+  if (n > 1) qsort(idx, (size_t)n, sizeof *idx, fc_series_cmp);
   /* the window's length in days: a series on sale all along has a row on
      each of them */
   int64_t ndates = 0;
@@ -631,7 +631,7 @@ static sc_status forecast_data(report *r, int *have) {
       return s;
     }
     memcpy(byd, idx, (size_t)n * sizeof *byd);
-    qsort(byd, (size_t)n, sizeof *byd, fc_date_cmp);
+    if (n > 1) qsort(byd, (size_t)n, sizeof *byd, fc_date_cmp);
     for (int64_t i = 0; i < n; i++)
       ndates += !i || strcmp(rtable_cell(&t, byd[i], c[2]), rtable_cell(&t, byd[i - 1], c[2]));
     free(byd);
@@ -703,7 +703,7 @@ static sc_status forecast_data(report *r, int *have) {
     json_array_append_new(series, o);
   }
   /* totals per date over all series (rows without a baseline add nothing to it) */
-  qsort(idx, (size_t)n, sizeof *idx, fc_date_cmp);
+  if (n > 1) qsort(idx, (size_t)n, sizeof *idx, fc_date_cmp);
   json_t *tot = json_object(), *d = json_array(), *un = json_array(), *pr = json_array(), *bl = json_array();
   for (int64_t a = 0; a < n;) {
     double su = 0, sp = 0, sb = 0;
@@ -847,7 +847,7 @@ sc_status stage_report(sc_run *run) {
   for (int i = 0; !s && i < T_COUNT; i++) {
     char p[SC_PATH_MAX];
     int exists = 0;
-    s = rtable_read(out_path(run, table_files[i], p), &r.t[i], &exists);
+    s = rtable_read(out_read_path(run, table_files[i], p), &r.t[i], &exists);
     r.have[i] = !exists ? 0 : r.t[i].nrow > 0 ? 1 : -1;
     if (!s && r.have[i] > 0) json_object_set_new(tables, table_files[i], rtable_json(&r.t[i]));
   }

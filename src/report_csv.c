@@ -84,8 +84,8 @@ sc_status rtable_read(const char *path, rtable *t, int *exists) {
   char **fields = NULL;
   int cap = 0, nf = 0;
   int64_t line = 1, rcap = 0;
-  if (p >= end) {
-    free(fields);
+  if (p >= end) { /* the buffer goes too (LeakSanitizer found it kept) */
+    rtable_free(t);
     return sc_fail(SC_EINPUT, "report: %s is empty: rerun the stage that writes it", path);
   }
   if (parse_record(&p, end, &fields, &cap, &nf)) s = sc_fail(SC_EINPUT, "report: %s line 1: bad CSV header", path);

@@ -1,8 +1,7 @@
-/* run.c: run state, summary.json, atomic output files, progress lines.
+/* run.c: run state, summary.json, CSV fields, progress lines.
  *
- * Outputs go to "<name>.tmp" beside their final name and are renamed when
- * complete; a list of the names committed by this process lets a failed
- * run take them back, so a failure never leaves a finished-looking file.
+ * Where outputs are written and how they reach the output folder (a
+ * staging folder, published at the end) is outdir.c's part.
  */
 #include "run.h"
 
@@ -15,13 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "comm.h"
 
-#define MAX_OUTPUTS 64
-static char committed[MAX_OUTPUTS][SC_PATH_MAX];
-static int n_committed;
-static char pending[MAX_OUTPUTS][SC_PATH_MAX];
-static int n_pending;
 static double sc_t0 = -1;
 
 sc_status run_init(sc_run *run, const sc_config *cfg) {
@@ -72,6 +67,16 @@ void run_time(sc_run *run, const char *stage, double seconds) {
 }
 
 void run_step(sc_run *run, const char *stage, const char *step, double *t) {
+  if (!strcmp(stage, "ingest")) {
+    /* SEGCAST_TEST_SIGNAL_AT=ingest:<n>[:<rank>]: the test signal after the
+     * n-th step of ingest (a malformed value is caught by the stages that
+     * parse theirs; here it is no hook) */
+    static int64_t at = 0, done = 0;
+    static int rank_at = 0, parsed = 0;
+    if (!parsed && checkpoint_test_signal("ingest", "step", &at, &rank_at)) sc_clear(), at = -1;
+    parsed = 1;
+    if (++done == at && comm_rank() == rank_at) checkpoint_test_raise();
+  }
   double now = sc_now();
   json_object_set_new(json_child(json_child(run->summary, "seconds_steps"), stage), step, json_real(now - *t));
   *t = now;
@@ -83,6 +88,7 @@ sc_status run_write_summary(sc_run *run) {
   json_object_clear(conf);
   config_each(&run->cfg, run_conf_cb, conf);
   if (run->rank != 0) return SC_OK;
+  out_list_outputs(run);
   char tmp[SC_PATH_MAX];
   out_tmp_path(run, "summary.json", tmp);
   if (json_dump_file(run->summary, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) != 0)
@@ -128,68 +134,6 @@ sc_status sc_mkdirs(const char *path) {
   }
   if (mkdir(tmp, 0777) && errno != EEXIST) return sc_fail(SC_EIO, "cannot create folder %s: %s", tmp, strerror(errno));
   return SC_OK;
-}
-
-const char *out_path(const sc_run *run, const char *name, char *buf) {
-  snprintf(buf, SC_PATH_MAX, "%s/%s", run->cfg.out, name);
-  return buf;
-}
-
-const char *out_tmp_path(const sc_run *run, const char *name, char *buf) {
-  snprintf(buf, SC_PATH_MAX, "%s/%s.tmp", run->cfg.out, name);
-  int seen = 0;
-  for (int i = 0; i < n_pending; i++) seen |= !strcmp(pending[i], buf);
-  if (!seen && n_pending < MAX_OUTPUTS) snprintf(pending[n_pending++], SC_PATH_MAX, "%s", buf);
-  return buf;
-}
-
-void out_csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
-sc_status out_open(const sc_run *run, const char *name, FILE **f) {
-  char tmp[SC_PATH_MAX];
-  SC_TRY(sc_mkdirs(run->cfg.out));
-  out_tmp_path(run, name, tmp);
-  *f = fopen(tmp, "wb");
-  if (!*f) return sc_fail(SC_EIO, "cannot create %s: %s", tmp, strerror(errno));
-  static char bufs[4][1 << 20];
-  static int next;
-  setvbuf(*f, bufs[next++ % 4], _IOFBF, sizeof bufs[0]);
-  return SC_OK;
-}
-
-sc_status out_commit_path(const sc_run *run, const char *name) {
-  char tmp[SC_PATH_MAX], fin[SC_PATH_MAX];
-  out_tmp_path(run, name, tmp);
-  out_path(run, name, fin);
-  if (rename(tmp, fin)) return sc_fail(SC_EIO, "cannot rename %s to %s: %s", tmp, fin, strerror(errno));
-  for (int i = 0; i < n_pending; i++)
-    if (!strcmp(pending[i], tmp)) pending[i][0] = 0;
-  if (n_committed < MAX_OUTPUTS) snprintf(committed[n_committed++], SC_PATH_MAX, "%s", fin);
-  return SC_OK;
-}
-
-sc_status out_commit(const sc_run *run, const char *name, FILE *f) {
-  int bad = ferror(f);
-  if (fclose(f) || bad) return sc_fail(SC_EIO, "writing output %s failed: check free disk space", name);
-  return out_commit_path(run, name);
-}
-
-void out_cleanup(void) {
-  for (int i = 0; i < n_pending; i++)
-    if (pending[i][0]) unlink(pending[i]);
-  for (int i = 0; i < n_committed; i++) unlink(committed[i]);
-  n_pending = n_committed = 0;
 }
 
 void sc_say(const char *fmt, ...) {

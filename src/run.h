@@ -5,9 +5,11 @@
  * summary.json and that the report reads. Stages add their metrics under
  * their own key ("input", "sales", "segment", "forecast", "seconds").
  *
- * Output files are written by rank 0 through out_open/out_commit: a
- * temporary name renamed into place when whole, and every file this run
- * committed is removed again if the run fails (no partial outputs).
+ * Outputs are written into a staging folder beside the output folder
+ * (out_begin), through out_open/out_commit or, for files written by
+ * libraries, at out_tmp_path; out_publish moves them all into the output
+ * folder at the end, summary.json last; a failed run leaves the folder as
+ * it was (outdir.c, docs/operations.md "The output folder").
  */
 #ifndef SEGCAST_RUN_H
 #define SEGCAST_RUN_H
@@ -16,6 +18,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "csvtext.h" /* out_csv_field: every CSV output's text cells */
 #include "table.h"
 
 typedef struct {
@@ -64,21 +67,50 @@ void dataset_free(sc_dataset *ds);
 const char *dataset_sku_name(const sc_dataset *ds, int64_t sku, char *buf);
 const char *dataset_region_name(const sc_dataset *ds, int32_t region, char *buf);
 
-/// Opens <run.out>/<name> for writing under a temporary name (rank 0).
+/// Collective, first thing of a command that writes outputs: creates the
+/// output folder, takes its lock (fails with a line naming the holder's
+/// host and pid when another run holds it), cleans up after runs that were
+/// killed, and creates this run's staging folder. whole = 1: the run's
+/// outputs replace the folder's (segcast run); 0: they are merged in (one
+/// stage alone: the files it writes are replaced, the others kept).
+sc_status out_begin(const sc_run *run, int whole);
+/// Opens the staging copy of output <name> for writing (rank 0).
 sc_status out_open(const sc_run *run, const char *name, FILE **f);
-/// Closes and renames into place; records it for cleanup on failure.
+/// Closes it and records it for publishing.
 sc_status out_commit(const sc_run *run, const char *name, FILE *f);
-/// Writes one CSV field (RFC 4180): as it is, or quoted with '"' doubled
-/// when it holds a comma, quote, CR or LF. Every CSV output uses this.
-void out_csv_field(FILE *f, const char *s);
-/// Path of an output (into buf of SC_PATH_MAX bytes).
+/// Path of a published output, <run.out>/<name> (into buf of SC_PATH_MAX bytes).
 const char *out_path(const sc_run *run, const char *name, char *buf);
-/// Path of a temporary for an output (for files written by libraries).
+/// Path where output <name> is written in the staging folder (for files
+/// written by libraries or by every rank; the same path on every rank).
 const char *out_tmp_path(const sc_run *run, const char *name, char *buf);
-/// Renames a temporary made at out_tmp_path into place and records it.
+/// Path to read output <name> from (rank 0): this run's copy when it wrote
+/// one; else, for one stage alone, the published file; for segcast run,
+/// the staging path (absent: the previous run's files are not mixed in).
+const char *out_read_path(const sc_run *run, const char *name, char *buf);
+/// Rank 0: *path (SC_PATH_MAX bytes) gets where to update an existing
+/// output in place (results.h5 in segcast clv, the store in segcast
+/// forecast): its staging copy, made from the published file the first
+/// time and recorded for publishing. name: an output of the folder, or
+/// NULL for a file elsewhere (final: its path; the copy is final.tmp).
+sc_status out_update_path(const sc_run *run, const char *name, const char *final, char *path);
+/// Records output <name>, written at out_tmp_path, for publishing (rank 0).
 sc_status out_commit_path(const sc_run *run, const char *name);
-/// Removes every output committed by this process and any temporaries
-/// (called when the run fails).
+/// Path of this run's temporary for a file outside the output folder (a
+/// run.store elsewhere): `<final>.tmp-<host>-<pid>`, the same on every rank,
+/// so runs into other folders sharing that file do not write each other's.
+const char *out_external_tmp(const char *final, char *buf);
+/// Records a temporary outside the output folder (a run.store elsewhere),
+/// renamed to `final` when the outputs are published (rank 0).
+sc_status out_commit_external(const char *tmp, const char *final);
+/// Sets summary.outputs: the names of the folder's outputs after this run
+/// (rank 0, before summary.json is written).
+void out_list_outputs(const sc_run *run);
+/// Collective: publishes the staged outputs, summary.json last, and
+/// releases the lock.
+sc_status out_publish(const sc_run *run);
+/// Removes this run's staging folder and releases the lock (called when
+/// the run fails; rank 0 acts). A publish that had begun is left for the
+/// next run into the folder to finish.
 void out_cleanup(void);
 /// Creates a folder and its parents (like mkdir -p).
 sc_status sc_mkdirs(const char *path);

@@ -58,6 +58,15 @@ double sc_now(void);
 #define SC_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SC_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/// floor(a * b / c) and ceil(a * b / c) for a, b >= 0 and c > 0, exact
+/// through a 128-bit product: the shares and positions over row counts (a
+/// rank's part of n rows, quantile and Lorenz positions, block splits), so
+/// they cannot overflow however many rows (docs/operations.md, "Limits").
+static inline int64_t sc_muldiv(int64_t a, int64_t b, int64_t c) { return (int64_t)((__int128)a * b / c); }
+static inline int64_t sc_muldiv_ceil(int64_t a, int64_t b, int64_t c) {
+  return (int64_t)(((__int128)a * b + c - 1) / c);
+}
+
 /// A 64-bit mixer (splitmix64 finaliser): hashes ids for partitioning and
 /// keys every random choice by an entity id, never by a rank.
 static inline uint64_t sc_mix64(uint64_t x) {

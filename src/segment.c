@@ -221,7 +221,7 @@ static sc_status seg_quintiles(const int64_t *value, const int64_t *uid, int64_t
   int nq = 0;
   /* b_q = ceil(q N / 5): the first rank position with score >= q */
   for (int q = 1; q <= 4; q++) {
-    int64_t p = (q * N + 4) / 5;
+    int64_t p = sc_muldiv_ceil(q, N, 5);
     if (p < N) pos[nq++] = p;
   }
   if (!s) {
@@ -387,7 +387,7 @@ static sc_status seg_ck_test_signal(seg_ck *ck) {
 }
 
 static void seg_ck_maybe_raise(const seg_ck *ck, int64_t step) {
-  if (ck->test_step == step && comm_rank() == ck->test_rank) raise(SIGUSR1);
+  if (ck->test_step == step && comm_rank() == ck->test_rank) checkpoint_test_raise();
 }
 
 /* Refills the state: the models done and the k in progress (cur, or none). */

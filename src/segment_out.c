@@ -294,7 +294,7 @@ static sc_status h5_customers(sc_h5 *h, const seg_ctx *cx) {
       const char *nm = t.cols[c].name;
       size_t es = coltype_size(t.cols[c].type);
       void *src = table_col(&cx->cust, nm);
-      if (src) memcpy(t.cols[c].data, src, es * (size_t)n);
+      if (src && n) memcpy(t.cols[c].data, src, es * (size_t)n); /* no rows: both may be NULL */
     }
     int32_t *rs = table_i32(&t, "rfm_score"), *cl = table_i32(&t, "cluster");
     const int32_t *r = table_i32(&cx->cust, "r_score"), *f = table_i32(&cx->cust, "f_score"),

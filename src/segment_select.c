@@ -124,7 +124,7 @@ sc_status seg_partition_by_range(sc_table *t, const char *key, int64_t *n_total,
   s = comm_agree(s);
   if (!s) {
     const int64_t *k = table_i64(t, key);
-    for (int r = 1; r < size; r++) pos[r - 1] = *n_total * r / size;
+    for (int r = 1; r < size; r++) pos[r - 1] = sc_muldiv(*n_total, r, size);
     s = seg_select(k, zero, n, pos, size - 1, sa, sb);
     /* destination: the number of splitters at or below the key */
     for (int64_t i = 0; !s && i < n; i++) dest[i] = seg_range_rank(sa, size, k[i]);

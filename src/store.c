@@ -117,8 +117,12 @@ void store_summarize_input(sc_run *run, const char *layout, const store_source *
 }
 
 sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src, int n_src) {
+  /* the default store is an output of the folder, staged with the others;
+   * a run.store elsewhere is written beside itself and renamed with them */
   char tmp[SC_PATH_MAX + 8];
-  snprintf(tmp, sizeof tmp, "%s.tmp", run->store_path);
+  int in_out = !run->cfg.store[0];
+  if (in_out) out_tmp_path(run, "store.h5", tmp);
+  else out_external_tmp(run->store_path, tmp);
   char dir[SC_PATH_MAX];
   snprintf(dir, sizeof dir, "%s", run->store_path);
   char *slash = strrchr(dir, '/');
@@ -129,6 +133,7 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
   sc_h5 f;
   SC_TRY(h5_create(&f, tmp));
   f.pack_decimals = 1;
+  f.checksums = 1;
   sc_status s = h5_set_attr_i64(&f, "/", "schema_version", SC_STORE_VERSION);
   if (!s) s = h5_set_attr_str(&f, "/", "layout", ds->layout);
   if (!s) s = h5_set_attr_str(&f, "/", "segcast_version", SEGCAST_VERSION);
@@ -171,11 +176,21 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
   }
   sc_status c = h5_close(&f);
   if (!s) s = c;
-  if (!s && run->rank == 0 && rename(tmp, run->store_path))
-    s = sc_fail(SC_EIO, "cannot rename %s to %s", tmp, run->store_path);
+  if (!s && run->rank == 0) s = in_out ? out_commit_path(run, "store.h5") : out_commit_external(tmp, run->store_path);
   s = comm_agree(s);
   if (s && run->rank == 0) unlink(tmp);
   return s;
+}
+
+sc_status store_open_update(sc_run *run, sc_h5 *f) {
+  char path[SC_PATH_MAX] = "";
+  sc_status s = run->rank == 0 ? out_update_path(run, run->cfg.store[0] ? NULL : "store.h5", run->store_path, path) : SC_OK;
+  s = comm_agree(s);
+  comm_bcast(path, sizeof path, 0);
+  SC_TRY(s);
+  SC_TRY(h5_open(f, path, 1));
+  f->checksums = 1; /* the tables added get the store's checksums too */
+  return SC_OK;
 }
 
 /* Moves rows to the ranks of their partition after an even-split read. */

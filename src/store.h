@@ -9,14 +9,18 @@
  *   /sources     per input file: name (in /sources/names), bytes, xxh3
  *                checksum, rows read, loaded and rejected, physical lines,
  *                blank lines and continuation lines (DATA.md 7)
+ * Every chunked dataset carries HDF5's Fletcher-32 checksum (version 4;
+ * version 3 had none): a damaged chunk stops the reader with a line naming
+ * the store and the dataset.
  * A store is read at any rank count: rows are re-partitioned on load.
  */
 #ifndef SEGCAST_STORE_H
 #define SEGCAST_STORE_H
 
+#include "h5.h"
 #include "run.h"
 
-#define SC_STORE_VERSION 3
+#define SC_STORE_VERSION 4
 
 typedef struct {
   char name[64];
@@ -35,7 +39,13 @@ sc_status dataset_finish(sc_run *run, sc_dataset *ds);
 /// user, revenue) to the summary; revenue is summed in fixed point (1e-6)
 /// so it does not depend on the rank count.
 void store_summarize_sales(sc_run *run, const sc_dataset *ds);
-/// Collective: writes ds and the sources to run->store_path (atomically).
+/// Collective: writes ds and the sources to the staging folder (or beside
+/// a run.store elsewhere); published with the other outputs (outdir.c).
 sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src, int n_src);
+/// Collective: opens the store read-write to add a table (forecast's
+/// /demand): this run's staged copy, made from the published store the
+/// first time (a stage run alone), so the published store changes only
+/// when the run's outputs are published.
+sc_status store_open_update(sc_run *run, sc_h5 *f);
 
 #endif

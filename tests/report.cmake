@@ -9,7 +9,10 @@
 #    error and no request, absent inputs are said, missing Chart.js is a
 #    clear error;
 #  - report_online_retail: the whole job on Online Retail, insights against
-#    pandas, report numbers, Chromium.
+#    pandas, report numbers, Chromium;
+#  - report_hostile_cells: formulas and markup in the input's text: guarded
+#    with a leading ' in every CSV (raw with output.csv_raw_text), escaped in
+#    every text column of report.html (issue 17 item 4).
 segcast_unit_test(unit_report ${CMAKE_SOURCE_DIR}/tests/unit/test_report_csv.c)
 
 add_executable(test_insights_topk ${CMAKE_SOURCE_DIR}/tests/mpi/test_insights_topk.c)
@@ -25,3 +28,4 @@ segcast_script_test(report_insights_fixture ${CMAKE_SOURCE_DIR}/tests/e2e/test_r
 segcast_script_test(report_page ${CMAKE_SOURCE_DIR}/tests/e2e/test_report_page.sh $<TARGET_FILE:insights_driver>)
 segcast_script_test(report_online_retail ${CMAKE_SOURCE_DIR}/tests/e2e/test_report_online_retail.sh)
 set_tests_properties(report_page report_online_retail PROPERTIES TIMEOUT 300)
+segcast_script_test(report_hostile_cells ${CMAKE_SOURCE_DIR}/tests/e2e/test_hostile_cells.sh)

@@ -187,7 +187,7 @@ int main(int argc, char **argv) {
   }
   sc_run run;
   run_init(&run, &cfg);
-  sc_status s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
+  sc_status s = out_begin(&run, 1);
   char p[SC_PATH_MAX + 32];
   snprintf(p, sizeof p, "%s/pid.%d", cfg.out, comm_rank());
   FILE *pf = fopen(p, "w");
@@ -198,7 +198,10 @@ int main(int argc, char **argv) {
   comm_barrier();
   int64_t done[2] = {0, 0};
   if (!s) s = run_stages(&run, steps, sleep_ms, param, skew, done);
+  if (!s) s = comm_agree(run_write_summary(&run));
+  if (!s) s = out_publish(&run); /* result.txt, as segcast publishes its outputs */
   if (!s) s = checkpoint_finish(&run);
+  if (s) out_cleanup();
   if (comm_rank() == 0) {
     printf("computed fit %lld boost %lld\n", (long long)done[0], (long long)done[1]);
     if (s) fprintf(stderr, "checkpoint_driver: %s\n", sc_message());

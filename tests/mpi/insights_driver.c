@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
   sc_dataset ds;
   memset(&ds, 0, sizeof ds);
   s = run_init(&run, &cfg);
-  if (!s) s = comm_agree(comm_rank() == 0 ? sc_mkdirs(cfg.out) : SC_OK);
+  if (!s) s = out_begin(&run, 1);
   if (!s) s = comm_agree(table_init(&ds.lines, "lines", SC_LINES_SPEC));
   if (!s) s = comm_agree(read_lines(argv[1], &ds.lines));
   if (!s) s = comm_agree(read_names(argv[2], &ds.sku_names, &ds.n_sku_names));
@@ -110,6 +110,7 @@ int main(int argc, char **argv) {
     if (!s) s = comm_agree(comm_rank() == 0 ? out_commit_path(&run, "results.h5") : SC_OK);
   }
   if (!s) s = comm_agree(run_write_summary(&run));
+  if (!s) s = out_publish(&run);
   if (s && comm_rank() == 0) fprintf(stderr, "insights_driver: error: %s\n", sc_message());
   if (s) out_cleanup();
   dataset_free(&ds);

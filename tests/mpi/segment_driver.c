@@ -101,6 +101,7 @@ int main(int argc, char **argv) {
   sc_dataset ds;
   memset(&ds, 0, sizeof ds);
   if (!s) s = run_init(&run, &cfg);
+  if (!s) s = out_begin(&run, 1);
   char path[2048];
   snprintf(path, sizeof path, "%s/lines_%d.csv", out, rank);
   FILE *dump = fopen(path, "w"), *udump = NULL, *cdump = NULL;
@@ -195,7 +196,9 @@ int main(int argc, char **argv) {
     s = comm_agree(s);
   }
   if (!s) s = comm_agree(run_write_summary(&run));
+  if (!s) s = out_publish(&run);
   if (s && rank == 0) fprintf(stderr, "segment_driver: error: %s\n", sc_message());
+  if (s) out_cleanup();
   if (run.summary) run_free(&run);
   dataset_free(&ds);
   comm_finalize();

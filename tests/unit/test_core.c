@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "csvread.h"
+#include "csvtext.h"
 #include "dict.h"
 #include "search.h"
 #include "table.h"
@@ -300,6 +301,97 @@ static void test_reject_format(void) {
   free(s);
 }
 
+/* OWASP's formula guard of CSV text cells (csvtext.h), with RFC 4180
+ * quoting around it, in the buffer form and the FILE form alike. */
+static void test_csv_text_cells(void) {
+  static const char *const cases[][2] = {
+      {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+      {"+1", "'+1"},
+      {"-cmd", "'-cmd"},
+      {"@SUM(A1)", "'@SUM(A1)"},
+      {"\tTAB", "'\tTAB"},
+      {"\rCR", "\"'\rCR\""},
+      {"-3.5", "-3.5"},     /* a number: not a formula */
+      {"-12", "-12"},
+      {"-.5", "-.5"},
+      {"-", "'-"},
+      {"-1e5", "'-1e5"},    /* not a DATA.md decimal: guarded */
+      {"-2+3", "'-2+3"},
+      {"A=B", "A=B"},
+      {"a,b", "\"a,b\""},
+      {"'=x", "'=x"},       /* already text to a spreadsheet */
+      {"", ""},
+      {"United Kingdom", "United Kingdom"},
+  };
+  char buf[256], fbuf[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = csvtext_cell(buf, cases[i][0]);
+    CU_ASSERT(n < CSVTEXT_MAX(strlen(cases[i][0])));
+    buf[n] = 0;
+    CU_ASSERT_STRING_EQUAL(buf, cases[i][1]);
+    memset(fbuf, 0, sizeof fbuf);
+    FILE *f = fmemopen(fbuf, sizeof fbuf, "w");
+    out_csv_field(f, cases[i][0]);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(fbuf, cases[i][1]);
+  }
+  /* the worst case (a guard, then quotes) fills CSVTEXT_MAX but for the NUL */
+  CU_ASSERT_EQUAL(csvtext_cell(buf, "=\"\"\""), CSVTEXT_MAX(4) - 1);
+  /* rejects.csv's raw text: the guard inside csv_quote_raw's quotes */
+  char *s = csvr_format_reject("bad number in Quantity", "=1+1,x", 6);
+  CU_ASSERT_STRING_EQUAL(s, "bad number in Quantity,\"'=1+1,x\"");
+  free(s);
+  s = csvr_format_reject("bad id", "-3.5", 4);
+  CU_ASSERT_STRING_EQUAL(s, "bad id,\"-3.5\"");
+  free(s);
+  /* output.csv_raw_text = true: the text as it came */
+  csvtext_set_raw(1);
+  size_t n = csvtext_cell(buf, "=1+1");
+  buf[n] = 0;
+  CU_ASSERT_STRING_EQUAL(buf, "=1+1");
+  s = csvr_format_reject("bad id", "@x", 2);
+  CU_ASSERT_STRING_EQUAL(s, "bad id,\"@x\"");
+  free(s);
+  csvtext_set_raw(0);
+}
+
+/* The share and position arithmetic over row counts past 2^31 (and past
+ * 2^63 / 100 in the product): exact against a 128-bit reference, and the
+ * values the stages rely on (a rank's rows, RFM quintile starts, Lorenz
+ * points, the reader's block split of a 5 TB file). */
+static void test_count_arithmetic(void) {
+  const int64_t big[] = {(int64_t)1 << 31, ((int64_t)1 << 31) + 1, 3000000000LL, (int64_t)1 << 40,
+                         ((int64_t)1 << 62) + 12345, INT64_MAX / 3, INT64_MAX};
+  const int64_t parts[] = {1, 2, 3, 4, 5, 7, 16, 100, 1000, 65536};
+  int bad = 0;
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+    for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++) {
+      int64_t n = big[i], c = parts[j];
+      for (int64_t b = 0; b <= c; b++) {
+        __int128 p = (__int128)n * b;
+        int64_t f = sc_muldiv(n, b, c), e = sc_muldiv_ceil(n, b, c);
+        if ((__int128)f != p / c || (__int128)e != (p + c - 1) / c) bad++;
+        if (f > n || e > n || (b == c && (f != n || e != n))) bad++; /* a share never exceeds the whole */
+      }
+    }
+  CU_ASSERT_EQUAL(bad, 0);
+  /* 3e9 rows over 16 ranks: the parts tile the rows exactly */
+  int64_t n = 3000000000LL, sum = 0;
+  for (int r = 0; r < 16; r++) sum += sc_muldiv(n, r + 1, 16) - sc_muldiv(n, r, 16);
+  CU_ASSERT_EQUAL(sum, n);
+  CU_ASSERT_EQUAL(sc_muldiv(n, 1, 16), 187500000);
+  /* RFM quintile starts ceil(q N / 5) for N = 2^31 + 3 */
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(1, 2147483651LL, 5), 429496731);
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(4, 2147483651LL, 5), 1717986921);
+  /* Lorenz point i = 99 of 2^62 customers: 99 * 2^62 overflows int64 */
+  CU_ASSERT_EQUAL(sc_muldiv(99, (int64_t)1 << 62, 100), (int64_t)(((__int128)99 << 62) / 100));
+  /* the reader's split of a 5 TB file into 1 MiB blocks over 7 ranks:
+   * rank 6 ends at the last block */
+  int64_t nb = (5000000000000LL + (1 << 20) - 1) >> 20;
+  CU_ASSERT_EQUAL(sc_muldiv_ceil(nb, 7, 7), nb);
+  CU_ASSERT(sc_muldiv_ceil(nb, 6, 7) * ((int64_t)1 << 20) > (int64_t)1 << 31);
+}
+
 void register_tests(void) {
   CU_pSuite s = CU_add_suite("core", NULL, NULL);
   CU_add_test(s, "table sort and permute", test_table_sort_permute);
@@ -310,5 +402,7 @@ void register_tests(void) {
   CU_add_test(s, "every key documented", test_config_documented);
   CU_add_test(s, "segcast keys reads back as the defaults", test_config_keys_ini);
   CU_add_test(s, "reject formatting", test_reject_format);
+  CU_add_test(s, "CSV text cells: quoting and the formula guard", test_csv_text_cells);
+  CU_add_test(s, "row-count arithmetic past 2^31", test_count_arithmetic);
   CU_add_test(s, "galloping lower bound", test_gallop);
 }

@@ -9,7 +9,10 @@
  * - compressed columns whose chunks span ranks unevenly (chunk owners),
  *   coded by segcast's scale-offset coder and read back by HDF5's own;
  * - dict_globalize gives the same ids everywhere whatever each rank saw;
- * - comm_agree carries a failing rank's message to rank 0.
+ * - comm_agree carries a failing rank's message to rank 0;
+ * - counts past 2^31: sums and prefix sums of 3e9 rows a rank are exact,
+ *   and an exchange of more than 2^31 elements is refused on every rank
+ *   with a clear message (MPI's counts are int), never a wrapped count.
  * Prints "N passed, M failed" from rank 0 and exits non-zero on failure.
  */
 #include <math.h>
@@ -246,6 +249,24 @@ static void test_agree(void) {
   CHECK(comm_agree(SC_OK) == SC_OK);
 }
 
+static void test_counts_past_2_31(void) {
+  int rank = comm_rank(), size = comm_size();
+  int64_t mine = 3000000000LL + rank;
+  CHECK(comm_sum1_i64(mine) == 3000000000LL * size + (int64_t)size * (size - 1) / 2);
+  CHECK(comm_exscan_i64(mine) == 3000000000LL * rank + (int64_t)rank * (rank - 1) / 2);
+  CHECK(comm_max1_i64(mine) == 3000000000LL + size - 1);
+  /* the last rank would send 2^31 elements to rank 0: every rank refuses
+   * before any data moves (the buffers are never touched) */
+  int64_t *c = calloc((size_t)size * 4, sizeof *c);
+  if (rank == size - 1) c[0] = (int64_t)1 << 31;
+  sc_clear();
+  sc_status st = comm_alltoallv_into(NULL, c, c + size, NULL, c + 2 * size, c + 3 * size, 8);
+  CHECK(st != SC_OK);
+  CHECK(rank != size - 1 || strstr(sc_message(), "more than 2^31 elements") != NULL);
+  sc_clear();
+  free(c);
+}
+
 /* Compressed columns in chunks of 7 rows over uneven rank blocks: a chunk
  * begun on one rank and finished on others (up to all four), ranks with no
  * rows and ranks inside one chunk; every row comes back in place. Each
@@ -316,6 +337,7 @@ int main(int argc, char **argv) {
   test_h5_chunk_owners(path);
   test_dict_globalize();
   test_agree();
+  test_counts_past_2_31();
   if (comm_rank() == 0) {
     remove(path);
     printf("%d passed, %d failed\n", passed, failed);
