@@ -27,7 +27,7 @@ void comm_abort(int code);
 /// failed part-way on some ranks, e.g. a full disk): waiting for the others
 /// would hang the job.
 void comm_fatal(sc_status s, const char *why) __attribute__((noreturn));
-/// The cleanup comm_fatal runs before aborting (main: out_cleanup).
+/// The cleanup comm_fatal runs before aborting (main: out_abort_cleanup).
 void comm_on_abort(void (*cleanup)(void));
 
 /// This rank's number, 0..size-1 (not collective).

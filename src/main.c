@@ -237,7 +237,7 @@ int main(int argc, char **argv) {
     return s;
   }
   checkpoint_install(); /* SIGTERM/SIGUSR1 -> save and exit 75 (checkpoint.h) */
-  comm_on_abort(out_cleanup); /* a rank that must stop the job removes this run's staging folder first */
+  comm_on_abort(out_abort_cleanup); /* a rank that must stop the job removes this run's staging folder and lock first */
   const char *cmd = argv[1];
   if (!strcmp(cmd, "generate")) s = cmd_generate(argc - 2, argv + 2);
   else if (!strcmp(cmd, "predict")) s = cmd_predict(argc - 2, argv + 2);

@@ -46,6 +46,7 @@ typedef struct {
  * more than `active`, `whole` and `staging` (which every rank writes into). */
 static struct {
   int active, whole, locked, publishing;
+  long holder;               /* rank 0's pid, the lock's holder (every rank) */
   char dir[SC_PATH_MAX];     /* the output folder, resolved */
   char lock[SC_PATH_MAX];    /* the lock file */
   char base[SC_PATH_MAX];    /* the folder holding the lock and staging folders */
@@ -311,6 +312,11 @@ sc_status out_begin(const sc_run *run, int whole) {
   sc_status s = comm_rank() == 0 ? begin_rank0(run) : SC_OK;
   s = comm_agree(s);
   comm_bcast(od.staging, sizeof od.staging, 0);
+  /* every rank knows the lock and its holder, for out_abort_cleanup */
+  comm_bcast(od.lock, sizeof od.lock, 0);
+  comm_bcast(od.host, sizeof od.host, 0);
+  od.holder = (long)getpid();
+  comm_bcast(&od.holder, sizeof od.holder, 0);
   od.whole = whole;
   od.active = !s;
   return s;
@@ -500,4 +506,21 @@ void out_cleanup(void) {
   od.n = 0;
   od.active = 0;
   lock_release();
+}
+
+void out_abort_cleanup(void) {
+  if (comm_rank() == 0) {
+    out_cleanup();
+    return;
+  }
+  /* A rank that stops the job alone: MPI_Abort ends rank 0 before its own
+   * cleanup runs, so this rank removes the staging folder, and the lock
+   * when it still names this run's rank 0 (the staging folder and lock are
+   * on a file system every rank reaches: every rank writes there). */
+  if (!od.active) return;
+  remove_tree(od.staging);
+  char host[256];
+  long pid = 0;
+  if (lock_holder(od.lock, host, sizeof host, &pid) && pid == od.holder && !strcmp(host, od.host)) unlink(od.lock);
+  od.active = 0;
 }

@@ -112,6 +112,10 @@ sc_status out_publish(const sc_run *run);
 /// the run fails; rank 0 acts). A publish that had begun is left for the
 /// next run into the folder to finish.
 void out_cleanup(void);
+/// What comm_fatal runs before MPI_Abort: out_cleanup on rank 0; on another
+/// rank (whose abort ends rank 0 before it cleans up) the staging folder and
+/// the lock, when the lock still names this run's rank 0.
+void out_abort_cleanup(void);
 /// Creates a folder and its parents (like mkdir -p).
 sc_status sc_mkdirs(const char *path);
 
