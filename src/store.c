@@ -182,17 +182,6 @@ sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src
   return s;
 }
 
-sc_status store_open_update(sc_run *run, sc_h5 *f) {
-  char path[SC_PATH_MAX] = "";
-  sc_status s = run->rank == 0 ? out_update_path(run, run->cfg.store[0] ? NULL : "store.h5", run->store_path, path) : SC_OK;
-  s = comm_agree(s);
-  comm_bcast(path, sizeof path, 0);
-  SC_TRY(s);
-  SC_TRY(h5_open(f, path, 1));
-  f->checksums = 1; /* the tables added get the store's checksums too */
-  return SC_OK;
-}
-
 /* Moves rows to the ranks of their partition after an even-split read. */
 static sc_status repartition_user(sc_table *t, int size) {
   const int64_t *u = table_i64(t, "user_id"), *row = table_i64(t, "row");

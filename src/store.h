@@ -42,10 +42,5 @@ void store_summarize_sales(sc_run *run, const sc_dataset *ds);
 /// Collective: writes ds and the sources to the staging folder (or beside
 /// a run.store elsewhere); published with the other outputs (outdir.c).
 sc_status store_write(sc_run *run, const sc_dataset *ds, const store_source *src, int n_src);
-/// Collective: opens the store read-write to add a table (forecast's
-/// /demand): this run's staged copy, made from the published store the
-/// first time (a stage run alone), so the published store changes only
-/// when the run's outputs are published.
-sc_status store_open_update(sc_run *run, sc_h5 *f);
 
 #endif
