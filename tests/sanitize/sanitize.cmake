@@ -36,6 +36,15 @@ add_test(NAME sanitize_build COMMAND bash ${san_src}/build.sh ${CMAKE_SOURCE_DIR
 set_tests_properties(sanitize_build PROPERTIES FIXTURES_SETUP sanitize LABELS sanitize TIMEOUT 900)
 
 # Halt on the first report; a leak is a finding; UBSan prints its stack.
+# intercept_tls_get_addr=0: up to GCC 13 the runtime's __tls_get_addr
+# interceptor takes a dynamic-TLS block whose start is 16 bytes past a page
+# boundary for a pre-2.25 glibc header and reads a bogus range from the two
+# words before it; LeakSanitizer's tracer then dies on it at exit ("Tracer
+# caught signal 11", no leak reported, exit code 1), at random, since the
+# offset is a coincidence of malloc (CI, sanitize_e2e_hostile_cells, once in
+# about twenty runs). segcast keeps no heap pointer in dynamic TLS (it is
+# linked into the executable; only Open MPI's dlopen'ed components have
+# dynamic TLS, and their leaks are suppressed), so nothing is lost.
 # Programs that start MPI record their allocation stacks with the slow
 # unwinder (fast_unwind_on_malloc=0) and keep Open MPI's components loaded
 # (no dlclose): Open MPI is built without frame pointers, and only then do
@@ -45,7 +54,7 @@ set_tests_properties(sanitize_build PROPERTIES FIXTURES_SETUP sanitize LABELS sa
 set(san_env_base "${SEGCAST_TEST_ENV};SEGCAST_BIN=${san_dir}/segcast;OMPI_MCA_mca_base_component_disable_dlclose=1"
     "LSAN_OPTIONS=suppressions=${san_src}/lsan.supp:print_suppressions=0"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=67")
-set(san_asan "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=66")
+set(san_asan "ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0:halt_on_error=1:exitcode=66")
 set(san_env "${san_env_base};${san_asan}:fast_unwind_on_malloc=0")
 set(san_env_fast "${san_env_base};${san_asan}")
 # the unit tests that start MPI (the others never call comm_init)
@@ -77,16 +86,11 @@ set_property(TEST sanitize_e2e_hostile_cells APPEND PROPERTY ENVIRONMENT
 set_property(TEST sanitize_e2e_marketplace APPEND PROPERTY ENVIRONMENT
              "SEGCAST_MPIRUN=${MPIEXEC_EXECUTABLE} --oversubscribe")
 # The limits (empty ranks, one customer, 10 MB fields, ids near 2^63) under
-# ASan + UBSan. Leak checking off here only: several cases end in an
-# error, and at such an exit LeakSanitizer's tracer crashes in this
-# toolchain (GCC 12's libsanitizer: "Tracer caught signal 11" on a bogus
-# dynamic-TLS range, LSAN_OPTIONS=verbosity=1 shows it; Open MPI unloads
-# the MCA components it does not select even without dlclose at the end);
-# leaks are checked by every other sanitize_* test and by valgrind.
+# ASan + UBSan, leaks included: several cases end in an error, and the
+# error paths free what they took.
 add_test(NAME sanitize_e2e_limits COMMAND bash ${CMAKE_SOURCE_DIR}/tests/e2e/test_limits.sh)
 san_props(sanitize_e2e_limits PROCESSORS 2)
-set_property(TEST sanitize_e2e_limits PROPERTY ENVIRONMENT "${san_env_base}"
-             "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:exitcode=66"
+set_property(TEST sanitize_e2e_limits APPEND PROPERTY ENVIRONMENT
              "SEGCAST_MPIRUN=${MPIEXEC_EXECUTABLE} --oversubscribe")
 
 find_program(SEGCAST_VALGRIND valgrind)
