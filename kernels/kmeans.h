@@ -91,6 +91,11 @@ int km_pp_weighted(const double *P, const double *w, int64_t m, int d, int k, ui
 int km_cluster_spread(const double *X, int64_t n, int d, const int32_t *labels, const double *M, int k,
                       fx_acc *within, fx_acc *dist);
 
+/// Sum over j in [j0, j1) of the distance from point j of S (column-major,
+/// m points, d = 3) to x, in eight fixed lanes: the same bits on the AVX2
+/// path and on the portable one (baseline = 1 forces it; tests compare).
+double km_dist3_sum(const double *S, int64_t m, const double *x, int64_t j0, int64_t j1, int baseline);
+
 /// Exact silhouette of rows [lo, hi) of a sample S (column-major, m
 /// points) that is sorted by cluster: cluster c holds rows
 /// start[c] .. start[c+1]-1. Adds sum of s_i over those rows to *sum
