@@ -10,8 +10,8 @@ export rather than like the project's own generator's:
   orders.csv     in order time across all users (an order-system export):
                  order ids rising with time, with gaps; 1-6 lines an order;
                  about 2 % return lines (negative quantity), a few zero-price
-                 lines, and 0.3 % of the lines from user ids absent from
-                 users.csv (deleted accounts);
+                 lines, and 0.3 % of the orders from user ids absent from
+                 users.csv (deleted accounts, ids of the same sequence);
   clicks.csv     in time order across all users; platform text, about 1 % of
                  it quoted with a comma inside (`"android, tablet"`);
   delivery.csv   in ship-time order (a carrier's export, not order-id order);
@@ -39,7 +39,7 @@ lines: a continuation line), and delivery.csv a blank line every 5,000 rows;
 the manifest then gives each file's rejected, blank and continuation lines
 too, and the sales figures leave the rejected lines out.
 
-Usage: gen_independent.py --out DIR [--users N] [--seed S] [--crlf] [--damage]
+Usage: gen_independent.py --out DIR [--users N] [--seed S] [--skus K] [--days D] [--crlf] [--damage]
 """
 import argparse
 import json
@@ -48,7 +48,7 @@ import os
 import numpy as np
 
 DAY0 = np.datetime64("2023-01-01")
-NDAYS = 365
+NDAYS = 365  # --days
 CHUNK = 1 << 20  # rows formatted at a time
 
 
@@ -174,8 +174,12 @@ def main():
     ap.add_argument("--users", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--crlf", action="store_true", help="CRLF line ends (Python csv's default)")
+    ap.add_argument("--skus", type=int, default=0, help="products (default: users / 200, 40 to 1,200)")
+    ap.add_argument("--days", type=int, default=365, help="days of data from 2023-01-01")
     ap.add_argument("--damage", action="store_true", help="bad dates, quoted newlines and blank lines (tests)")
     a = ap.parse_args()
+    global NDAYS
+    NDAYS = a.days
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.out, exist_ok=True)
     P = lambda name: os.path.join(a.out, name)  # noqa: E731
@@ -192,7 +196,7 @@ def main():
 
     # ---- skus: 1,200 products (fewer for small sets: 1 per 200 users, at
     # least 40, so a test's daily inventory stays small), ids with gaps
-    n_sku = int(np.clip(a.users // 200, 40, 1200))
+    n_sku = a.skus or int(np.clip(a.users // 200, 40, 1200))
     sku_ids = np.sort(rng.choice(np.arange(10000, 400000), n_sku, replace=False))
     cats = ["electronics", "books", "\"home, garden\"", "toys", "apparel", "grocery", "beauty",
             "\"sports, outdoor\"", "pets", "office"]
@@ -206,7 +210,7 @@ def main():
 
     # ---- users: ids rising with sign-up, random gaps
     nu = a.users
-    gaps = rng.integers(1, 60, nu)
+    gaps = rng.integers(2, 60, nu)  # id - 1 is never a user: see deleted accounts below
     user_ids = 10_000_000 + np.cumsum(gaps)
     created = np.sort(rng.integers(-8 * 365, NDAYS, nu))  # days from 2023-01-01
     w = Writer(P("users.csv"), "user_id,created_at,age,gender,city_level", a.crlf)
@@ -233,8 +237,8 @@ def main():
     n_ord = len(o_user)
     order_ids = 500_000_000 + np.cumsum(rng.integers(1, 4, n_ord))
     o_uid = user_ids[o_user]
-    gone = rng.random(n_ord) < 0.003  # a deleted account: not in users.csv
-    o_uid = np.where(gone, 5_000_000_000 + np.arange(n_ord), o_uid)
+    gone = rng.random(n_ord) < 0.003  # a deleted account, from the same id sequence: not in users.csv
+    o_uid = np.where(gone, o_uid - 1, o_uid)
     o_dc = np.where(rng.random(n_ord) < 0.85, home[o_user], rng.integers(0, n_dc, n_ord))
     n_lines = np.minimum(rng.geometric(0.48, n_ord), 6)  # about 2.1 lines
     li_ord = np.repeat(np.arange(n_ord), n_lines)

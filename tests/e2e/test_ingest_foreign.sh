@@ -17,7 +17,9 @@ users=${1:-3000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gen="$SEGCAST_ROOT/bench/gen_independent.py"
-/usr/bin/python3 "$gen" --out "$tmp/clean" --users "$users" --seed 5
+# 700 skus over 60 days: the inventory sums give the skus dense indices
+# through a table that grows past its first 1,024 slots, in a small file
+/usr/bin/python3 "$gen" --out "$tmp/clean" --users "$users" --seed 5 --skus 700 --days 60
 /usr/bin/python3 "$gen" --out "$tmp/damaged" --users "$users" --seed 6 --damage --crlf
 check_manifest() { # DATA OUT
   /usr/bin/python3 - "$1/gen_independent.json" "$2/summary.json" "$2/rejects.csv" <<'PY'
