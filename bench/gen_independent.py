@@ -15,8 +15,9 @@ export rather than like the project's own generator's:
   clicks.csv     in time order across all users; platform text, about 1 % of
                  it quoted with a comma inside (`"android, tablet"`);
   delivery.csv   in ship-time order (a carrier's export, not order-id order);
-                 about 2 % of orders never arrive (empty arr_time) and 1 %
-                 have a first row without an arrival and a later one with;
+                 about 2 % of orders never arrive (empty arr_time), 1 %
+                 have a first row without an arrival and a later one with,
+                 0.5 % a second row with a later arrival (redelivered);
   inventory.csv  a daily snapshot, date then DC then sku, of the skus each DC
                  stocks (not every DC stocks every sku);
   network.csv    DC ids in the hundreds, a region each;
@@ -274,9 +275,10 @@ def main():
     arr = ship + rng.integers(6 * 3600, 6 * 86400, n_ord)
     lost = rng.random(n_ord) < 0.02
     twice = ~lost & (rng.random(n_ord) < 0.01)
-    d_ord = np.concatenate([np.arange(n_ord), np.flatnonzero(twice)])
-    d_ship = np.concatenate([ship, ship[twice] + 86400])
-    d_arr = np.concatenate([np.where(lost | twice, -1, arr), arr[twice] + 86400])
+    again = ~lost & ~twice & (rng.random(n_ord) < 0.005)  # redelivered: the first arrival counts
+    d_ord = np.concatenate([np.arange(n_ord), np.flatnonzero(twice), np.flatnonzero(again)])
+    d_ship = np.concatenate([ship, ship[twice] + 86400, ship[again] + 3 * 86400])
+    d_arr = np.concatenate([np.where(lost | twice, -1, arr), arr[twice] + 86400, arr[again] + 3 * 86400])
     by = np.argsort(d_ship, kind="stable")
     d_ord, d_ship, d_arr = d_ord[by], d_ship[by], d_arr[by]
     w = Writer(P("delivery.csv"), "order_id,ship_time,arr_time", a.crlf)

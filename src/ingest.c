@@ -708,6 +708,48 @@ static sc_status answer_all(const int64_t *ord, const int64_t *arr, int64_t n_or
   return SC_OK;
 }
 
+/* Turns the (order, arrival) pairs of delivery rows in line order into
+ * one pair per order, the first by line, sorted by order (*n: their count,
+ * then the orders'). When the order ids span at most four times the rows
+ * (ids from a sequence, as most order systems hand out), a dense array
+ * indexed by the id keeps each order's first arrival and one walk over it
+ * yields the pairs in order: no sort, which a carrier's file in ship-time
+ * order needs (its ids nearly sorted: 0.2 s for 3.8 million rows, issue
+ * 15). Otherwise a stable sort (the first row by line stays first) and a
+ * cut to the first of each order. Both give the same pairs. */
+static sc_status first_arrivals(int64_t *ord, int64_t *arr, int64_t *n) {
+  const int64_t rows = *n;
+  int64_t lo = INT64_MAX, hi = INT64_MIN, m = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    lo = ord[i] < lo ? ord[i] : lo;
+    hi = ord[i] > hi ? ord[i] : hi;
+  }
+  const double span = rows ? (double)hi - (double)lo + 1 : 0;
+  /* malloc: without the memory the sort still answers */
+  int64_t *first = rows && span <= 4.0 * (double)rows + 4096 ? malloc(sizeof(int64_t) * (size_t)span) : NULL;
+  if (first) {
+    for (int64_t k = 0; k < (int64_t)span; k++) first[k] = SC_NO_TS; /* arrivals are never SC_NO_TS */
+    for (int64_t i = 0; i < rows; i++)
+      if (first[ord[i] - lo] == SC_NO_TS) first[ord[i] - lo] = arr[i];
+    for (int64_t k = 0; k < (int64_t)span; k++)
+      if (first[k] != SC_NO_TS) {
+        ord[m] = lo + k;
+        arr[m++] = first[k];
+      }
+    free(first);
+    *n = m;
+    return SC_OK;
+  }
+  if (radix_sort_i64(ord, arr, rows)) return sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
+  for (int64_t i = 0; i < rows; i++)
+    if (m == 0 || ord[i] != ord[m - 1]) {
+      ord[m] = ord[i];
+      arr[m++] = arr[i];
+    }
+  *n = m;
+  return SC_OK;
+}
+
 /* The first delivery row (by line) with an arrival gives each order its
  * arrival time. Delivery rows without an arrival are counted as read but
  * never leave the reader; the others move to the rank that answers for
@@ -753,16 +795,7 @@ static sc_status join_delivery(sc_table *lines, sc_table *deliv, int size) {
   int64_t *counts = NULL, *rcounts = NULL, *ask = NULL, *answer = NULL;
   int64_t n_answer = 0;
   s = n_ord > 0 && (!ord || !arr) ? SC_EINTERNAL : SC_OK;
-  if (!s && radix_sort_i64(ord, arr, n_ord)) s = sc_fail(SC_ENOMEM, "out of memory joining delivery.csv");
-  if (!s) {
-    int64_t m = 0;
-    for (int64_t i = 0; i < n_ord; i++)
-      if (m == 0 || ord[i] != ord[m - 1]) {
-        ord[m] = ord[i];
-        arr[m++] = arr[i];
-      }
-    n_ord = m;
-  }
+  if (!s) s = first_arrivals(ord, arr, &n_ord);
   /* questions: the order ids of this rank's lines that another rank
    * answers for, grouped by that rank (in line order within a group); the
    * answers come back to the same places, and the same walk over the lines
