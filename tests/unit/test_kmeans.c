@@ -92,6 +92,26 @@ static void test_radix(void) {
     for (int i = 0; i < N; i++) same &= key[i] == ref[i].k && val[i] == ref[i].v;
     CU_ASSERT(same);
   }
+  /* keys within 2^32 of each other in many runs (the argsort's one-word
+   * path, then the payloads gathered): negative keys, ties, a range of
+   * exactly 2^32 - 1 and payloads that are not the indices */
+  for (int c = 0; c < 2; c++) {
+    for (int i = 0; i < N; i++) {
+      int64_t k = c == 0 ? (int64_t)(ur() * 2e6) - 1000000 : 5000000000LL + (int64_t)(ur() * 4e9);
+      if (i % 5 == 0) k = c == 0 ? -42 : 5000000000LL + 7;
+      if (c == 1 && i == 10) k = 5000000000LL;
+      if (c == 1 && i == 20) k = 5000000000LL + (int64_t)UINT32_MAX;
+      key[i] = k;
+      val[i] = 3 * i + 1;
+      ref[i].k = k;
+      ref[i].v = 3 * i + 1;
+    }
+    qsort(ref, N, sizeof *ref, kv_cmp);
+    CU_ASSERT_EQUAL(radix_sort_i64(key, val, N), 0);
+    same = 1;
+    for (int i = 0; i < N; i++) same &= key[i] == ref[i].k && val[i] == ref[i].v;
+    CU_ASSERT(same);
+  }
 }
 
 /* radix_argsort_i64 against qsort of (key, index): narrow keys (one word a
