@@ -11,6 +11,8 @@ if [ ! -f "$dir/CMakeCache.txt" ]; then
   cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
     -DSEGCAST_SANITIZE=ON -DSEGCAST_WERROR=ON -DSEGCAST_LTO=OFF > "$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; exit 1; }
+else # an existing tree learns of targets added since it was configured
+  cmake "$dir" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
 fi
 t0=$(date +%s)
 cmake --build "$dir" -j"$(nproc)" --target "$@" > "$dir.build.log" 2>&1 || { tail -40 "$dir.build.log"; exit 1; }
