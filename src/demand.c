@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "keymap.h"
 
 const char *const demand_features[DEMAND_NFEAT] = {
     "avg_price", "avg_discount_rate", "availability", "lead_time_hours", "dow",    "dom",         "month",
@@ -72,64 +73,6 @@ void demand_date_text(int32_t day, char *buf) {
   int y, m, d;
   civil_from_days(day, &y, &m, &d);
   snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
-}
-
-/* ---- series numbering -------------------------------------------------- */
-
-typedef struct {
-  int64_t sku;
-  int32_t region;
-  int32_t idx; /* -1: empty */
-} series_slot;
-
-typedef struct {
-  series_slot *slot;
-  int64_t cap, n;
-  int64_t *sku;
-  int32_t *region;
-} series_map;
-
-static uint64_t series_hash(int64_t sku, int32_t region) {
-  return sc_mix64((uint64_t)sku * 0x100000001B3ULL ^ (uint64_t)(uint32_t)region);
-}
-
-static sc_status map_grow(series_map *m) {
-  int64_t cap = m->cap ? m->cap * 2 : 1024;
-  series_slot *s = NULL;
-  SC_TRY(sc_alloc(&s, (size_t)cap * sizeof *s));
-  for (int64_t i = 0; i < cap; i++) s[i].idx = -1;
-  for (int64_t i = 0; i < m->cap; i++) {
-    if (m->slot[i].idx < 0) continue;
-    uint64_t h = series_hash(m->slot[i].sku, m->slot[i].region) & (uint64_t)(cap - 1);
-    while (s[h].idx >= 0) h = (h + 1) & (uint64_t)(cap - 1);
-    s[h] = m->slot[i];
-  }
-  free(m->slot);
-  m->slot = s;
-  m->cap = cap;
-  SC_TRY(sc_realloc(&m->sku, (size_t)cap * sizeof *m->sku));
-  return sc_realloc(&m->region, (size_t)cap * sizeof *m->region);
-}
-
-/* Index of (sku, region), added when new; -1 on no memory. */
-static int32_t map_get(series_map *m, int64_t sku, int32_t region) {
-  if (2 * (m->n + 1) > m->cap && map_grow(m)) return -1;
-  uint64_t h = series_hash(sku, region) & (uint64_t)(m->cap - 1);
-  while (m->slot[h].idx >= 0) {
-    if (m->slot[h].sku == sku && m->slot[h].region == region) return m->slot[h].idx;
-    h = (h + 1) & (uint64_t)(m->cap - 1);
-  }
-  m->slot[h] = (series_slot){sku, region, (int32_t)m->n};
-  m->sku[m->n] = sku;
-  m->region[m->n] = region;
-  return (int32_t)m->n++;
-}
-
-static void map_free(series_map *m) {
-  free(m->slot);
-  free(m->sku);
-  free(m->region);
-  memset(m, 0, sizeof *m);
 }
 
 typedef struct {
@@ -359,8 +302,8 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
                      (long long)sku[i], day[i]);
 
   /* 1. series numbers; inventory rows count only when available and in range */
-  series_map map;
-  memset(&map, 0, sizeof map);
+  keymap map; /* (sku, region) -> series number, first seen first */
+  keymap_init(&map);
   int32_t *lser = NULL, *iser = NULL, *order = NULL, *rank = NULL, *ldst = NULL, *idst = NULL;
   int64_t *lfirst = NULL, *ifirst = NULL, *ofirst = NULL;
   series_lines c;
@@ -371,11 +314,11 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
   sc_status s = sc_alloc(&lser, (size_t)(n + 1) * sizeof *lser);
   if (!s) s = sc_alloc(&iser, (size_t)(nin + 1) * sizeof *iser);
   for (int64_t i = 0; !s && i < n; i++)
-    if ((lser[i] = map_get(&map, sku[i], region[i])) < 0) s = SC_ENOMEM;
+    if ((lser[i] = keymap_get(&map, sku[i], region[i])) < 0) s = SC_ENOMEM;
   for (int64_t i = 0; !s && i < nin; i++) {
     iser[i] = -1;
     if (!o->has_inventory || inv_av[i] <= 0 || inv_day[i] < o->first_day || inv_day[i] > o->last_day) continue;
-    if ((iser[i] = map_get(&map, inv_sku[i], inv_reg[i])) < 0) s = SC_ENOMEM;
+    if ((iser[i] = keymap_get(&map, inv_sku[i], inv_reg[i])) < 0) s = SC_ENOMEM;
   }
   const int64_t nser = map.n;
   if (!s) s = sc_alloc(&order, (size_t)(nser + 1) * sizeof *order);
@@ -383,7 +326,7 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
   series_key *keys = NULL;
   if (!s) s = sc_alloc(&keys, (size_t)(nser + 1) * sizeof *keys);
   if (!s) {
-    for (int64_t i = 0; i < nser; i++) keys[i] = (series_key){map.sku[i], map.region[i], (int32_t)i};
+    for (int64_t i = 0; i < nser; i++) keys[i] = (series_key){map.a[i], map.b[i], (int32_t)i};
     if (nser > 1) qsort(keys, (size_t)nser, sizeof *keys, series_cmp);
     for (int64_t i = 0; i < nser; i++) {
       order[i] = keys[i].idx;
@@ -466,13 +409,13 @@ sc_status demand_from_lines(const demand_opts *o, const sc_table *lines, const s
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t q = 0; q < nser; q++) {
       int32_t id = order[q];
-      series_fill(o, &c, lfirst[q], lfirst[q + 1], ifirst[q], ifirst[q + 1], map.sku[id], map.region[id], R, &cal,
+      series_fill(o, &c, lfirst[q], lfirst[q + 1], ifirst[q], ifirst[q + 1], map.a[id], map.b[id], R, &cal,
                   &ws[omp_get_thread_num()], &oc, ofirst[q]);
     }
   }
   for (int t = 0; ws && t < nt; t++) scratch_free(&ws[t]);
   free(ws);
-  map_free(&map);
+  keymap_free(&map);
   free(lser);
   free(iser);
   free(order);

@@ -25,6 +25,7 @@
 #include "comm.h"
 #include "csvread.h"
 #include "dict.h"
+#include "keymap.h"
 #include "radix.h"
 #include "search.h"
 #include "stages.h"
@@ -916,61 +917,23 @@ static sc_status reject_duplicates(sc_table *t, const char *key, file_state *fs,
   return comm_agree(s);
 }
 
-/* An open-addressing set of int64 keys, each with its insertion index. */
-typedef struct {
-  int64_t nslots, n, *key;
-  int32_t *val; /* -1: empty slot */
-} key_index;
-
-static int64_t key_slot(const key_index *h, int64_t k) {
-  int64_t q = (int64_t)(sc_mix64((uint64_t)k) & (uint64_t)(h->nslots - 1));
-  while (h->val[q] >= 0 && h->key[q] != k) q = (q + 1) & (h->nslots - 1);
-  return q;
-}
-
-static int key_index_grow(key_index *h, int64_t nslots) {
-  key_index g = {nslots, h->n, malloc(sizeof(int64_t) * (size_t)nslots), malloc(sizeof(int32_t) * (size_t)nslots)};
-  if (!g.key || !g.val) {
-    free(g.key);
-    free(g.val);
-    return -1;
-  }
-  memset(g.val, 0xff, sizeof(int32_t) * (size_t)nslots);
-  for (int64_t j = 0; j < h->nslots; j++)
-    if (h->val[j] >= 0) {
-      int64_t q = key_slot(&g, h->key[j]);
-      g.key[q] = h->key[j];
-      g.val[q] = h->val[j];
-    }
-  free(h->key);
-  free(h->val);
-  *h = g;
-  return 0;
-}
-
 /* The skus of sku[0..rows) as dense indices 0..*nsku in first-seen order
- * (idx[i]), through a table that grows with the distinct skus (a catalog's
- * thousand fit in the L2 cache); gives up (returns 0) once *nsku x per_sku
- * would pass `limit`, so many distinct skus cost at most that many inserts
- * before the caller's hash. Returns -1 when out of memory. */
+ * (idx[i]), through a keymap that grows with the distinct skus (a
+ * catalog's thousand fit in the L2 cache); gives up (returns 0) once
+ * *nsku x per_sku would pass `limit`, so many distinct skus cost at most
+ * that many inserts before the caller's hash. Returns -1 when out of
+ * memory. */
 static int dense_skus(const int64_t *sku, int64_t rows, double per_sku, double limit, int32_t *idx, int64_t *nsku) {
-  key_index h = {0, 0, NULL, NULL};
-  int ok = key_index_grow(&h, 1024) ? -1 : 1;
+  keymap h;
+  keymap_init(&h);
+  int ok = 1;
   for (int64_t i = 0; ok == 1 && i < rows; i++) {
-    int64_t q = key_slot(&h, sku[i]);
-    if (h.val[q] < 0) {
-      if ((double)(h.n + 1) * per_sku > limit) ok = 0;
-      else {
-        h.key[q] = sku[i];
-        h.val[q] = (int32_t)h.n++;
-        if (2 * h.n > h.nslots && key_index_grow(&h, 2 * h.nslots)) ok = -1;
-      }
-    }
+    idx[i] = keymap_get(&h, sku[i], 0);
+    if (idx[i] < 0) ok = -1;
+    else if ((double)h.n * per_sku > limit) ok = 0;
   }
-  for (int64_t i = 0; ok == 1 && i < rows; i++) idx[i] = h.val[key_slot(&h, sku[i])];
-  free(h.key);
-  free(h.val);
   *nsku = h.n;
+  keymap_free(&h);
   return ok;
 }
 
