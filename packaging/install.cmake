@@ -64,7 +64,7 @@ set(CPACK_INSTALL_PREFIX /usr) # what the install scripts see as CMAKE_INSTALL_P
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
-# Libraries (Open MPI, HDF5 for Open MPI, libinih, jansson, xxhash, libgomp)
+# Libraries (Open MPI, HDF5 for Open MPI, libinih, jansson, xxhash, ISA-L, libgomp)
 # come from dpkg-shlibdeps; besides them a run needs Open MPI's programs (a
 # lone rank starts an orted) and Chart.js, which report.html inlines.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

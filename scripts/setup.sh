@@ -6,7 +6,7 @@
 # valgrind_* tests (tests/sanitize/sanitize.cmake).
 set -euo pipefail
 PKGS="cmake make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev
-      libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev
+      libhdf5-openmpi-dev hdf5-tools libinih-dev libcunit1-dev libjansson-dev libxxhash-dev libisal-dev
       zlib1g-dev xz-utils clang-14 libfuzzer-14-dev python3 python3-numpy python3-pandas python3-sklearn
       python3-xgboost python3-h5py-mpi python3-scipy python3-mpmath
       slurmctld slurmd slurm-client munge

@@ -12,6 +12,7 @@
 #ifndef SEGCAST_H5_H
 #define SEGCAST_H5_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "segcast.h"
@@ -50,6 +51,20 @@ int h5_so_ours(size_t cd_nelmts, const unsigned cd[]);
 /// bytes as needed, exactly as the filter does. Returns the coded size, or 0
 /// when the chunk is not ours or memory ran out. No HDF5 call: any thread.
 size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in, void **out, size_t *cap);
+
+/// Codes deflate chunks of level 1 with ISA-L's igzip instead of zlib (the
+/// same zlib-format streams, read by any HDF5; h5_deflate.c says how), or
+/// with HDF5's own again when on is 0. Returns 1 when igzip is in use. Per
+/// process; h5_create and h5_open turn it on the first time unless
+/// SEGCAST_H5_BUILTIN_DEFLATE is set (for comparisons).
+int h5_fast_deflate(int on);
+/// Room for the deflate stream of n bytes (h5_deflate_code's cap).
+size_t h5_deflate_bound(size_t n);
+/// Deflates n bytes at `in` into out (cap bytes) as a zlib stream, as HDF5's
+/// deflate filter at `level` would store them. Returns the coded size, or 0
+/// when the level is not 1, the stream does not fit or memory ran out. No
+/// HDF5 call: any thread.
+size_t h5_deflate_code(unsigned level, const void *in, size_t n, void *out, size_t cap);
 
 /// Creates (truncates) a file.
 sc_status h5_create(sc_h5 *f, const char *path);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "h5.h"
+#include "h5_filter.h"
 #include "sopack.h"
 
 typedef herr_t (*register_fn)(const H5Z_class2_t *);
@@ -96,16 +97,26 @@ size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in,
   return so_encode(in, n, &p, *out);
 }
 
-int h5_fast_scaleoffset(int on) {
+const H5Z_class2_t *h5_builtin_filter(const char *symbol, int id) {
   H5open();
+  const H5Z_class2_t *c = (const H5Z_class2_t *)dlsym(RTLD_DEFAULT, symbol);
+  if (!c || c->version != H5Z_CLASS_T_VERS || c->id != id) return NULL;
+  if (H5Zfilter_avail(id) <= 0) return NULL; /* also starts HDF5's filter table */
+  return c;
+}
+
+int h5_replace_filter(const H5Z_class2_t *cls) {
   register_fn reg = (register_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "H5Z_register");
-  if (!builtin) builtin = (const H5Z_class2_t *)dlsym(RTLD_DEFAULT, "H5Z_SCALEOFFSET");
-  if (!reg || !builtin || builtin->version != H5Z_CLASS_T_VERS || builtin->id != H5Z_FILTER_SCALEOFFSET) return 0;
-  if (H5Zfilter_avail(H5Z_FILTER_SCALEOFFSET) <= 0) return 0; /* also starts HDF5's filter table */
+  return reg && reg(cls) >= 0;
+}
+
+int h5_fast_scaleoffset(int on) {
+  if (!builtin) builtin = h5_builtin_filter("H5Z_SCALEOFFSET", H5Z_FILTER_SCALEOFFSET);
+  if (!builtin) return 0;
   if (on) {
     fast = *builtin; /* the name too: version-1 pipeline messages store it */
     fast.filter = fast_filter;
   }
-  if (reg(on ? &fast : builtin) < 0) return active = 0;
+  if (!h5_replace_filter(on ? &fast : builtin)) return active = 0;
   return active = on;
 }

@@ -14,3 +14,6 @@ segcast_script_test(forecast_online_retail ${CMAKE_SOURCE_DIR}/tests/e2e/test_fo
 # with identical outputs; a stale checkpoint is ignored.
 segcast_script_test(forecast_checkpoint ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_checkpoint.sh)
 segcast_script_test(forecast_resume_full ${CMAKE_SOURCE_DIR}/tests/e2e/test_forecast_resume_full.sh)
+
+# results.h5's deflate coder (ISA-L's igzip) against zlib and HDF5's filter.
+segcast_unit_test(unit_h5deflate ${CMAKE_SOURCE_DIR}/tests/unit/test_h5deflate.c)
