@@ -55,12 +55,13 @@ static void parallel_write_failed(sc_status s) {
   comm_fatal(s, "an HDF5 write failed part-way; the ranks cannot finish theirs, nor HDF5 close the file");
 }
 
-/* the first file opened decides the scale-offset and deflate coders (see h5.h) */
+/* the first file opened decides the scale-offset, deflate and shuffle coders (see h5.h) */
 static void choose_coder(void) {
   static int chosen;
   if (!chosen) {
     h5_fast_scaleoffset(!getenv("SEGCAST_H5_BUILTIN_SCALEOFFSET"));
     h5_fast_deflate(!getenv("SEGCAST_H5_BUILTIN_DEFLATE"));
+    h5_fast_shuffle(!getenv("SEGCAST_H5_BUILTIN_SHUFFLE"));
   }
   chosen = 1;
 }

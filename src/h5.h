@@ -58,6 +58,10 @@ size_t h5_so_encode_chunk(size_t cd_nelmts, const unsigned cd[], const void *in,
 /// process; h5_create and h5_open turn it on the first time unless
 /// SEGCAST_H5_BUILTIN_DEFLATE is set (for comparisons).
 int h5_fast_deflate(int on);
+/// Shuffles chunks with kernels/shuffle.c instead of HDF5's byte loop (the
+/// same bytes), or with HDF5's own again when on is 0; 1 when in use. Per
+/// process; on from the first file unless SEGCAST_H5_BUILTIN_SHUFFLE is set.
+int h5_fast_shuffle(int on);
 /// Room for the deflate stream of n bytes (h5_deflate_code's cap).
 size_t h5_deflate_bound(size_t n);
 /// Deflates n bytes at `in` into out (cap bytes) as a zlib stream, as HDF5's

@@ -17,3 +17,5 @@ segcast_script_test(forecast_resume_full ${CMAKE_SOURCE_DIR}/tests/e2e/test_fore
 
 # results.h5's deflate coder (ISA-L's igzip) against zlib and HDF5's filter.
 segcast_unit_test(unit_h5deflate ${CMAKE_SOURCE_DIR}/tests/unit/test_h5deflate.c)
+# results.h5's byte shuffle (kernels/shuffle.c) against HDF5's filter.
+segcast_unit_test(unit_shuffle ${CMAKE_SOURCE_DIR}/tests/unit/test_shuffle.c)
