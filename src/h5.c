@@ -55,13 +55,15 @@ static void parallel_write_failed(sc_status s) {
   comm_fatal(s, "an HDF5 write failed part-way; the ranks cannot finish theirs, nor HDF5 close the file");
 }
 
-/* the first file opened decides the scale-offset, deflate and shuffle coders (see h5.h) */
+/* the first file opened decides the scale-offset, deflate, shuffle and
+ * Fletcher-32 coders (see h5.h) */
 static void choose_coder(void) {
   static int chosen;
   if (!chosen) {
     h5_fast_scaleoffset(!getenv("SEGCAST_H5_BUILTIN_SCALEOFFSET"));
     h5_fast_deflate(!getenv("SEGCAST_H5_BUILTIN_DEFLATE"));
     h5_fast_shuffle(!getenv("SEGCAST_H5_BUILTIN_SHUFFLE"));
+    h5_fast_fletcher32(!getenv("SEGCAST_H5_BUILTIN_FLETCHER32"));
   }
   chosen = 1;
 }

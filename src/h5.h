@@ -62,6 +62,11 @@ int h5_fast_deflate(int on);
 /// same bytes), or with HDF5's own again when on is 0; 1 when in use. Per
 /// process; on from the first file unless SEGCAST_H5_BUILTIN_SHUFFLE is set.
 int h5_fast_shuffle(int on);
+/// Computes and checks Fletcher-32 checksums with kernels/fletcher32.c
+/// instead of HDF5's word loop (the same value; a mismatch is still HDF5's
+/// error), or with HDF5's own again when on is 0; 1 when in use. Per
+/// process; on from the first file unless SEGCAST_H5_BUILTIN_FLETCHER32 is set.
+int h5_fast_fletcher32(int on);
 /// Room for the deflate stream of n bytes (h5_deflate_code's cap).
 size_t h5_deflate_bound(size_t n);
 /// Deflates n bytes at `in` into out (cap bytes) as a zlib stream, as HDF5's

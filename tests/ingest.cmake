@@ -51,3 +51,6 @@ set_tests_properties(ingest_damaged PROPERTIES TIMEOUT 600)
 # one) at 1, 2 ranks and 1 rank x 2 threads, against the generator's manifest
 # and the pandas reference.
 segcast_script_test(ingest_foreign ${CMAKE_SOURCE_DIR}/tests/e2e/test_ingest_foreign.sh)
+
+# The store's Fletcher-32 checksum against HDF5's own.
+segcast_unit_test(unit_fletcher32 ${CMAKE_SOURCE_DIR}/tests/unit/test_fletcher32.c)
