@@ -27,6 +27,7 @@
 #include "comm.h"
 #include "csv.h"
 #include "fletcher32.h"
+#include "shuffle.h"
 
 #define CHUNK_ROWS ((hsize_t)1 << 18)
 
@@ -226,52 +227,108 @@ static sc_status write_chunked(hid_t ds, hid_t type, size_t es, const void *data
   return s;
 }
 
-/* One rank writing a compressed integer column: its threads code the chunks
- * (T at a time) and each is written as it is with H5Dwrite_chunk. HDF5's
- * collective path copies every chunk twice (gather, then scatter into the
- * chunk buffer) and calls the filter from one thread; the file is the same
- * (HDF5's filter and its parameters, the same coder; the last chunk's rows
- * past the end hold the fill value, or the last row's value). HDF5 1.10
- * cannot take direct chunk writes from several ranks (each would allocate
- * file space and index chunks on its own). *done = 0 when the column is not
- * one this takes: nothing was written. */
-static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, hsize_t c, int *done) {
-  *done = 0;
-  unsigned flags, cd[32];
-  size_t ncd = 32;
+/* The pipelines write_direct codes itself: scale-offset (integers), or
+ * shuffle + deflate at level 1 (doubles), either one followed or not by
+ * Fletcher-32 (the store). */
+enum { DIRECT_NONE, DIRECT_SO, DIRECT_DEFLATE };
+
+/* Which of them dataset ds has, with the scale-offset parameters in cd
+ * (*ncd of them) and *sum = 1 when Fletcher-32 ends it; DIRECT_NONE for
+ * any other pipeline or parameters (a chunk of c values of es bytes). */
+static int direct_kind(hid_t ds, size_t es, hsize_t c, unsigned cd[32], size_t *ncd, int *sum) {
   hid_t dcpl = H5Dget_create_plist(ds);
-  herr_t e = dcpl < 0 ? -1 : H5Pget_filter_by_id2(dcpl, H5Z_FILTER_SCALEOFFSET, &flags, &ncd, cd, 0, NULL, NULL);
-  /* the pipeline: scale-offset, then (the store) Fletcher-32, whose four
-   * bytes after the coded chunk are computed here as HDF5's filter does */
-  int nf = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl), sum = 0;
-  if (nf == 2) {
-    unsigned fl2, cd2[4];
-    size_t n2 = 4;
-    sum = H5Pget_filter2(dcpl, 1, &fl2, &n2, cd2, 0, NULL, NULL) == H5Z_FILTER_FLETCHER32;
+  int nf = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl), kind = DIRECT_NONE;
+  H5Z_filter_t id[3] = {-1, -1, -1};
+  unsigned fcd[3][32];
+  size_t fn[3] = {32, 32, 32};
+  for (int i = 0; i < nf && i < 3; i++) {
+    unsigned fl;
+    id[i] = H5Pget_filter2(dcpl, (unsigned)i, &fl, &fn[i], fcd[i], 0, NULL, NULL);
   }
   if (dcpl >= 0) H5Pclose(dcpl);
-  if (e < 0 || (nf != 1 && !sum) || ncd > 32 || ncd < 10 || !h5_so_ours(ncd, cd) || cd[2] != c || cd[4] != es) {
-    H5Eclear2(H5E_DEFAULT);
-    return SC_OK;
+  H5Eclear2(H5E_DEFAULT);
+  int used = 0;
+  if (nf >= 1 && id[0] == H5Z_FILTER_SCALEOFFSET && fn[0] >= 10 && fn[0] <= 32 && h5_so_ours(fn[0], fcd[0]) &&
+      fcd[0][2] == c && fcd[0][4] == es) {
+    kind = DIRECT_SO, used = 1;
+    memcpy(cd, fcd[0], fn[0] * sizeof *cd);
+    *ncd = fn[0];
+  } else if (nf >= 2 && id[0] == H5Z_FILTER_SHUFFLE && fn[0] == 1 && fcd[0][0] == es && id[1] == H5Z_FILTER_DEFLATE &&
+             fn[1] == 1 && fcd[1][0] == 1) {
+    kind = DIRECT_DEFLATE, used = 2;
   }
+  *sum = kind != DIRECT_NONE && nf == used + 1 && id[used] == H5Z_FILTER_FLETCHER32;
+  return kind != DIRECT_NONE && nf == used + *sum ? kind : DIRECT_NONE;
+}
+
+/* Codes one chunk (c values of es bytes at `in`) into *out as the pipeline
+ * would: the coded size, 0 when out of memory. *tmp: the shuffled bytes. */
+static size_t direct_code(int kind, size_t ncd, const unsigned cd[], int sum, const char *in, size_t bytes, size_t es,
+                          void **out, size_t *cap, void **tmp) {
+  size_t len = 0;
+  if (kind == DIRECT_SO) {
+    len = h5_so_encode_chunk(ncd, cd, in, out, cap);
+  } else {
+    size_t need = h5_deflate_bound(bytes);
+    if (!*tmp) *tmp = malloc(bytes);
+    if (*cap < need) {
+      void *g = realloc(*out, need);
+      if (g) *out = g, *cap = need;
+    }
+    if (!*tmp || *cap < need) return 0;
+    shuffle_bytes(in, bytes, es, *tmp);
+    len = h5_deflate_code(1, *tmp, bytes, *out, *cap);
+  }
+  if (sum && len) {
+    void *grown = *cap >= len + 4 ? *out : realloc(*out, len + 4);
+    if (!grown) return 0;
+    *out = grown;
+    *cap = SC_MAX(*cap, len + 4);
+    uint32_t f32 = fletcher32(grown, len);
+    unsigned char *t = (unsigned char *)grown + len;
+    for (int i = 0; i < 4; i++) t[i] = (unsigned char)(f32 >> (8 * i)); /* little-endian, as HDF5 stores it */
+    len += 4;
+  }
+  return len;
+}
+
+/* One rank writing a compressed column: its threads code the chunks (T at
+ * a time) and each is written as it is with H5Dwrite_chunk. HDF5's
+ * collective path copies every chunk twice (gather, then scatter into the
+ * chunk buffer) and calls the filters from one thread; the file holds the
+ * same filters and parameters and the data reads back the same (the same
+ * coders; the last chunk's rows past the end hold the fill value, or the
+ * last row's value, or zeros for doubles, never read). HDF5 1.10 cannot
+ * take direct chunk writes from several ranks (each would allocate file
+ * space and index chunks on its own). *done = 0 when the column is not one
+ * this takes: nothing was written. */
+static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, hsize_t c, int *done) {
+  *done = 0;
+  unsigned cd[32];
+  size_t ncd = 0;
+  int sum = 0, kind = direct_kind(ds, es, c, cd, &ncd, &sum);
+  if (kind == DIRECT_NONE) return SC_OK;
   const int T = omp_get_max_threads();
   const hsize_t nchunks = (n + c - 1) / c;
-  void **buf = NULL;
+  void **buf = NULL, **tmp = NULL;
   size_t *cap = NULL, *len = NULL;
   char *edge = NULL;
   sc_status s = sc_calloc(&buf, (size_t)T, sizeof *buf);
+  if (!s) s = sc_calloc(&tmp, (size_t)T, sizeof *tmp);
   if (!s) s = sc_calloc(&cap, (size_t)T, sizeof *cap);
   if (!s) s = sc_calloc(&len, (size_t)T, sizeof *len);
   if (!s && n % c) {
     hsize_t rows = n % c;
-    s = sc_alloc(&edge, (size_t)c * es);
+    s = sc_calloc(&edge, (size_t)c, es);
     if (!s) {
       memcpy(edge, data + (size_t)(n - rows) * es, (size_t)rows * es);
       char pad[8];
       uint64_t fv = (uint64_t)cd[8] | (uint64_t)cd[9] << 32; /* the fill value's bytes, low first */
-      if (cd[7] == 1) memcpy(pad, &fv, es);
-      else memcpy(pad, edge + (size_t)(rows - 1) * es, es);
-      for (hsize_t i = rows; i < c; i++) memcpy(edge + (size_t)i * es, pad, es);
+      if (kind == DIRECT_SO) {
+        if (cd[7] == 1) memcpy(pad, &fv, es);
+        else memcpy(pad, edge + (size_t)(rows - 1) * es, es);
+        for (hsize_t i = rows; i < c; i++) memcpy(edge + (size_t)i * es, pad, es);
+      }
     }
   }
   for (hsize_t b = 0; !s && b < nchunks; b += (hsize_t)T) {
@@ -279,20 +336,8 @@ static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, 
 #pragma omp parallel for num_threads(m) schedule(static, 1)
     for (int j = 0; j < m; j++) {
       hsize_t k = b + (hsize_t)j;
-      len[j] = h5_so_encode_chunk(ncd, cd, (k + 1) * c > n ? edge : data + (size_t)(k * c) * es, &buf[j], &cap[j]);
-      if (sum && len[j]) {
-        void *grown = cap[j] >= len[j] + 4 ? buf[j] : realloc(buf[j], len[j] + 4);
-        if (grown) {
-          buf[j] = grown;
-          cap[j] = SC_MAX(cap[j], len[j] + 4);
-          uint32_t f32 = fletcher32(grown, len[j]);
-          unsigned char *t = (unsigned char *)grown + len[j];
-          for (int i = 0; i < 4; i++) t[i] = (unsigned char)(f32 >> (8 * i)); /* little-endian, as HDF5 stores it */
-          len[j] += 4;
-        } else {
-          len[j] = 0;
-        }
-      }
+      const char *in = (k + 1) * c > n ? edge : data + (size_t)(k * c) * es;
+      len[j] = direct_code(kind, ncd, cd, sum, in, (size_t)c * es, es, &buf[j], &cap[j], &tmp[j]);
     }
     for (int j = 0; !s && j < m; j++) {
       hsize_t off = (b + (hsize_t)j) * c;
@@ -301,7 +346,9 @@ static sc_status write_direct(hid_t ds, size_t es, const char *data, hsize_t n, 
     }
   }
   for (int j = 0; buf && j < T; j++) free(buf[j]);
+  for (int j = 0; tmp && j < T; j++) free(tmp[j]);
   free(buf);
+  free(tmp);
   free(cap);
   free(len);
   free(edge);
@@ -348,7 +395,7 @@ static sc_status h5_write_rows(sc_h5 *f, const char *path, hid_t type, const voi
     /* an empty dataset has no storage to write (total is the same on every rank) */
   } else if (compress && cols == 1) {
     int done = 0;
-    if (comm_size() == 1 && H5Tget_class(type) == H5T_INTEGER)
+    if (comm_size() == 1)
       s = write_direct(ds, H5Tget_size(type), data, n, chunk_rows, &done);
     if (!s && !done) s = write_chunked(ds, type, H5Tget_size(type), data, off, n, room, total, chunk_rows);
     if (s == SC_EIO) {
