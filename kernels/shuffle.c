@@ -66,7 +66,9 @@ static size_t unshuffle8(const uint8_t *in, size_t n, uint8_t *out) {
   return i;
 }
 
-void shuffle_bytes(const void *in, size_t nbytes, size_t size, void *out) {
+/* either way: the whole groups of eight 8-byte elements in registers, the
+ * rest a byte at a time, the leftover bytes copied */
+static void run(const void *in, size_t nbytes, size_t size, void *out, int reverse) {
   const uint8_t *s = in;
   uint8_t *d = out;
   size_t n = size ? nbytes / size : 0;
@@ -74,20 +76,12 @@ void shuffle_bytes(const void *in, size_t nbytes, size_t size, void *out) {
     memcpy(d, s, nbytes);
     return;
   }
-  size_t done = size == 8 ? shuffle8(s, n, d) : 0;
-  shuffle_tail(s, n, size, done, d);
+  size_t done = size != 8 ? 0 : reverse ? unshuffle8(s, n, d) : shuffle8(s, n, d);
+  if (reverse) unshuffle_tail(s, n, size, done, d);
+  else shuffle_tail(s, n, size, done, d);
   memcpy(d + n * size, s + n * size, nbytes - n * size);
 }
 
-void unshuffle_bytes(const void *in, size_t nbytes, size_t size, void *out) {
-  const uint8_t *s = in;
-  uint8_t *d = out;
-  size_t n = size ? nbytes / size : 0;
-  if (size <= 1 || n <= 1) {
-    memcpy(d, s, nbytes);
-    return;
-  }
-  size_t done = size == 8 ? unshuffle8(s, n, d) : 0;
-  unshuffle_tail(s, n, size, done, d);
-  memcpy(d + n * size, s + n * size, nbytes - n * size);
-}
+void shuffle_bytes(const void *in, size_t nbytes, size_t size, void *out) { run(in, nbytes, size, out, 0); }
+
+void unshuffle_bytes(const void *in, size_t nbytes, size_t size, void *out) { run(in, nbytes, size, out, 1); }

@@ -13,4 +13,11 @@ const H5Z_class2_t *h5_builtin_filter(const char *symbol, int id);
 /// internal H5Z_register (H5Zregister refuses predefined ids). 1 when done.
 int h5_replace_filter(const H5Z_class2_t *cls);
 
+/// What every h5_fast_* does: looks up HDF5's class `symbol` (id) into
+/// *builtin once, then registers a copy of it with filter function fn
+/// (kept in *fast) when on, or HDF5's own class again when off. Returns on
+/// when that class is now registered, 0 when this HDF5 does not allow it.
+int h5_swap_filter(const char *symbol, int id, const H5Z_class2_t **builtin, H5Z_class2_t *fast, H5Z_func_t fn,
+                   int on);
+
 #endif

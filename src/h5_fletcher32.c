@@ -46,12 +46,4 @@ static size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[],
   return nbytes + 4;
 }
 
-int h5_fast_fletcher32(int on) {
-  if (!builtin) builtin = h5_builtin_filter("H5Z_FLETCHER32", H5Z_FILTER_FLETCHER32);
-  if (!builtin) return 0;
-  if (on) {
-    fast = *builtin;
-    fast.filter = fast_filter;
-  }
-  return h5_replace_filter(on ? &fast : builtin) ? on : 0;
-}
+int h5_fast_fletcher32(int on) { return h5_swap_filter("H5Z_FLETCHER32", H5Z_FILTER_FLETCHER32, &builtin, &fast, fast_filter, on); }

@@ -110,13 +110,17 @@ int h5_replace_filter(const H5Z_class2_t *cls) {
   return reg && reg(cls) >= 0;
 }
 
-int h5_fast_scaleoffset(int on) {
-  if (!builtin) builtin = h5_builtin_filter("H5Z_SCALEOFFSET", H5Z_FILTER_SCALEOFFSET);
-  if (!builtin) return 0;
+int h5_swap_filter(const char *symbol, int id, const H5Z_class2_t **builtin, H5Z_class2_t *fast, H5Z_func_t fn,
+                   int on) {
+  if (!*builtin) *builtin = h5_builtin_filter(symbol, id);
+  if (!*builtin) return 0;
   if (on) {
-    fast = *builtin; /* the name too: version-1 pipeline messages store it */
-    fast.filter = fast_filter;
+    *fast = **builtin; /* the name too: version-1 pipeline messages store it */
+    fast->filter = fn;
   }
-  if (!h5_replace_filter(on ? &fast : builtin)) return active = 0;
-  return active = on;
+  return h5_replace_filter(on ? fast : *builtin) ? on : 0;
+}
+
+int h5_fast_scaleoffset(int on) {
+  return active = h5_swap_filter("H5Z_SCALEOFFSET", H5Z_FILTER_SCALEOFFSET, &builtin, &fast, fast_filter, on);
 }

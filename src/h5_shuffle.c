@@ -32,12 +32,4 @@ static size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[],
   return nbytes;
 }
 
-int h5_fast_shuffle(int on) {
-  if (!builtin) builtin = h5_builtin_filter("H5Z_SHUFFLE", H5Z_FILTER_SHUFFLE);
-  if (!builtin) return 0;
-  if (on) {
-    fast = *builtin;
-    fast.filter = fast_filter;
-  }
-  return h5_replace_filter(on ? &fast : builtin) ? on : 0;
-}
+int h5_fast_shuffle(int on) { return h5_swap_filter("H5Z_SHUFFLE", H5Z_FILTER_SHUFFLE, &builtin, &fast, fast_filter, on); }
