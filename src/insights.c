@@ -18,10 +18,12 @@
  * output is the same, byte for byte, at any rank count. The definitions are
  * in docs/bi.md.
  */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "comm.h"
+#include "groupby.h"
 #include "insights_core.h"
 #include "stages.h"
 
@@ -111,18 +113,9 @@ static int dest_day(const ins_rec *r, int size, const void *ctx) {
   return o->owner[r->k[0] - o->day0];
 }
 
-/* Sorted unique values of a small array, in place; returns the count. */
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
-}
-static int64_t uniq_i64(int64_t *v, int64_t n) {
-  if (n < 2) return n;
-  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_i64);
-  int64_t w = 1;
-  for (int64_t i = 1; i < n; i++)
-    if (v[i] != v[w - 1]) v[w++] = v[i];
-  return w;
 }
 
 typedef struct {
@@ -212,44 +205,82 @@ static sc_status scan_range(const line_cols *c, insights *in) {
   return SC_OK;
 }
 
-/* One pass: totals, months, calendar, cohorts, monetary per customer, and
- * the records of the group-bys. */
-static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *in, i64vec *monetary, ins_recs *orders,
-                            ins_recs *products, ins_recs *regions, ins_recs *daily) {
+/* What one thread adds up over its slice of the lines (whole customers). */
+typedef struct {
+  int64_t revenue, units, valid_lines, return_lines, returned_fx, customers, customer_revenue;
+  int64_t moy_rev[12], moy_units[12], dow_rev[7], dow_units[7];
+  int64_t *m_rev, *m_units, *m_lines, *m_cust, *m_new, *cohort;  ///< nm each, cohort nm x nm
+  int64_t *stamp, *act;  ///< per month: the last customer active in it; this customer's active months
+  int64_t *block;        ///< the memory of the arrays above
+  i64vec monetary;
+  ins_recs orders;
+} pass_acc;
+
+/* First line of slice t of T: the lines split evenly, moved on to the
+ * next customer's first line. */
+static int64_t slice_start(const int64_t *user, int64_t n, int t, int T) {
+  int64_t i = sc_muldiv(t, n, T);
+  while (i > 0 && i < n && user[i] == user[i - 1]) i++;
+  return i;
+}
+
+/* Month (from m0) and weekday of each day of the range. */
+typedef struct {
+  int32_t day0;
+  int32_t *month;
+  uint8_t *weekday;
+} day_table;
+
+/* Appends a record without merging (order runs: nearly one per order, so
+ * compacting on the way would only sort them more often). */
+static sc_status recs_add(ins_recs *a, int64_t k0, int64_t v0, int64_t v1, int64_t v2) {
+  if (a->n == a->cap) {
+    int64_t cap = a->cap ? 2 * a->cap : 4096;
+    SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
+    a->cap = cap;
+  }
+  a->r[a->n++] = (ins_rec){{k0, 0, 0}, {v0, v1, v2, 0}};
+  return SC_OK;
+}
+
+/* One slice: totals, months, calendar, cohorts, monetary per customer and
+ * order runs; the valid lines' rows and amounts from position p on. */
+static sc_status pass_slice(const line_cols *c, const insights *in, const day_table *dt, int64_t lo, int64_t hi,
+                            int64_t p, int64_t *vrow, int64_t *vfx, pass_acc *a) {
   int nm = in->nm;
   sc_status s = SC_OK;
-  i64vec months = {0}, skus = {0}, regs = {0};
   /* consecutive lines of one order (the usual case: lines are sorted by
-     source row) are merged here before they reach the hash index */
+     source row) become one record before the group-by */
   int64_t run_order = 0, run_fx = 0, run_day = 0, run_lines = 0;
-  int64_t i = 0;
-  while (!s && i < c->n) {
-    int64_t u = c->user[i], j = i;
-    int64_t fx_user = 0;
-    months.n = skus.n = regs.n = 0;
-    for (; !s && j < c->n && c->user[j] == u; j++) {
+  for (int m = 0; m < nm; m++) a->stamp[m] = -1;
+  int64_t i = lo;
+  while (!s && i < hi) {
+    int64_t u = c->user[i], j = i, fx_user = 0, na = 0;
+    for (; !s && j < hi && c->user[j] == u; j++) {
       uint8_t fl = c->flags[j];
       int64_t fx = ins_fx(c->amount[j]);
       if (fl & SC_LINE_RETURN) {
-        in->return_lines++;
-        in->returned_fx -= fx;
+        a->return_lines++;
+        a->returned_fx -= fx;
       }
       if (!(fl & SC_LINE_VALID)) continue;
-      int32_t d = c->day[j], mi = ins_month_index(d);
-      int moy = mi % 12, dow = ins_weekday(d);
+      int32_t d = c->day[j];
+      int mi = dt->month[d - dt->day0], moy = (mi + in->m0) % 12, dow = dt->weekday[d - dt->day0];
       int64_t q = c->qty[j];
-      in->valid_lines++;
-      in->revenue += fx;
-      in->units += q;
-      in->m_rev[mi - in->m0] += fx;
-      in->m_units[mi - in->m0] += q;
-      in->m_lines[mi - in->m0]++;
-      in->moy_rev[moy] += fx;
-      in->moy_units[moy] += q;
-      in->dow_rev[dow] += fx;
-      in->dow_units[dow] += q;
+      a->valid_lines++;
+      a->revenue += fx;
+      a->units += q;
+      a->m_rev[mi] += fx;
+      a->m_units[mi] += q;
+      a->m_lines[mi]++;
+      a->moy_rev[moy] += fx;
+      a->moy_units[moy] += q;
+      a->dow_rev[dow] += fx;
+      a->dow_units[dow] += q;
+      vrow[p] = j;
+      vfx[p++] = fx;
       if (run_lines && run_order != c->order[j]) {
-        s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
+        s = recs_add(&a->orders, run_order, run_fx, run_day, run_lines);
         run_lines = 0;
       }
       if (!run_lines) {
@@ -260,41 +291,241 @@ static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *i
       run_fx += fx;
       run_day = SC_MIN(run_day, d);
       run_lines++;
-      if (!s)
-        s = ins_recs_push(daily, d, sku_key(nk, c->sku[j]), region_key(nk, c->region[j]), q, fx, c->sku[j],
-                          c->region[j]);
-      if (!s && c->sku[j] >= 0) s = ins_recs_push(products, c->sku[j], 0, 0, fx, q, 1, 0);
-      if (!s) s = ins_recs_push(regions, c->region[j], 0, 0, fx, q, 1, 0);
-      if (u != 0 && !s) {
+      if (u != 0) {
         fx_user += fx;
-        s = vec_push(&months, mi);
-        if (!s && c->sku[j] >= 0) s = vec_push(&skus, c->sku[j]);
-        if (!s) s = vec_push(&regs, c->region[j]);
+        if (a->stamp[mi] != i) {
+          a->stamp[mi] = i;
+          a->act[na++] = mi;
+        }
       }
     }
     i = j;
-    if (s || u == 0 || months.n == 0) continue;
+    if (s || u == 0 || na == 0) continue;
     /* a customer: one with at least one valid line */
-    in->customers++;
-    in->customer_revenue += fx_user;
-    s = vec_push(monetary, fx_user);
-    int64_t na = uniq_i64(months.v, months.n);
-    int64_t first = months.v[0] - in->m0;
-    in->m_new[first]++;
-    for (int64_t a = 0; a < na; a++) {
-      int64_t m = months.v[a] - in->m0;
-      in->m_cust[m]++;
-      in->cohort[first * nm + (m - first)]++;
+    a->customers++;
+    a->customer_revenue += fx_user;
+    s = vec_push(&a->monetary, fx_user);
+    int64_t first = a->act[0];
+    for (int64_t k = 1; k < na; k++) first = SC_MIN(first, a->act[k]);
+    a->m_new[first]++;
+    for (int64_t k = 0; k < na; k++) {
+      a->m_cust[a->act[k]]++;
+      a->cohort[first * nm + (a->act[k] - first)]++;
     }
-    /* distinct customers of each product and region */
-    int64_t ns = uniq_i64(skus.v, skus.n), nr = uniq_i64(regs.v, regs.n);
-    for (int64_t a = 0; !s && a < ns; a++) s = ins_recs_push(products, skus.v[a], 0, 0, 0, 0, 0, 1);
-    for (int64_t a = 0; !s && a < nr; a++) s = ins_recs_push(regions, regs.v[a], 0, 0, 0, 0, 0, 1);
   }
-  if (!s && run_lines) s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
-  free(months.v);
-  free(skus.v);
-  free(regs.v);
+  if (!s && run_lines) s = recs_add(&a->orders, run_order, run_fx, run_day, run_lines);
+  return s;
+}
+
+/* Adds thread b's sums to a (int64: exact in any order). */
+static void acc_add(pass_acc *a, const pass_acc *b, int nm) {
+  a->revenue += b->revenue;
+  a->units += b->units;
+  a->valid_lines += b->valid_lines;
+  a->return_lines += b->return_lines;
+  a->returned_fx += b->returned_fx;
+  a->customers += b->customers;
+  a->customer_revenue += b->customer_revenue;
+  for (int m = 0; m < 12; m++) a->moy_rev[m] += b->moy_rev[m], a->moy_units[m] += b->moy_units[m];
+  for (int d = 0; d < 7; d++) a->dow_rev[d] += b->dow_rev[d], a->dow_units[d] += b->dow_units[d];
+  for (int m = 0; m < nm; m++) {
+    a->m_rev[m] += b->m_rev[m];
+    a->m_units[m] += b->m_units[m];
+    a->m_lines[m] += b->m_lines[m];
+    a->m_cust[m] += b->m_cust[m];
+    a->m_new[m] += b->m_new[m];
+  }
+  for (int64_t x = 0; x < (int64_t)nm * nm; x++) a->cohort[x] += b->cohort[x];
+}
+
+/* Appends b's records to a. */
+static sc_status recs_append(ins_recs *a, const ins_recs *b) {
+  if (!b->n) return SC_OK;
+  if (a->n + b->n > a->cap) {
+    SC_TRY(sc_realloc(&a->r, (size_t)(a->n + b->n) * sizeof *a->r));
+    a->cap = a->n + b->n;
+  }
+  memcpy(a->r + a->n, b->r, (size_t)b->n * sizeof *b->r);
+  a->n += b->n;
+  return SC_OK;
+}
+
+/* The pass over the lines on the threads, each a slice of whole
+ * customers; then the sums into in, the customers' monetary values (in
+ * line order) and the order records. *vrow and *vfx receive the valid
+ * lines' row numbers and amounts (micro-units), *nv their count. */
+static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, ins_recs *orders, int64_t **vrow,
+                            int64_t **vfx, int64_t *nv) {
+  int nm = in->nm, T = omp_get_max_threads();
+  if ((int64_t)T > c->n / 4096) T = (int)(c->n / 4096);
+  if (T < 1) T = 1;
+  int64_t nd = nm ? (int64_t)in->day1 - in->day0 + 1 : 0;
+  day_table dt = {in->day0, NULL, NULL};
+  pass_acc *acc = NULL;
+  int64_t *bound = NULL, *off = NULL;
+  *vrow = *vfx = NULL;
+  *nv = 0;
+  sc_status s = sc_calloc(&acc, (size_t)T, sizeof *acc);
+  if (!s) s = sc_alloc(&bound, (size_t)(T + 1) * sizeof *bound);
+  if (!s) s = sc_calloc(&off, (size_t)(T + 1), sizeof *off);
+  if (!s) s = sc_alloc(&dt.month, (size_t)(nd + 1) * sizeof *dt.month);
+  if (!s) s = sc_alloc(&dt.weekday, (size_t)(nd + 1));
+  size_t per = 7 * (size_t)nm + (size_t)nm * (size_t)nm + 1;
+  for (int t = 0; !s && t < T; t++) {
+    s = sc_calloc(&acc[t].block, per, sizeof(int64_t));
+    if (s) break;
+    int64_t *b = acc[t].block;
+    acc[t].m_rev = b, acc[t].m_units = b + nm, acc[t].m_lines = b + 2 * nm, acc[t].m_cust = b + 3 * nm;
+    acc[t].m_new = b + 4 * nm, acc[t].stamp = b + 5 * nm, acc[t].act = b + 6 * nm, acc[t].cohort = b + 7 * nm;
+    acc[t].orders.min_mask = orders->min_mask;
+  }
+  if (s) goto done;
+  for (int64_t d = 0; d < nd; d++) {
+    dt.month[d] = ins_month_index((int32_t)(in->day0 + d)) - in->m0;
+    dt.weekday[d] = (uint8_t)ins_weekday((int32_t)(in->day0 + d));
+  }
+  for (int t = 0; t <= T; t++) bound[t] = t == T ? c->n : slice_start(c->user, c->n, t, T);
+  /* the valid lines of each slice, so each knows where its rows go */
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+  for (int t = 0; t < T; t++) {
+    int64_t k = 0;
+    for (int64_t i = bound[t]; i < bound[t + 1]; i++) k += (c->flags[i] & SC_LINE_VALID) != 0;
+    off[t + 1] = k;
+  }
+  for (int t = 0; t < T; t++) off[t + 1] += off[t];
+  *nv = off[T];
+  s = sc_alloc(vrow, (size_t)(*nv + 1) * sizeof **vrow);
+  if (!s) s = sc_alloc(vfx, (size_t)(*nv + 1) * sizeof **vfx);
+  if (s) goto done;
+  sc_status ts[64] = {SC_OK};
+  int Tm = T < 64 ? T : 64;
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+  for (int t = 0; t < T; t++) {
+    sc_status e = pass_slice(c, in, &dt, bound[t], bound[t + 1], off[t], *vrow, *vfx, &acc[t]);
+    if (e) ts[t < Tm ? t : Tm - 1] = e;
+  }
+  for (int t = 0; t < Tm && !s; t++) s = ts[t];
+  if (s) goto done;
+  for (int t = 1; t < T; t++) acc_add(&acc[0], &acc[t], nm);
+  in->revenue = acc[0].revenue;
+  in->units = acc[0].units;
+  in->valid_lines = acc[0].valid_lines;
+  in->return_lines = acc[0].return_lines;
+  in->returned_fx = acc[0].returned_fx;
+  in->customers = acc[0].customers;
+  in->customer_revenue = acc[0].customer_revenue;
+  memcpy(in->moy_rev, acc[0].moy_rev, sizeof in->moy_rev);
+  memcpy(in->moy_units, acc[0].moy_units, sizeof in->moy_units);
+  memcpy(in->dow_rev, acc[0].dow_rev, sizeof in->dow_rev);
+  memcpy(in->dow_units, acc[0].dow_units, sizeof in->dow_units);
+  memcpy(in->m_rev, acc[0].m_rev, (size_t)nm * sizeof *in->m_rev);
+  memcpy(in->m_units, acc[0].m_units, (size_t)nm * sizeof *in->m_units);
+  memcpy(in->m_lines, acc[0].m_lines, (size_t)nm * sizeof *in->m_lines);
+  memcpy(in->m_cust, acc[0].m_cust, (size_t)nm * sizeof *in->m_cust);
+  memcpy(in->m_new, acc[0].m_new, (size_t)nm * sizeof *in->m_new);
+  memcpy(in->cohort, acc[0].cohort, (size_t)nm * (size_t)nm * sizeof *in->cohort);
+  for (int t = 0; !s && t < T; t++) {
+    for (int64_t k = 0; !s && k < acc[t].monetary.n; k++) s = vec_push(monetary, acc[t].monetary.v[k]);
+    if (!s) s = recs_append(orders, &acc[t].orders);
+  }
+done:
+  for (int t = 0; acc && t < T; t++) {
+    free(acc[t].block);
+    free(acc[t].monetary.v);
+    ins_recs_free(&acc[t].orders);
+  }
+  free(acc);
+  free(bound);
+  free(off);
+  free(dt.month);
+  free(dt.weekday);
+  return s;
+}
+
+/* Sums per id (a product or a region) of the valid lines, from their
+ * stable sort by id: revenue, units, lines and customers (users other than
+ * 0; within an id the lines are in user order, so a customer is a change
+ * of user), into records (id, 0, 0) sorted by id. Ids below 0 are left out
+ * when skip_negative. */
+static sc_status fold_ids(const int64_t *id, const int64_t *order, const int64_t *start, int64_t ng,
+                          const line_cols *c, const int64_t *vrow, const int64_t *vfx, int skip_negative,
+                          ins_recs *out) {
+  SC_TRY(sc_alloc(&out->r, (size_t)(ng + 1) * sizeof *out->r));
+  out->cap = ng + 1;
+  int64_t n = 0;
+  for (int64_t g = 0; g < ng; g++) {
+    int64_t k = id[order[start[g]]];
+    if (skip_negative && k < 0) continue;
+    int64_t fx = 0, q = 0, cust = 0, prev = 0;
+    for (int64_t x = start[g]; x < start[g + 1]; x++) {
+      int64_t p = order[x], j = vrow[p], u = c->user[j];
+      fx += vfx[p];
+      q += c->qty[j];
+      cust += u != 0 && (x == start[g] || u != prev);
+      prev = u;
+    }
+    out->r[n++] = (ins_rec){{k, 0, 0}, {fx, q, start[g + 1] - start[g], cust}};
+  }
+  out->n = n;
+  return SC_OK;
+}
+
+/* The group-bys of the valid lines: the daily fact rows by (day, product,
+ * region) in name order, and products and regions by id, each a
+ * radix sort (kernels/groupby.c). The results are compacted records. */
+static sc_status group_lines(const line_cols *c, const name_keys *nk, const int64_t *vrow, const int64_t *vfx,
+                             int64_t nv, ins_recs *daily, ins_recs *products, ins_recs *regions) {
+  int64_t *k0 = NULL, *k1 = NULL, *k2 = NULL, *order = NULL, *start = NULL;
+  sc_status s = sc_alloc(&k0, (size_t)(nv + 1) * sizeof *k0);
+  if (!s) s = sc_alloc(&k1, (size_t)(nv + 1) * sizeof *k1);
+  if (!s) s = sc_alloc(&k2, (size_t)(nv + 1) * sizeof *k2);
+  if (!s) s = sc_alloc(&order, (size_t)(nv + 1) * sizeof *order);
+  if (!s) s = sc_alloc(&start, (size_t)(nv + 2) * sizeof *start);
+  if (s) goto done;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < nv; p++) {
+    int64_t j = vrow[p];
+    k0[p] = c->day[j];
+    k1[p] = sku_key(nk, c->sku[j]);
+    k2[p] = region_key(nk, c->region[j]);
+  }
+  const int64_t *dcols[3] = {k0, k1, k2};
+  int64_t ng = gb_sort(dcols, 3, 1, nv, order, start);
+  if (ng < 0) s = sc_fail(SC_ENOMEM, "out of memory (grouping %lld lines)", (long long)nv);
+  if (!s) s = sc_alloc(&daily->r, (size_t)(ng + 1) * sizeof *daily->r);
+  if (s) goto done;
+  daily->n = daily->cap = ng;
+#pragma omp parallel for schedule(static)
+  for (int64_t g = 0; g < ng; g++) {
+    int64_t p0 = order[start[g]], q = 0, fx = 0, sku = INT64_MAX, reg = INT64_MAX;
+    for (int64_t x = start[g]; x < start[g + 1]; x++) {
+      int64_t p = order[x], j = vrow[p];
+      q += c->qty[j];
+      fx += vfx[p];
+      sku = SC_MIN(sku, c->sku[j]);
+      reg = SC_MIN(reg, (int64_t)c->region[j]);
+    }
+    daily->r[g] = (ins_rec){{k0[p0], k1[p0], k2[p0]}, {q, fx, sku, reg}};
+  }
+  /* products and regions: a stable sort by id keeps each id's lines in
+     user order */
+  for (int pass = 0; !s && pass < 2; pass++) {
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < nv; p++) {
+      int64_t j = vrow[p];
+      k0[p] = pass == 0 ? c->sku[j] : c->region[j];
+    }
+    const int64_t *cols[1] = {k0};
+    ng = gb_sort(cols, 1, 1, nv, order, start);
+    if (ng < 0) s = sc_fail(SC_ENOMEM, "out of memory (grouping %lld lines)", (long long)nv);
+    if (!s) s = fold_ids(k0, order, start, ng, c, vrow, vfx, pass == 0, pass == 0 ? products : regions);
+  }
+done:
+  free(k0);
+  free(k1);
+  free(k2);
+  free(order);
+  free(start);
   return s;
 }
 
@@ -597,7 +828,8 @@ static sc_status daily_row_text(const sc_dataset *ds, const ins_rec *r, text_buf
 
 /* The daily fact table: range-partitioned by date, written to results.h5
  * collectively and streamed to daily_sales.csv by rank 0, rank by rank. */
-static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res) {
+static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res,
+                             double *tstep) {
   int size = comm_size(), rank = comm_rank();
   int64_t nd = in->nm ? (int64_t)in->day1 - in->day0 + 1 : 1;
   int64_t *hist = NULL;
@@ -619,6 +851,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   s = ins_recs_exchange_all(daily, dest_day, &o);
   if (s) goto done;
   in->daily_rows = comm_sum1_i64(daily->n);  /* keys now live on one rank each */
+  run_step(run, "insights", "daily sales group-by", tstep);
 
   /* results.h5: ids as the store has them (days since 1970-01-01) */
   sc_table t;
@@ -640,6 +873,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   if (!s) s = h5_write_table(res, "/insights/daily_sales", &t);
   table_free(&t);
   if (s) goto done;
+  run_step(run, "insights", "results.h5 /insights/daily_sales", tstep);
 
   /* daily_sales.csv: rank 0 writes its rows, then each rank's in turn; a
      rank sends chunks of text and an empty message when done. Rank 0 keeps
@@ -685,6 +919,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   }
   free(buf.p);
   s = comm_agree(s);
+  if (!s) run_step(run, "insights", "daily_sales.csv", tstep);
 done:
   free(hist);
   free(owner);
@@ -820,6 +1055,7 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   name_keys nk = {0};
   i64vec monetary = {0};
   ins_recs orders = {.min_mask = 2}, products = {0}, regions = {0}, daily = {.min_mask = 4 | 8};
+  double t = sc_now();
   sc_status s = comm_agree(lines_columns(&ds->lines, &c));
   if (s) return s;
   SC_TRY(scan_range(&c, &in));
@@ -837,9 +1073,16 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   if (!s) s = sc_calloc(&in.m_new, nm + 1, sizeof(int64_t));
   if (!s) s = sc_calloc(&in.m_orders, nm + 1, sizeof(int64_t));
   if (!s) s = sc_calloc(&in.cohort, nm * nm + 1, sizeof(int64_t));
-  if (!s) s = scan_lines(&c, &nk, &in, &monetary, &orders, &products, &regions, &daily);
+  int64_t *vrow = NULL, *vfx = NULL, nv = 0;
+  if (!s) s = scan_lines(&c, &in, &monetary, &orders, &vrow, &vfx, &nv);
   s = comm_agree(s);
+  if (!s) run_step(run, "insights", "pass over the lines", &t);
+  if (!s) s = comm_agree(group_lines(&c, &nk, vrow, vfx, nv, &daily, &products, &regions));
+  free(vrow);
+  free(vfx);
+  if (!s) run_step(run, "insights", "group-bys of the lines", &t);
   if (!s) s = reduce_totals(&in);
+  if (!s) run_step(run, "insights", "totals", &t);
   if (!s) s = count_orders(&orders, &in);
   if (!s) {
     /* orders were counted where they live: add them up */
@@ -858,12 +1101,16 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
       free(b);
     }
   }
+  if (!s) run_step(run, "insights", "orders", &t);
   if (!s) s = concentration(&monetary, &in);
+  if (!s) run_step(run, "insights", "concentration", &t);
   if (!s && in.has_sku) s = top_list(&products, TOP_PRODUCTS, &in.products, &in.n_products);
   if (!s) s = top_list(&regions, TOP_REGIONS, &in.regions, &in.n_regions);
-  if (!s) s = daily_sales(run, ds, &daily, &in, results);
+  if (!s) run_step(run, "insights", "top products and regions", &t);
+  if (!s) s = daily_sales(run, ds, &daily, &in, results, &t);
   if (!s) s = write_h5(results, ds, &in);
   if (!s) s = comm_agree(run->rank == 0 ? write_small_csvs(run, ds, &in) : SC_OK);
+  if (!s) run_step(run, "insights", "small tables (results.h5, CSVs)", &t);
   if (!s) {
     summary_add(run, ds, &in);
     sc_say("insights: revenue %.2f, %lld orders, %lld customers; top 10%% of customers bring %.1f%% of revenue",
