@@ -11,8 +11,10 @@
  * through a group-by on records (insights_core.h): each key is merged on
  * one owner rank. The daily fact table is range-partitioned by date (ranks
  * own contiguous days, balanced by the global count of rows per day), so
- * rank r's rows follow rank r-1's in (date, sku, region) order and rank 0
- * streams the CSV from the ranks one at a time. Revenue concentration uses
+ * rank r's rows follow rank r-1's in (date, sku, region) order and each
+ * rank writes its text at its offset of the CSV (MPI-IO). The group-bys are
+ * radix sorts (kernels/groupby.c) and the pass over the lines runs on the
+ * OpenMP threads, a slice of whole customers each. Revenue concentration uses
  * the exact distributed top-k sums of insights_core.h: no rank holds more
  * than its own customers. Money is int64 micro-units throughout, so every
  * output is the same, byte for byte, at any rank count. The definitions are
@@ -23,6 +25,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "fmt.h"
 #include "groupby.h"
 #include "insights_core.h"
 #include "stages.h"
@@ -30,8 +33,6 @@
 #define TOP_PRODUCTS 25
 #define TOP_REGIONS 25
 #define MAX_MONTHS 1200           /* 100 years: the cohort matrix is months x months */
-#define SEND_CHUNK (8u << 20)     /* bytes of daily_sales.csv text per message */
-#define TAG_DAILY 6101
 
 static const int concentration_pcts[4] = {1, 5, 10, 20};
 static const int retention_months[3] = {1, 3, 6};
@@ -790,44 +791,158 @@ static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const
   return out_commit(run, "top_regions.csv", f);
 }
 
-/* A growing text buffer for the daily rows. */
+/* CSV cells of product or region ids: the dictionary name or the number,
+ * as a CSV text cell (csvtext.h; no id: an empty cell). Ids over a range
+ * not much wider than the rows are formatted once each; others each time. */
 typedef struct {
-  char *p;
-  size_t n, cap;
-} text_buf;
+  const sc_dataset *ds;
+  int is_sku;
+  int64_t lo, n;      ///< ids lo .. lo+n-1 cached (n = 0: none)
+  uint32_t *off, *len;
+  char *text;
+} cell_cache;
 
-static sc_status text_reserve(text_buf *b, size_t more) {
-  if (b->n + more + 1 <= b->cap) return SC_OK;
-  size_t cap = b->cap ? b->cap : 1 << 16;
-  while (cap < b->n + more + 1) cap *= 2;
-  SC_TRY(sc_realloc(&b->p, cap));
-  b->cap = cap;
+static size_t id_cell(const sc_dataset *ds, int is_sku, int64_t id, char *dst) {
+  char b[256];
+  if (id < 0) return 0;
+  return csvtext_cell(dst, is_sku ? dataset_sku_name(ds, id, b) : dataset_region_name(ds, (int32_t)id, b));
+}
+
+/* Longest cell: a 255-byte name doubled and quoted. */
+#define CELL_MAX CSVTEXT_MAX(255)
+
+static sc_status cells_build(cell_cache *cc, const sc_dataset *ds, int is_sku, const ins_recs *rows) {
+  memset(cc, 0, sizeof *cc);
+  cc->ds = ds;
+  cc->is_sku = is_sku;
+  int64_t lo = INT64_MAX, hi = -1;
+  for (int64_t i = 0; i < rows->n; i++) {
+    int64_t id = rows->r[i].v[is_sku ? 2 : 3];
+    if (id < 0) continue;
+    lo = SC_MIN(lo, id);
+    hi = SC_MAX(hi, id);
+  }
+  if (hi < 0 || (uint64_t)(hi - lo) >= (uint64_t)(4 * rows->n + 65536)) return SC_OK;
+  int64_t n = hi - lo + 1;
+  uint8_t *seen = NULL;
+  sc_status s = sc_calloc(&seen, (size_t)n, 1);
+  if (!s) s = sc_alloc(&cc->off, (size_t)n * sizeof *cc->off);
+  if (!s) s = sc_calloc(&cc->len, (size_t)n, sizeof *cc->len);
+  size_t total = 0;
+  if (!s) {
+    for (int64_t i = 0; i < rows->n; i++) {
+      int64_t id = rows->r[i].v[is_sku ? 2 : 3];
+      if (id >= 0) seen[id - lo] = 1;
+    }
+    int64_t distinct = 0;
+    for (int64_t k = 0; k < n; k++) distinct += seen[k];
+    s = sc_alloc(&cc->text, (size_t)distinct * CELL_MAX + 1);
+  }
+  for (int64_t k = 0; !s && k < n; k++) {
+    if (!seen[k]) continue;
+    cc->off[k] = (uint32_t)total;
+    cc->len[k] = (uint32_t)id_cell(ds, is_sku, lo + k, cc->text + total);
+    total += cc->len[k];
+  }
+  free(seen);
+  if (!s && total > UINT32_MAX) s = sc_fail(SC_EINTERNAL, "insights: %zu bytes of product names", total);
+  if (s) {
+    free(cc->off);
+    free(cc->len);
+    free(cc->text);
+    cc->off = cc->len = NULL;
+    cc->text = NULL;
+    return s;
+  }
+  cc->lo = lo;
+  cc->n = n;
   return SC_OK;
 }
 
-/* Appends s as a CSV text cell (csvtext.h). */
-static sc_status text_csv(text_buf *b, const char *s) {
-  SC_TRY(text_reserve(b, CSVTEXT_MAX(strlen(s))));
-  b->n += csvtext_cell(b->p + b->n, s);
-  return SC_OK;
+static void cells_free(cell_cache *cc) {
+  free(cc->off);
+  free(cc->len);
+  free(cc->text);
 }
 
-/* Appends one daily fact row: date,sku_id,region_id,units,revenue. */
-static sc_status daily_row_text(const sc_dataset *ds, const ins_rec *r, text_buf *b) {
-  char d[16], sb[256], rb[256], fx[32];
-  SC_TRY(text_reserve(b, 16));
-  b->n += (size_t)snprintf(b->p + b->n, 16, "%s,", ins_iso_day((int32_t)r->k[0], d));
-  SC_TRY(text_csv(b, r->v[2] < 0 ? "" : dataset_sku_name(ds, r->v[2], sb)));
-  SC_TRY(text_reserve(b, 1));
-  b->p[b->n++] = ',';
-  SC_TRY(text_csv(b, r->v[3] < 0 ? "" : dataset_region_name(ds, (int32_t)r->v[3], rb)));
-  SC_TRY(text_reserve(b, 64));
-  b->n += (size_t)snprintf(b->p + b->n, 64, ",%lld,%s\n", (long long)r->v[0], ins_fx_text(r->v[1], fx));
-  return SC_OK;
+static char *put_cell(const cell_cache *cc, int64_t id, char *p) {
+  if (id >= 0 && id - cc->lo < cc->n && id >= cc->lo) {
+    memcpy(p, cc->text + cc->off[id - cc->lo], cc->len[id - cc->lo]);
+    return p + cc->len[id - cc->lo];
+  }
+  return p + id_cell(cc->ds, cc->is_sku, id, p);
+}
+
+/* Longest daily row: date, two cells, units, revenue, separators. */
+#define DAILY_ROW_MAX (11 + 2 * (CELL_MAX + 1) + 21 + 29 + 1)
+
+/* This rank's daily_sales.csv text (the header first on rank 0): the rows
+ * date,sku_id,region_id,units,revenue formatted on the threads, a slice of
+ * rows each, then joined in row order. */
+static sc_status daily_text(const sc_dataset *ds, const ins_recs *daily, char **out, size_t *len) {
+  static const char header[] = "date,sku_id,region_id,units,revenue\n";
+  cell_cache sc, rc;
+  *out = NULL;
+  *len = 0;
+  SC_TRY(cells_build(&sc, ds, 1, daily));
+  sc_status s = cells_build(&rc, ds, 0, daily);
+  if (s) {
+    cells_free(&sc);
+    return s;
+  }
+  int T = omp_get_max_threads();
+  if ((int64_t)T > daily->n / 16384) T = (int)(daily->n / 16384);
+  if (T < 1) T = 1;
+  char **part = NULL;
+  size_t *plen = NULL;
+  s = sc_calloc(&part, (size_t)T, sizeof *part);
+  if (!s) s = sc_calloc(&plen, (size_t)T, sizeof *plen);
+  for (int t = 0; !s && t < T; t++) {
+    int64_t rows = sc_muldiv(t + 1, daily->n, T) - sc_muldiv(t, daily->n, T);
+    s = sc_alloc(&part[t], (size_t)rows * DAILY_ROW_MAX + 1);
+  }
+  if (!s) {
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+    for (int t = 0; t < T; t++) {
+      char *p = part[t], day[16];
+      int64_t last = INT64_MIN;
+      for (int64_t i = sc_muldiv(t, daily->n, T); i < sc_muldiv(t + 1, daily->n, T); i++) {
+        const ins_rec *r = &daily->r[i];
+        if (r->k[0] != last) ins_iso_day((int32_t)(last = r->k[0]), day);
+        memcpy(p, day, 10);
+        p += 10;
+        *p++ = ',';
+        p = put_cell(&sc, r->v[2], p);
+        *p++ = ',';
+        p = put_cell(&rc, r->v[3], p);
+        *p++ = ',';
+        p = fmt_i64(p, r->v[0]);
+        *p++ = ',';
+        p = ins_fx_put(p, r->v[1]);
+        *p++ = '\n';
+      }
+      plen[t] = (size_t)(p - part[t]);
+    }
+    size_t hl = comm_rank() == 0 ? sizeof header - 1 : 0, total = hl;
+    for (int t = 0; t < T; t++) total += plen[t];
+    s = sc_alloc(out, total + 1);
+    if (!s) {
+      memcpy(*out, header, hl);
+      size_t o = hl;
+      for (int t = 0; t < T; t++) memcpy(*out + o, part[t], plen[t]), o += plen[t];
+      *len = total;
+    }
+  }
+  for (int t = 0; part && t < T; t++) free(part[t]);
+  free(part);
+  free(plen);
+  cells_free(&sc);
+  cells_free(&rc);
+  return s;
 }
 
 /* The daily fact table: range-partitioned by date, written to results.h5
- * collectively and streamed to daily_sales.csv by rank 0, rank by rank. */
+ * collectively and to daily_sales.csv with MPI-IO, each rank at its offset. */
 static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res,
                              double *tstep) {
   int size = comm_size(), rank = comm_rank();
@@ -875,50 +990,14 @@ static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily,
   if (s) goto done;
   run_step(run, "insights", "results.h5 /insights/daily_sales", tstep);
 
-  /* daily_sales.csv: rank 0 writes its rows, then each rank's in turn; a
-     rank sends chunks of text and an empty message when done. Rank 0 keeps
-     receiving after a local failure so no sender is left waiting. */
-  text_buf buf = {0};
-  s = comm_agree(text_reserve(&buf, SEND_CHUNK));
-  if (s) goto done;
-  FILE *f = NULL;
-  if (rank == 0) {
-    s = out_open(run, "daily_sales.csv", &f);
-    if (!s) fputs("date,sku_id,region_id,units,revenue\n", f);
-    for (int64_t i = 0; !s && i < daily->n; i++) {
-      s = daily_row_text(ds, &daily->r[i], &buf);
-      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
-        fwrite(buf.p, 1, buf.n, f);
-        buf.n = 0;
-      }
-    }
-    for (int r = 1; r < size; r++) {
-      for (;;) {
-        void *msg = NULL;
-        size_t n = 0;
-        sc_status rs = comm_recv_bytes(r, TAG_DAILY, &msg, &n);
-        if (rs && !s) s = rs;
-        if (!rs && n && f && !s) fwrite(msg, 1, n, f);
-        free(msg);
-        if (rs || n == 0) break;
-      }
-    }
-    if (f && !s) s = out_commit(run, "daily_sales.csv", f);
-    else if (f) fclose(f);
-  } else {
-    /* a rank that fails to format still ends its stream, so rank 0 is not
-       left waiting; comm_agree below reports the failure */
-    for (int64_t i = 0; !s && i < daily->n; i++) {
-      s = daily_row_text(ds, &daily->r[i], &buf);
-      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
-        comm_send_bytes(0, TAG_DAILY, buf.p, buf.n);
-        buf.n = 0;
-      }
-    }
-    comm_send_bytes(0, TAG_DAILY, buf.p, 0);
-  }
-  free(buf.p);
-  s = comm_agree(s);
+  /* daily_sales.csv: each rank's text at its offset (MPI-IO), rank r's
+     rows after those of ranks 0..r-1 */
+  char *text = NULL, tmp[SC_PATH_MAX];
+  size_t len = 0;
+  s = comm_agree(daily_text(ds, daily, &text, &len));
+  if (!s) s = comm_write_ordered(out_tmp_path(run, "daily_sales.csv", tmp), text, len);
+  free(text);
+  if (!s) s = comm_agree(rank == 0 ? out_commit_path(run, "daily_sales.csv") : SC_OK);
   if (!s) run_step(run, "insights", "daily_sales.csv", tstep);
 done:
   free(hist);

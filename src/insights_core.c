@@ -20,6 +20,7 @@
 
 #include "comm.h"
 #include "csv.h"
+#include "fmt.h"
 #include "groupby.h"
 #include "search.h"
 
@@ -56,18 +57,23 @@ char *ins_iso_month(int32_t month_index, char *buf) {
 
 int64_t ins_fx(double amount) { return (int64_t)llround(amount * INS_FX_SCALE); }
 
-char *ins_fx_text(int64_t fx, char *buf) {
+char *ins_fx_put(char *p, int64_t fx) {
   uint64_t a = fx < 0 ? (uint64_t)0 - (uint64_t)fx : (uint64_t)fx;
-  uint64_t whole = a / INS_FX_SCALE, frac = a % INS_FX_SCALE;
-  int len = snprintf(buf, 32, "%s%llu", fx < 0 ? "-" : "", (unsigned long long)whole);
+  uint64_t frac = a % INS_FX_SCALE;
+  if (fx < 0) *p++ = '-';
+  p = fmt_i64(p, (int64_t)(a / INS_FX_SCALE));
   if (frac) {
-    char f[8];
-    snprintf(f, sizeof f, "%06llu", (unsigned long long)frac);
     int e = 6;
-    while (e > 0 && f[e - 1] == '0') e--;
-    f[e] = 0;
-    snprintf(buf + len, (size_t)(32 - len), ".%s", f);
+    while (frac % 10 == 0) frac /= 10, e--;
+    *p++ = '.';
+    for (int i = e - 1; i >= 0; i--, frac /= 10) p[i] = (char)('0' + frac % 10);
+    p += e;
   }
+  return p;
+}
+
+char *ins_fx_text(int64_t fx, char *buf) {
+  *ins_fx_put(buf, fx) = 0;
   return buf;
 }
 

@@ -44,6 +44,8 @@ static inline double ins_fx_value(int64_t fx) { return (double)fx / INS_FX_SCALE
 /// Exact decimal text of a micro-unit amount, trailing zeros dropped
 /// ("15.3", "-2", "0.000125"); buf holds 32 bytes.
 char *ins_fx_text(int64_t fx, char *buf);
+/// The same text at p, no NUL (at most 28 bytes); returns its end.
+char *ins_fx_put(char *p, int64_t fx);
 
 /* ---- CSV text ------------------------------------------------------------ */
 
