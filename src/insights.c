@@ -28,6 +28,7 @@
 #include "fmt.h"
 #include "groupby.h"
 #include "insights_core.h"
+#include "keymap.h"
 #include "stages.h"
 
 #define TOP_PRODUCTS 25
@@ -92,6 +93,8 @@ static sc_status name_ranks(char *const *names, int64_t n, int64_t **key) {
   return s;
 }
 
+/* Both keys are one-to-one: names' ranks land in [0, n), other ids (none
+ * named) keep their value, outside [0, n). */
 static int64_t sku_key(const name_keys *nk, int64_t sku) {
   return (nk->sku_key && sku >= 0 && sku < nk->n_sku) ? nk->sku_key[sku] : sku;
 }
@@ -206,8 +209,26 @@ static sc_status scan_range(const line_cols *c, insights *in) {
   return SC_OK;
 }
 
+/* Dense numbers 0..n-1 of the product (or region) ids of this rank's
+ * valid lines: id - lo when the ids span a range not much wider than the
+ * lines, else first-seen numbers from a keymap (idx: a number for each
+ * line, ids in map.a). */
+typedef struct {
+  int64_t lo, n;
+  int32_t *idx;
+  keymap map;
+} id_index;
+
+/* Per-id sums of one thread: revenue, units, lines, customers, and the
+ * last customer counted (stamp). */
+typedef struct {
+  int64_t *fx, *q, *lines, *cust, *stamp;
+} id_sums;
+
 /* What one thread adds up over its slice of the lines (whole customers). */
 typedef struct {
+  id_sums ids[2];        ///< products, regions
+  int64_t *id_block;
   int64_t revenue, units, valid_lines, return_lines, returned_fx, customers, customer_revenue;
   int64_t moy_rev[12], moy_units[12], dow_rev[7], dow_units[7];
   int64_t *m_rev, *m_units, *m_lines, *m_cust, *m_new, *cohort;  ///< nm each, cohort nm x nm
@@ -246,14 +267,16 @@ static sc_status recs_add(ins_recs *a, int64_t k0, int64_t v0, int64_t v1, int64
 
 /* One slice: totals, months, calendar, cohorts, monetary per customer and
  * order runs; the valid lines' rows and amounts from position p on. */
-static sc_status pass_slice(const line_cols *c, const insights *in, const day_table *dt, int64_t lo, int64_t hi,
-                            int64_t p, int64_t *vrow, int64_t *vfx, pass_acc *a) {
+static sc_status pass_slice(const line_cols *c, const insights *in, const day_table *dt, const id_index *ix,
+                            int64_t lo, int64_t hi, int64_t p, int64_t *vrow, int64_t *vfx, pass_acc *a) {
   int nm = in->nm;
   sc_status s = SC_OK;
   /* consecutive lines of one order (the usual case: lines are sorted by
      source row) become one record before the group-by */
   int64_t run_order = 0, run_fx = 0, run_day = 0, run_lines = 0;
   for (int m = 0; m < nm; m++) a->stamp[m] = -1;
+  for (int w = 0; w < 2; w++)
+    for (int64_t k = 0; k < ix[w].n; k++) a->ids[w].stamp[k] = -1;
   int64_t i = lo;
   while (!s && i < hi) {
     int64_t u = c->user[i], j = i, fx_user = 0, na = 0;
@@ -280,6 +303,21 @@ static sc_status pass_slice(const line_cols *c, const insights *in, const day_ta
       a->dow_units[dow] += q;
       vrow[p] = j;
       vfx[p++] = fx;
+      /* products (lines with one) and regions: sums, and customers as the
+         first line of each customer for the id */
+      for (int w = 0; w < 2; w++) {
+        int64_t id = w == 0 ? c->sku[j] : c->region[j];
+        if (w == 0 && id < 0) continue;
+        int64_t k = ix[w].idx ? ix[w].idx[j] : id - ix[w].lo;
+        id_sums *su = &a->ids[w];
+        su->fx[k] += fx;
+        su->q[k] += q;
+        su->lines[k]++;
+        if (u != 0 && su->stamp[k] != i) {
+          su->stamp[k] = i;
+          su->cust[k]++;
+        }
+      }
       if (run_lines && run_order != c->order[j]) {
         s = recs_add(&a->orders, run_order, run_fx, run_day, run_lines);
         run_lines = 0;
@@ -351,17 +389,52 @@ static sc_status recs_append(ins_recs *a, const ins_recs *b) {
   return SC_OK;
 }
 
+/* Numbers for the ids of this rank's valid lines (w 0: products, ids
+ * >= 0 only; 1: regions), whose range [lo, hi] the caller found (any: some
+ * line has one); nv valid lines. */
+static sc_status id_index_build(const line_cols *c, int w, int any, int64_t lo, int64_t hi, int64_t nv, id_index *ix) {
+  memset(ix, 0, sizeof *ix);
+  keymap_init(&ix->map);
+  if (!any) return SC_OK;
+  if ((uint64_t)hi - (uint64_t)lo < (uint64_t)(2 * nv + 65536)) {
+    ix->lo = lo;
+    ix->n = hi - lo + 1;
+    return SC_OK;
+  }
+  SC_TRY(sc_alloc(&ix->idx, (size_t)(c->n + 1) * sizeof *ix->idx));
+  for (int64_t j = 0; j < c->n; j++) {
+    int64_t id = w == 0 ? c->sku[j] : c->region[j];
+    if (!(c->flags[j] & SC_LINE_VALID) || (w == 0 && id < 0)) continue;
+    int32_t k = keymap_get(&ix->map, id, 0);
+    if (k < 0) return sc_fail(SC_ENOMEM, "out of memory (numbering %s ids)", w == 0 ? "product" : "region");
+    ix->idx[j] = k;
+  }
+  ix->n = ix->map.n;
+  return SC_OK;
+}
+
+static void id_index_free(id_index *ix) {
+  free(ix->idx);
+  keymap_free(&ix->map);
+}
+
+/* The id of number k. */
+static int64_t id_of(const id_index *ix, int64_t k) { return ix->idx ? ix->map.a[k] : ix->lo + k; }
+
 /* The pass over the lines on the threads, each a slice of whole
  * customers; then the sums into in, the customers' monetary values (in
- * line order) and the order records. *vrow and *vfx receive the valid
+ * line order) the order records, and
+ * the product and region records (summed in dense arrays by id number). *vrow and *vfx receive the valid
  * lines' row numbers and amounts (micro-units), *nv their count. */
-static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, ins_recs *orders, int64_t **vrow,
-                            int64_t **vfx, int64_t *nv) {
+static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, ins_recs *orders, ins_recs *products,
+                            ins_recs *regions, int64_t **vrow, int64_t **vfx, int64_t *nv) {
   int nm = in->nm, T = omp_get_max_threads();
   if ((int64_t)T > c->n / 4096) T = (int)(c->n / 4096);
   if (T < 1) T = 1;
   int64_t nd = nm ? (int64_t)in->day1 - in->day0 + 1 : 0;
   day_table dt = {in->day0, NULL, NULL};
+  id_index ix[2];
+  memset(ix, 0, sizeof ix);
   pass_acc *acc = NULL;
   int64_t *bound = NULL, *off = NULL;
   *vrow = *vfx = NULL;
@@ -386,23 +459,44 @@ static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, 
     dt.weekday[d] = (uint8_t)ins_weekday((int32_t)(in->day0 + d));
   }
   for (int t = 0; t <= T; t++) bound[t] = t == T ? c->n : slice_start(c->user, c->n, t, T);
-  /* the valid lines of each slice, so each knows where its rows go */
-#pragma omp parallel for num_threads(T) schedule(static, 1)
+  /* the valid lines of each slice, so each knows where its rows go, and
+     the range of their product and region ids */
+  int64_t slo = INT64_MAX, shi = INT64_MIN, rlo = INT64_MAX, rhi = INT64_MIN;
+#pragma omp parallel for num_threads(T) schedule(static, 1) reduction(min : slo, rlo) reduction(max : shi, rhi)
   for (int t = 0; t < T; t++) {
     int64_t k = 0;
-    for (int64_t i = bound[t]; i < bound[t + 1]; i++) k += (c->flags[i] & SC_LINE_VALID) != 0;
+    for (int64_t i = bound[t]; i < bound[t + 1]; i++) {
+      if (!(c->flags[i] & SC_LINE_VALID)) continue;
+      k++;
+      if (c->sku[i] >= 0) slo = SC_MIN(slo, c->sku[i]), shi = SC_MAX(shi, c->sku[i]);
+      rlo = SC_MIN(rlo, (int64_t)c->region[i]);
+      rhi = SC_MAX(rhi, (int64_t)c->region[i]);
+    }
     off[t + 1] = k;
   }
   for (int t = 0; t < T; t++) off[t + 1] += off[t];
   *nv = off[T];
   s = sc_alloc(vrow, (size_t)(*nv + 1) * sizeof **vrow);
   if (!s) s = sc_alloc(vfx, (size_t)(*nv + 1) * sizeof **vfx);
+  if (!s) s = id_index_build(c, 0, slo <= shi, slo, shi, *nv, &ix[0]);
+  if (!s) s = id_index_build(c, 1, rlo <= rhi, rlo, rhi, *nv, &ix[1]);
+  size_t nid = 5 * (size_t)(ix[0].n + ix[1].n) + 1;
+  for (int t = 0; !s && t < T; t++) {
+    s = sc_calloc(&acc[t].id_block, nid, sizeof(int64_t));
+    int64_t *b = acc[t].id_block;
+    for (int w = 0; !s && w < 2; w++) {
+      id_sums *su = &acc[t].ids[w];
+      su->fx = b, su->q = b + ix[w].n, su->lines = b + 2 * ix[w].n, su->cust = b + 3 * ix[w].n;
+      su->stamp = b + 4 * ix[w].n;
+      b += 5 * ix[w].n;
+    }
+  }
   if (s) goto done;
   sc_status ts[64] = {SC_OK};
   int Tm = T < 64 ? T : 64;
 #pragma omp parallel for num_threads(T) schedule(static, 1)
   for (int t = 0; t < T; t++) {
-    sc_status e = pass_slice(c, in, &dt, bound[t], bound[t + 1], off[t], *vrow, *vfx, &acc[t]);
+    sc_status e = pass_slice(c, in, &dt, ix, bound[t], bound[t + 1], off[t], *vrow, *vfx, &acc[t]);
     if (e) ts[t < Tm ? t : Tm - 1] = e;
   }
   for (int t = 0; t < Tm && !s; t++) s = ts[t];
@@ -429,8 +523,25 @@ static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, 
     for (int64_t k = 0; !s && k < acc[t].monetary.n; k++) s = vec_push(monetary, acc[t].monetary.v[k]);
     if (!s) s = recs_append(orders, &acc[t].orders);
   }
+  /* products and regions: the ids with lines, sorted by id */
+  for (int w = 0; !s && w < 2; w++) {
+    ins_recs *out = w == 0 ? products : regions;
+    id_sums *su = &acc[0].ids[w];
+    for (int t = 1; t < T; t++)
+      for (int64_t k = 0; k < ix[w].n; k++) {
+        su->fx[k] += acc[t].ids[w].fx[k];
+        su->q[k] += acc[t].ids[w].q[k];
+        su->lines[k] += acc[t].ids[w].lines[k];
+        su->cust[k] += acc[t].ids[w].cust[k];
+      }
+    for (int64_t k = 0; !s && k < ix[w].n; k++)
+      if (su->lines[k]) s = ins_recs_push(out, id_of(&ix[w], k), 0, 0, su->fx[k], su->q[k], su->lines[k], su->cust[k]);
+    if (!s) s = ins_recs_compact(out);
+  }
 done:
+  for (int w = 0; w < 2; w++) id_index_free(&ix[w]);
   for (int t = 0; acc && t < T; t++) {
+    free(acc[t].id_block);
     free(acc[t].block);
     free(acc[t].monetary.v);
     ins_recs_free(&acc[t].orders);
@@ -443,41 +554,20 @@ done:
   return s;
 }
 
-/* Sums per id (a product or a region) of the valid lines, from their
- * stable sort by id: revenue, units, lines and customers (users other than
- * 0; within an id the lines are in user order, so a customer is a change
- * of user), into records (id, 0, 0) sorted by id. Ids below 0 are left out
- * when skip_negative. */
-static sc_status fold_ids(const int64_t *id, const int64_t *order, const int64_t *start, int64_t ng,
-                          const line_cols *c, const int64_t *vrow, const int64_t *vfx, int skip_negative,
-                          ins_recs *out) {
-  SC_TRY(sc_alloc(&out->r, (size_t)(ng + 1) * sizeof *out->r));
-  out->cap = ng + 1;
-  int64_t n = 0;
-  for (int64_t g = 0; g < ng; g++) {
-    int64_t k = id[order[start[g]]];
-    if (skip_negative && k < 0) continue;
-    int64_t fx = 0, q = 0, cust = 0, prev = 0;
-    for (int64_t x = start[g]; x < start[g + 1]; x++) {
-      int64_t p = order[x], j = vrow[p], u = c->user[j];
-      fx += vfx[p];
-      q += c->qty[j];
-      cust += u != 0 && (x == start[g] || u != prev);
-      prev = u;
-    }
-    out->r[n++] = (ins_rec){{k, 0, 0}, {fx, q, start[g + 1] - start[g], cust}};
-  }
-  out->n = n;
-  return SC_OK;
-}
+/* A valid line's units and amount, side by side for the fold. */
+typedef struct {
+  int64_t units, fx;
+} units_fx;
 
-/* The group-bys of the valid lines: the daily fact rows by (day, product,
- * region) in name order, and products and regions by id, each a
- * radix sort (kernels/groupby.c). The results are compacted records. */
+/* The group-by of the valid lines into the daily fact rows by (day,
+ * product, region) in name order: a radix sort (kernels/groupby.c), then
+ * one record for each run of equal keys. */
 static sc_status group_lines(const line_cols *c, const name_keys *nk, const int64_t *vrow, const int64_t *vfx,
-                             int64_t nv, ins_recs *daily, ins_recs *products, ins_recs *regions) {
+                             int64_t nv, ins_recs *daily) {
   int64_t *k0 = NULL, *k1 = NULL, *k2 = NULL, *order = NULL, *start = NULL;
+  units_fx *pay = NULL;
   sc_status s = sc_alloc(&k0, (size_t)(nv + 1) * sizeof *k0);
+  if (!s) s = sc_alloc(&pay, (size_t)(nv + 1) * sizeof *pay);
   if (!s) s = sc_alloc(&k1, (size_t)(nv + 1) * sizeof *k1);
   if (!s) s = sc_alloc(&k2, (size_t)(nv + 1) * sizeof *k2);
   if (!s) s = sc_alloc(&order, (size_t)(nv + 1) * sizeof *order);
@@ -489,6 +579,7 @@ static sc_status group_lines(const line_cols *c, const name_keys *nk, const int6
     k0[p] = c->day[j];
     k1[p] = sku_key(nk, c->sku[j]);
     k2[p] = region_key(nk, c->region[j]);
+    pay[p] = (units_fx){c->qty[j], vfx[p]};
   }
   const int64_t *dcols[3] = {k0, k1, k2};
   int64_t ng = gb_sort(dcols, 3, 1, nv, order, start);
@@ -498,30 +589,17 @@ static sc_status group_lines(const line_cols *c, const name_keys *nk, const int6
   daily->n = daily->cap = ng;
 #pragma omp parallel for schedule(static)
   for (int64_t g = 0; g < ng; g++) {
-    int64_t p0 = order[start[g]], q = 0, fx = 0, sku = INT64_MAX, reg = INT64_MAX;
+    int64_t p0 = order[start[g]], q = 0, fx = 0, j0 = vrow[p0];
     for (int64_t x = start[g]; x < start[g + 1]; x++) {
-      int64_t p = order[x], j = vrow[p];
-      q += c->qty[j];
-      fx += vfx[p];
-      sku = SC_MIN(sku, c->sku[j]);
-      reg = SC_MIN(reg, (int64_t)c->region[j]);
+      q += pay[order[x]].units;
+      fx += pay[order[x]].fx;
     }
-    daily->r[g] = (ins_rec){{k0[p0], k1[p0], k2[p0]}, {q, fx, sku, reg}};
-  }
-  /* products and regions: a stable sort by id keeps each id's lines in
-     user order */
-  for (int pass = 0; !s && pass < 2; pass++) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < nv; p++) {
-      int64_t j = vrow[p];
-      k0[p] = pass == 0 ? c->sku[j] : c->region[j];
-    }
-    const int64_t *cols[1] = {k0};
-    ng = gb_sort(cols, 1, 1, nv, order, start);
-    if (ng < 0) s = sc_fail(SC_ENOMEM, "out of memory (grouping %lld lines)", (long long)nv);
-    if (!s) s = fold_ids(k0, order, start, ng, c, vrow, vfx, pass == 0, pass == 0 ? products : regions);
+    /* sku_key and region_key are one-to-one (names' ranks in [0, n), other
+       ids as they are, outside it): a group has one product and region */
+    daily->r[g] = (ins_rec){{k0[p0], k1[p0], k2[p0]}, {q, fx, c->sku[j0], c->region[j0]}};
   }
 done:
+  free(pay);
   free(k0);
   free(k1);
   free(k2);
@@ -1153,10 +1231,10 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   if (!s) s = sc_calloc(&in.m_orders, nm + 1, sizeof(int64_t));
   if (!s) s = sc_calloc(&in.cohort, nm * nm + 1, sizeof(int64_t));
   int64_t *vrow = NULL, *vfx = NULL, nv = 0;
-  if (!s) s = scan_lines(&c, &in, &monetary, &orders, &vrow, &vfx, &nv);
+  if (!s) s = scan_lines(&c, &in, &monetary, &orders, &products, &regions, &vrow, &vfx, &nv);
   s = comm_agree(s);
   if (!s) run_step(run, "insights", "pass over the lines", &t);
-  if (!s) s = comm_agree(group_lines(&c, &nk, vrow, vfx, nv, &daily, &products, &regions));
+  if (!s) s = comm_agree(group_lines(&c, &nk, vrow, vfx, nv, &daily));
   free(vrow);
   free(vfx);
   if (!s) run_step(run, "insights", "group-bys of the lines", &t);
