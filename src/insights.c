@@ -34,6 +34,7 @@
 #define TOP_PRODUCTS 25
 #define TOP_REGIONS 25
 #define MAX_MONTHS 1200           /* 100 years: the cohort matrix is months x months */
+#define PASS_MIN_LINES 512        /* lines (or daily rows) a thread takes at least */
 
 static const int concentration_pcts[4] = {1, 5, 10, 20};
 static const int retention_months[3] = {1, 3, 6};
@@ -429,7 +430,7 @@ static int64_t id_of(const id_index *ix, int64_t k) { return ix->idx ? ix->map.a
 static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, ins_recs *orders, ins_recs *products,
                             ins_recs *regions, int64_t **vrow, int64_t **vfx, int64_t *nv) {
   int nm = in->nm, T = omp_get_max_threads();
-  if ((int64_t)T > c->n / 4096) T = (int)(c->n / 4096);
+  if ((int64_t)T > c->n / PASS_MIN_LINES) T = (int)(c->n / PASS_MIN_LINES);
   if (T < 1) T = 1;
   int64_t nd = nm ? (int64_t)in->day1 - in->day0 + 1 : 0;
   day_table dt = {in->day0, NULL, NULL};
@@ -969,7 +970,7 @@ static sc_status daily_text(const sc_dataset *ds, const ins_recs *daily, char **
     return s;
   }
   int T = omp_get_max_threads();
-  if ((int64_t)T > daily->n / 16384) T = (int)(daily->n / 16384);
+  if ((int64_t)T > daily->n / PASS_MIN_LINES) T = (int)(daily->n / PASS_MIN_LINES);
   if (T < 1) T = 1;
   char **part = NULL;
   size_t *plen = NULL;
