@@ -378,15 +378,23 @@ static void acc_add(pass_acc *a, const pass_acc *b, int nm) {
   for (int64_t x = 0; x < (int64_t)nm * nm; x++) a->cohort[x] += b->cohort[x];
 }
 
-/* Appends b's records to a. */
-static sc_status recs_append(ins_recs *a, const ins_recs *b) {
+/* Moves b's records to the end of a (b is left empty); into an empty a
+ * they move without a copy. */
+static sc_status recs_append(ins_recs *a, ins_recs *b) {
   if (!b->n) return SC_OK;
+  if (!a->n) {
+    free(a->r);
+    *a = (ins_recs){b->r, b->n, b->cap, a->min_mask};
+    *b = (ins_recs){NULL, 0, 0, b->min_mask};
+    return SC_OK;
+  }
   if (a->n + b->n > a->cap) {
     SC_TRY(sc_realloc(&a->r, (size_t)(a->n + b->n) * sizeof *a->r));
     a->cap = a->n + b->n;
   }
   memcpy(a->r + a->n, b->r, (size_t)b->n * sizeof *b->r);
   a->n += b->n;
+  ins_recs_free(b);
   return SC_OK;
 }
 
@@ -521,7 +529,13 @@ static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, 
   memcpy(in->m_new, acc[0].m_new, (size_t)nm * sizeof *in->m_new);
   memcpy(in->cohort, acc[0].cohort, (size_t)nm * (size_t)nm * sizeof *in->cohort);
   for (int t = 0; !s && t < T; t++) {
-    for (int64_t k = 0; !s && k < acc[t].monetary.n; k++) s = vec_push(monetary, acc[t].monetary.v[k]);
+    if (!monetary->n) {
+      free(monetary->v);
+      *monetary = acc[t].monetary;
+      acc[t].monetary = (i64vec){0};
+    } else {
+      for (int64_t k = 0; !s && k < acc[t].monetary.n; k++) s = vec_push(monetary, acc[t].monetary.v[k]);
+    }
     if (!s) s = recs_append(orders, &acc[t].orders);
   }
   /* products and regions: the ids with lines, sorted by id */
@@ -565,12 +579,12 @@ typedef struct {
  * one record for each run of equal keys. */
 static sc_status group_lines(const line_cols *c, const name_keys *nk, const int64_t *vrow, const int64_t *vfx,
                              int64_t nv, ins_recs *daily) {
-  int64_t *k0 = NULL, *k1 = NULL, *k2 = NULL, *order = NULL, *start = NULL;
-  units_fx *pay = NULL;
+  int64_t *k0 = NULL, *k12 = NULL, *order = NULL, *start = NULL;
   sc_status s = sc_alloc(&k0, (size_t)(nv + 1) * sizeof *k0);
-  if (!s) s = sc_alloc(&pay, (size_t)(nv + 1) * sizeof *pay);
-  if (!s) s = sc_alloc(&k1, (size_t)(nv + 1) * sizeof *k1);
-  if (!s) s = sc_alloc(&k2, (size_t)(nv + 1) * sizeof *k2);
+  /* keys 1 and 2 side by side; after the sort the same memory holds each
+     line's units and amount (units_fx is two int64) */
+  if (!s) s = sc_alloc(&k12, 2 * (size_t)(nv + 1) * sizeof *k12);
+  int64_t *k1 = k12, *k2 = k12 + nv + 1;
   if (!s) s = sc_alloc(&order, (size_t)(nv + 1) * sizeof *order);
   if (!s) s = sc_alloc(&start, (size_t)(nv + 2) * sizeof *start);
   if (s) goto done;
@@ -580,7 +594,6 @@ static sc_status group_lines(const line_cols *c, const name_keys *nk, const int6
     k0[p] = c->day[j];
     k1[p] = sku_key(nk, c->sku[j]);
     k2[p] = region_key(nk, c->region[j]);
-    pay[p] = (units_fx){c->qty[j], vfx[p]};
   }
   const int64_t *dcols[3] = {k0, k1, k2};
   int64_t ng = gb_sort(dcols, 3, 1, nv, order, start);
@@ -588,6 +601,9 @@ static sc_status group_lines(const line_cols *c, const name_keys *nk, const int6
   if (!s) s = sc_alloc(&daily->r, (size_t)(ng + 1) * sizeof *daily->r);
   if (s) goto done;
   daily->n = daily->cap = ng;
+  units_fx *pay = (units_fx *)k12;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < nv; p++) pay[p] = (units_fx){c->qty[vrow[p]], vfx[p]};
 #pragma omp parallel for schedule(static)
   for (int64_t g = 0; g < ng; g++) {
     int64_t p0 = order[start[g]], q = 0, fx = 0, j0 = vrow[p0];
@@ -597,13 +613,12 @@ static sc_status group_lines(const line_cols *c, const name_keys *nk, const int6
     }
     /* sku_key and region_key are one-to-one (names' ranks in [0, n), other
        ids as they are, outside it): a group has one product and region */
-    daily->r[g] = (ins_rec){{k0[p0], k1[p0], k2[p0]}, {q, fx, c->sku[j0], c->region[j0]}};
+    daily->r[g] = (ins_rec){{k0[p0], sku_key(nk, c->sku[j0]), region_key(nk, c->region[j0])},
+                            {q, fx, c->sku[j0], c->region[j0]}};
   }
 done:
-  free(pay);
   free(k0);
-  free(k1);
-  free(k2);
+  free(k12);
   free(order);
   free(start);
   return s;
