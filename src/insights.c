@@ -501,14 +501,17 @@ static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, 
     }
   }
   if (s) goto done;
-  sc_status ts[64] = {SC_OK};
-  int Tm = T < 64 ? T : 64;
+  /* each thread's status (a failure is a failed allocation) */
+  sc_status *ts = NULL;
+  s = sc_calloc(&ts, (size_t)T, sizeof *ts);
+  if (s) goto done;
 #pragma omp parallel for num_threads(T) schedule(static, 1)
   for (int t = 0; t < T; t++) {
     sc_status e = pass_slice(c, in, &dt, ix, bound[t], bound[t + 1], off[t], *vrow, *vfx, &acc[t]);
-    if (e) ts[t < Tm ? t : Tm - 1] = e;
+    ts[t] = e;
   }
-  for (int t = 0; t < Tm && !s; t++) s = ts[t];
+  for (int t = 0; t < T && !s; t++) s = ts[t];
+  free(ts);
   if (s) goto done;
   for (int t = 1; t < T; t++) acc_add(&acc[0], &acc[t], nm);
   in->revenue = acc[0].revenue;
