@@ -11,25 +11,30 @@
  * through a group-by on records (insights_core.h): each key is merged on
  * one owner rank. The daily fact table is range-partitioned by date (ranks
  * own contiguous days, balanced by the global count of rows per day), so
- * rank r's rows follow rank r-1's in (date, sku, region) order and rank 0
- * streams the CSV from the ranks one at a time. Revenue concentration uses
+ * rank r's rows follow rank r-1's in (date, sku, region) order and each
+ * rank writes its text at its offset of the CSV (MPI-IO). The group-bys are
+ * radix sorts (kernels/groupby.c) and the pass over the lines runs on the
+ * OpenMP threads, a slice of whole customers each. Revenue concentration uses
  * the exact distributed top-k sums of insights_core.h: no rank holds more
  * than its own customers. Money is int64 micro-units throughout, so every
  * output is the same, byte for byte, at any rank count. The definitions are
  * in docs/bi.md.
  */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "comm.h"
+#include "fmt.h"
+#include "groupby.h"
 #include "insights_core.h"
+#include "keymap.h"
 #include "stages.h"
 
 #define TOP_PRODUCTS 25
 #define TOP_REGIONS 25
 #define MAX_MONTHS 1200           /* 100 years: the cohort matrix is months x months */
-#define SEND_CHUNK (8u << 20)     /* bytes of daily_sales.csv text per message */
-#define TAG_DAILY 6101
+#define PASS_MIN_LINES 512        /* lines (or daily rows) a thread takes at least */
 
 static const int concentration_pcts[4] = {1, 5, 10, 20};
 static const int retention_months[3] = {1, 3, 6};
@@ -89,6 +94,8 @@ static sc_status name_ranks(char *const *names, int64_t n, int64_t **key) {
   return s;
 }
 
+/* Both keys are one-to-one: names' ranks land in [0, n), other ids (none
+ * named) keep their value, outside [0, n). */
 static int64_t sku_key(const name_keys *nk, int64_t sku) {
   return (nk->sku_key && sku >= 0 && sku < nk->n_sku) ? nk->sku_key[sku] : sku;
 }
@@ -111,18 +118,9 @@ static int dest_day(const ins_rec *r, int size, const void *ctx) {
   return o->owner[r->k[0] - o->day0];
 }
 
-/* Sorted unique values of a small array, in place; returns the count. */
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
-}
-static int64_t uniq_i64(int64_t *v, int64_t n) {
-  if (n < 2) return n;
-  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_i64);
-  int64_t w = 1;
-  for (int64_t i = 1; i < n; i++)
-    if (v[i] != v[w - 1]) v[w++] = v[i];
-  return w;
 }
 
 typedef struct {
@@ -212,44 +210,117 @@ static sc_status scan_range(const line_cols *c, insights *in) {
   return SC_OK;
 }
 
-/* One pass: totals, months, calendar, cohorts, monetary per customer, and
- * the records of the group-bys. */
-static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *in, i64vec *monetary, ins_recs *orders,
-                            ins_recs *products, ins_recs *regions, ins_recs *daily) {
+/* Dense numbers 0..n-1 of the product (or region) ids of this rank's
+ * valid lines: id - lo when the ids span a range not much wider than the
+ * lines, else first-seen numbers from a keymap (idx: a number for each
+ * line, ids in map.a). */
+typedef struct {
+  int64_t lo, n;
+  int32_t *idx;
+  keymap map;
+} id_index;
+
+/* Per-id sums of one thread: revenue, units, lines, customers, and the
+ * last customer counted (stamp). */
+typedef struct {
+  int64_t *fx, *q, *lines, *cust, *stamp;
+} id_sums;
+
+/* What one thread adds up over its slice of the lines (whole customers). */
+typedef struct {
+  id_sums ids[2];        ///< products, regions
+  int64_t *id_block;
+  int64_t revenue, units, valid_lines, return_lines, returned_fx, customers, customer_revenue;
+  int64_t moy_rev[12], moy_units[12], dow_rev[7], dow_units[7];
+  int64_t *m_rev, *m_units, *m_lines, *m_cust, *m_new, *cohort;  ///< nm each, cohort nm x nm
+  int64_t *stamp, *act;  ///< per month: the last customer active in it; this customer's active months
+  int64_t *block;        ///< the memory of the arrays above
+  i64vec monetary;
+  ins_recs orders;
+} pass_acc;
+
+/* First line of slice t of T: the lines split evenly, moved on to the
+ * next customer's first line. */
+static int64_t slice_start(const int64_t *user, int64_t n, int t, int T) {
+  int64_t i = sc_muldiv(t, n, T);
+  while (i > 0 && i < n && user[i] == user[i - 1]) i++;
+  return i;
+}
+
+/* Month (from m0) and weekday of each day of the range. */
+typedef struct {
+  int32_t day0;
+  int32_t *month;
+  uint8_t *weekday;
+} day_table;
+
+/* Appends a record without merging (order runs: nearly one per order, so
+ * compacting on the way would only sort them more often). */
+static sc_status recs_add(ins_recs *a, int64_t k0, int64_t v0, int64_t v1, int64_t v2) {
+  if (a->n == a->cap) {
+    int64_t cap = a->cap ? 2 * a->cap : 4096;
+    SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
+    a->cap = cap;
+  }
+  a->r[a->n++] = (ins_rec){{k0, 0, 0}, {v0, v1, v2, 0}};
+  return SC_OK;
+}
+
+/* One slice: totals, months, calendar, cohorts, monetary per customer and
+ * order runs; the valid lines' rows and amounts from position p on. */
+static sc_status pass_slice(const line_cols *c, const insights *in, const day_table *dt, const id_index *ix,
+                            int64_t lo, int64_t hi, int64_t p, int64_t *vrow, int64_t *vfx, pass_acc *a) {
   int nm = in->nm;
   sc_status s = SC_OK;
-  i64vec months = {0}, skus = {0}, regs = {0};
   /* consecutive lines of one order (the usual case: lines are sorted by
-     source row) are merged here before they reach the hash index */
+     source row) become one record before the group-by */
   int64_t run_order = 0, run_fx = 0, run_day = 0, run_lines = 0;
-  int64_t i = 0;
-  while (!s && i < c->n) {
-    int64_t u = c->user[i], j = i;
-    int64_t fx_user = 0;
-    months.n = skus.n = regs.n = 0;
-    for (; !s && j < c->n && c->user[j] == u; j++) {
+  for (int m = 0; m < nm; m++) a->stamp[m] = -1;
+  for (int w = 0; w < 2; w++)
+    for (int64_t k = 0; k < ix[w].n; k++) a->ids[w].stamp[k] = -1;
+  int64_t i = lo;
+  while (!s && i < hi) {
+    int64_t u = c->user[i], j = i, fx_user = 0, na = 0;
+    for (; !s && j < hi && c->user[j] == u; j++) {
       uint8_t fl = c->flags[j];
       int64_t fx = ins_fx(c->amount[j]);
       if (fl & SC_LINE_RETURN) {
-        in->return_lines++;
-        in->returned_fx -= fx;
+        a->return_lines++;
+        a->returned_fx -= fx;
       }
       if (!(fl & SC_LINE_VALID)) continue;
-      int32_t d = c->day[j], mi = ins_month_index(d);
-      int moy = mi % 12, dow = ins_weekday(d);
+      int32_t d = c->day[j];
+      int mi = dt->month[d - dt->day0], moy = (mi + in->m0) % 12, dow = dt->weekday[d - dt->day0];
       int64_t q = c->qty[j];
-      in->valid_lines++;
-      in->revenue += fx;
-      in->units += q;
-      in->m_rev[mi - in->m0] += fx;
-      in->m_units[mi - in->m0] += q;
-      in->m_lines[mi - in->m0]++;
-      in->moy_rev[moy] += fx;
-      in->moy_units[moy] += q;
-      in->dow_rev[dow] += fx;
-      in->dow_units[dow] += q;
+      a->valid_lines++;
+      a->revenue += fx;
+      a->units += q;
+      a->m_rev[mi] += fx;
+      a->m_units[mi] += q;
+      a->m_lines[mi]++;
+      a->moy_rev[moy] += fx;
+      a->moy_units[moy] += q;
+      a->dow_rev[dow] += fx;
+      a->dow_units[dow] += q;
+      vrow[p] = j;
+      vfx[p++] = fx;
+      /* products (lines with one) and regions: sums, and customers as the
+         first line of each customer for the id */
+      for (int w = 0; w < 2; w++) {
+        int64_t id = w == 0 ? c->sku[j] : c->region[j];
+        if (w == 0 && id < 0) continue;
+        int64_t k = ix[w].idx ? ix[w].idx[j] : id - ix[w].lo;
+        id_sums *su = &a->ids[w];
+        su->fx[k] += fx;
+        su->q[k] += q;
+        su->lines[k]++;
+        if (u != 0 && su->stamp[k] != i) {
+          su->stamp[k] = i;
+          su->cust[k]++;
+        }
+      }
       if (run_lines && run_order != c->order[j]) {
-        s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
+        s = recs_add(&a->orders, run_order, run_fx, run_day, run_lines);
         run_lines = 0;
       }
       if (!run_lines) {
@@ -260,41 +331,299 @@ static sc_status scan_lines(const line_cols *c, const name_keys *nk, insights *i
       run_fx += fx;
       run_day = SC_MIN(run_day, d);
       run_lines++;
-      if (!s)
-        s = ins_recs_push(daily, d, sku_key(nk, c->sku[j]), region_key(nk, c->region[j]), q, fx, c->sku[j],
-                          c->region[j]);
-      if (!s && c->sku[j] >= 0) s = ins_recs_push(products, c->sku[j], 0, 0, fx, q, 1, 0);
-      if (!s) s = ins_recs_push(regions, c->region[j], 0, 0, fx, q, 1, 0);
-      if (u != 0 && !s) {
+      if (u != 0) {
         fx_user += fx;
-        s = vec_push(&months, mi);
-        if (!s && c->sku[j] >= 0) s = vec_push(&skus, c->sku[j]);
-        if (!s) s = vec_push(&regs, c->region[j]);
+        if (a->stamp[mi] != i) {
+          a->stamp[mi] = i;
+          a->act[na++] = mi;
+        }
       }
     }
     i = j;
-    if (s || u == 0 || months.n == 0) continue;
+    if (s || u == 0 || na == 0) continue;
     /* a customer: one with at least one valid line */
-    in->customers++;
-    in->customer_revenue += fx_user;
-    s = vec_push(monetary, fx_user);
-    int64_t na = uniq_i64(months.v, months.n);
-    int64_t first = months.v[0] - in->m0;
-    in->m_new[first]++;
-    for (int64_t a = 0; a < na; a++) {
-      int64_t m = months.v[a] - in->m0;
-      in->m_cust[m]++;
-      in->cohort[first * nm + (m - first)]++;
+    a->customers++;
+    a->customer_revenue += fx_user;
+    s = vec_push(&a->monetary, fx_user);
+    int64_t first = a->act[0];
+    for (int64_t k = 1; k < na; k++) first = SC_MIN(first, a->act[k]);
+    a->m_new[first]++;
+    for (int64_t k = 0; k < na; k++) {
+      a->m_cust[a->act[k]]++;
+      a->cohort[first * nm + (a->act[k] - first)]++;
     }
-    /* distinct customers of each product and region */
-    int64_t ns = uniq_i64(skus.v, skus.n), nr = uniq_i64(regs.v, regs.n);
-    for (int64_t a = 0; !s && a < ns; a++) s = ins_recs_push(products, skus.v[a], 0, 0, 0, 0, 0, 1);
-    for (int64_t a = 0; !s && a < nr; a++) s = ins_recs_push(regions, regs.v[a], 0, 0, 0, 0, 0, 1);
   }
-  if (!s && run_lines) s = ins_recs_push(orders, run_order, 0, 0, run_fx, run_day, run_lines, 0);
-  free(months.v);
-  free(skus.v);
-  free(regs.v);
+  if (!s && run_lines) s = recs_add(&a->orders, run_order, run_fx, run_day, run_lines);
+  return s;
+}
+
+/* Adds thread b's sums to a (int64: exact in any order). */
+static void acc_add(pass_acc *a, const pass_acc *b, int nm) {
+  a->revenue += b->revenue;
+  a->units += b->units;
+  a->valid_lines += b->valid_lines;
+  a->return_lines += b->return_lines;
+  a->returned_fx += b->returned_fx;
+  a->customers += b->customers;
+  a->customer_revenue += b->customer_revenue;
+  for (int m = 0; m < 12; m++) a->moy_rev[m] += b->moy_rev[m], a->moy_units[m] += b->moy_units[m];
+  for (int d = 0; d < 7; d++) a->dow_rev[d] += b->dow_rev[d], a->dow_units[d] += b->dow_units[d];
+  for (int m = 0; m < nm; m++) {
+    a->m_rev[m] += b->m_rev[m];
+    a->m_units[m] += b->m_units[m];
+    a->m_lines[m] += b->m_lines[m];
+    a->m_cust[m] += b->m_cust[m];
+    a->m_new[m] += b->m_new[m];
+  }
+  for (int64_t x = 0; x < (int64_t)nm * nm; x++) a->cohort[x] += b->cohort[x];
+}
+
+/* Moves b's records to the end of a (b is left empty); into an empty a
+ * they move without a copy. */
+static sc_status recs_append(ins_recs *a, ins_recs *b) {
+  if (!b->n) return SC_OK;
+  if (!a->n) {
+    free(a->r);
+    *a = (ins_recs){b->r, b->n, b->cap, a->min_mask};
+    *b = (ins_recs){NULL, 0, 0, b->min_mask};
+    return SC_OK;
+  }
+  if (a->n + b->n > a->cap) {
+    SC_TRY(sc_realloc(&a->r, (size_t)(a->n + b->n) * sizeof *a->r));
+    a->cap = a->n + b->n;
+  }
+  memcpy(a->r + a->n, b->r, (size_t)b->n * sizeof *b->r);
+  a->n += b->n;
+  ins_recs_free(b);
+  return SC_OK;
+}
+
+/* Numbers for the ids of this rank's valid lines (w 0: products, ids
+ * >= 0 only; 1: regions), whose range [lo, hi] the caller found (any: some
+ * line has one); nv valid lines. */
+static sc_status id_index_build(const line_cols *c, int w, int any, int64_t lo, int64_t hi, int64_t nv, id_index *ix) {
+  memset(ix, 0, sizeof *ix);
+  keymap_init(&ix->map);
+  if (!any) return SC_OK;
+  if ((uint64_t)hi - (uint64_t)lo < (uint64_t)(2 * nv + 65536)) {
+    ix->lo = lo;
+    ix->n = hi - lo + 1;
+    return SC_OK;
+  }
+  SC_TRY(sc_alloc(&ix->idx, (size_t)(c->n + 1) * sizeof *ix->idx));
+  for (int64_t j = 0; j < c->n; j++) {
+    int64_t id = w == 0 ? c->sku[j] : c->region[j];
+    if (!(c->flags[j] & SC_LINE_VALID) || (w == 0 && id < 0)) continue;
+    int32_t k = keymap_get(&ix->map, id, 0);
+    if (k < 0) return sc_fail(SC_ENOMEM, "out of memory (numbering %s ids)", w == 0 ? "product" : "region");
+    ix->idx[j] = k;
+  }
+  ix->n = ix->map.n;
+  return SC_OK;
+}
+
+static void id_index_free(id_index *ix) {
+  free(ix->idx);
+  keymap_free(&ix->map);
+}
+
+/* The id of number k. */
+static int64_t id_of(const id_index *ix, int64_t k) { return ix->idx ? ix->map.a[k] : ix->lo + k; }
+
+/* The pass over the lines on the threads, each a slice of whole
+ * customers; then the sums into in, the customers' monetary values (in
+ * line order) the order records, and
+ * the product and region records (summed in dense arrays by id number). *vrow and *vfx receive the valid
+ * lines' row numbers and amounts (micro-units), *nv their count. */
+static sc_status scan_lines(const line_cols *c, insights *in, i64vec *monetary, ins_recs *orders, ins_recs *products,
+                            ins_recs *regions, int64_t **vrow, int64_t **vfx, int64_t *nv) {
+  int nm = in->nm, T = omp_get_max_threads();
+  if ((int64_t)T > c->n / PASS_MIN_LINES) T = (int)(c->n / PASS_MIN_LINES);
+  if (T < 1) T = 1;
+  int64_t nd = nm ? (int64_t)in->day1 - in->day0 + 1 : 0;
+  day_table dt = {in->day0, NULL, NULL};
+  id_index ix[2];
+  memset(ix, 0, sizeof ix);
+  pass_acc *acc = NULL;
+  int64_t *bound = NULL, *off = NULL;
+  *vrow = *vfx = NULL;
+  *nv = 0;
+  sc_status s = sc_calloc(&acc, (size_t)T, sizeof *acc);
+  if (!s) s = sc_alloc(&bound, (size_t)(T + 1) * sizeof *bound);
+  if (!s) s = sc_calloc(&off, (size_t)(T + 1), sizeof *off);
+  if (!s) s = sc_alloc(&dt.month, (size_t)(nd + 1) * sizeof *dt.month);
+  if (!s) s = sc_alloc(&dt.weekday, (size_t)(nd + 1));
+  size_t per = 7 * (size_t)nm + (size_t)nm * (size_t)nm + 1;
+  for (int t = 0; !s && t < T; t++) {
+    s = sc_calloc(&acc[t].block, per, sizeof(int64_t));
+    if (s) break;
+    int64_t *b = acc[t].block;
+    acc[t].m_rev = b, acc[t].m_units = b + nm, acc[t].m_lines = b + 2 * nm, acc[t].m_cust = b + 3 * nm;
+    acc[t].m_new = b + 4 * nm, acc[t].stamp = b + 5 * nm, acc[t].act = b + 6 * nm, acc[t].cohort = b + 7 * nm;
+    acc[t].orders.min_mask = orders->min_mask;
+  }
+  if (s) goto done;
+  for (int64_t d = 0; d < nd; d++) {
+    dt.month[d] = ins_month_index((int32_t)(in->day0 + d)) - in->m0;
+    dt.weekday[d] = (uint8_t)ins_weekday((int32_t)(in->day0 + d));
+  }
+  for (int t = 0; t <= T; t++) bound[t] = t == T ? c->n : slice_start(c->user, c->n, t, T);
+  /* the valid lines of each slice, so each knows where its rows go, and
+     the range of their product and region ids */
+  int64_t slo = INT64_MAX, shi = INT64_MIN, rlo = INT64_MAX, rhi = INT64_MIN;
+#pragma omp parallel for num_threads(T) schedule(static, 1) reduction(min : slo, rlo) reduction(max : shi, rhi)
+  for (int t = 0; t < T; t++) {
+    int64_t k = 0;
+    for (int64_t i = bound[t]; i < bound[t + 1]; i++) {
+      if (!(c->flags[i] & SC_LINE_VALID)) continue;
+      k++;
+      if (c->sku[i] >= 0) slo = SC_MIN(slo, c->sku[i]), shi = SC_MAX(shi, c->sku[i]);
+      rlo = SC_MIN(rlo, (int64_t)c->region[i]);
+      rhi = SC_MAX(rhi, (int64_t)c->region[i]);
+    }
+    off[t + 1] = k;
+  }
+  for (int t = 0; t < T; t++) off[t + 1] += off[t];
+  *nv = off[T];
+  s = sc_alloc(vrow, (size_t)(*nv + 1) * sizeof **vrow);
+  if (!s) s = sc_alloc(vfx, (size_t)(*nv + 1) * sizeof **vfx);
+  if (!s) s = id_index_build(c, 0, slo <= shi, slo, shi, *nv, &ix[0]);
+  if (!s) s = id_index_build(c, 1, rlo <= rhi, rlo, rhi, *nv, &ix[1]);
+  size_t nid = 5 * (size_t)(ix[0].n + ix[1].n) + 1;
+  for (int t = 0; !s && t < T; t++) {
+    s = sc_calloc(&acc[t].id_block, nid, sizeof(int64_t));
+    int64_t *b = acc[t].id_block;
+    for (int w = 0; !s && w < 2; w++) {
+      id_sums *su = &acc[t].ids[w];
+      su->fx = b, su->q = b + ix[w].n, su->lines = b + 2 * ix[w].n, su->cust = b + 3 * ix[w].n;
+      su->stamp = b + 4 * ix[w].n;
+      b += 5 * ix[w].n;
+    }
+  }
+  if (s) goto done;
+  /* each thread's status (a failure is a failed allocation) */
+  sc_status *ts = NULL;
+  s = sc_calloc(&ts, (size_t)T, sizeof *ts);
+  if (s) goto done;
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+  for (int t = 0; t < T; t++) {
+    sc_status e = pass_slice(c, in, &dt, ix, bound[t], bound[t + 1], off[t], *vrow, *vfx, &acc[t]);
+    ts[t] = e;
+  }
+  for (int t = 0; t < T && !s; t++) s = ts[t];
+  free(ts);
+  if (s) goto done;
+  for (int t = 1; t < T; t++) acc_add(&acc[0], &acc[t], nm);
+  in->revenue = acc[0].revenue;
+  in->units = acc[0].units;
+  in->valid_lines = acc[0].valid_lines;
+  in->return_lines = acc[0].return_lines;
+  in->returned_fx = acc[0].returned_fx;
+  in->customers = acc[0].customers;
+  in->customer_revenue = acc[0].customer_revenue;
+  memcpy(in->moy_rev, acc[0].moy_rev, sizeof in->moy_rev);
+  memcpy(in->moy_units, acc[0].moy_units, sizeof in->moy_units);
+  memcpy(in->dow_rev, acc[0].dow_rev, sizeof in->dow_rev);
+  memcpy(in->dow_units, acc[0].dow_units, sizeof in->dow_units);
+  memcpy(in->m_rev, acc[0].m_rev, (size_t)nm * sizeof *in->m_rev);
+  memcpy(in->m_units, acc[0].m_units, (size_t)nm * sizeof *in->m_units);
+  memcpy(in->m_lines, acc[0].m_lines, (size_t)nm * sizeof *in->m_lines);
+  memcpy(in->m_cust, acc[0].m_cust, (size_t)nm * sizeof *in->m_cust);
+  memcpy(in->m_new, acc[0].m_new, (size_t)nm * sizeof *in->m_new);
+  memcpy(in->cohort, acc[0].cohort, (size_t)nm * (size_t)nm * sizeof *in->cohort);
+  for (int t = 0; !s && t < T; t++) {
+    if (!monetary->n) {
+      free(monetary->v);
+      *monetary = acc[t].monetary;
+      acc[t].monetary = (i64vec){0};
+    } else {
+      for (int64_t k = 0; !s && k < acc[t].monetary.n; k++) s = vec_push(monetary, acc[t].monetary.v[k]);
+    }
+    if (!s) s = recs_append(orders, &acc[t].orders);
+  }
+  /* products and regions: the ids with lines, sorted by id */
+  for (int w = 0; !s && w < 2; w++) {
+    ins_recs *out = w == 0 ? products : regions;
+    id_sums *su = &acc[0].ids[w];
+    for (int t = 1; t < T; t++)
+      for (int64_t k = 0; k < ix[w].n; k++) {
+        su->fx[k] += acc[t].ids[w].fx[k];
+        su->q[k] += acc[t].ids[w].q[k];
+        su->lines[k] += acc[t].ids[w].lines[k];
+        su->cust[k] += acc[t].ids[w].cust[k];
+      }
+    for (int64_t k = 0; !s && k < ix[w].n; k++)
+      if (su->lines[k]) s = ins_recs_push(out, id_of(&ix[w], k), 0, 0, su->fx[k], su->q[k], su->lines[k], su->cust[k]);
+    if (!s) s = ins_recs_compact(out);
+  }
+done:
+  for (int w = 0; w < 2; w++) id_index_free(&ix[w]);
+  for (int t = 0; acc && t < T; t++) {
+    free(acc[t].id_block);
+    free(acc[t].block);
+    free(acc[t].monetary.v);
+    ins_recs_free(&acc[t].orders);
+  }
+  free(acc);
+  free(bound);
+  free(off);
+  free(dt.month);
+  free(dt.weekday);
+  return s;
+}
+
+/* A valid line's units and amount, side by side for the fold. */
+typedef struct {
+  int64_t units, fx;
+} units_fx;
+
+/* The group-by of the valid lines into the daily fact rows by (day,
+ * product, region) in name order: a radix sort (kernels/groupby.c), then
+ * one record for each run of equal keys. */
+static sc_status group_lines(const line_cols *c, const name_keys *nk, const int64_t *vrow, const int64_t *vfx,
+                             int64_t nv, ins_recs *daily) {
+  int64_t *k0 = NULL, *k12 = NULL, *order = NULL, *start = NULL;
+  sc_status s = sc_alloc(&k0, (size_t)(nv + 1) * sizeof *k0);
+  /* keys 1 and 2 side by side; after the sort the same memory holds each
+     line's units and amount (units_fx is two int64) */
+  if (!s) s = sc_alloc(&k12, 2 * (size_t)(nv + 1) * sizeof *k12);
+  int64_t *k1 = k12, *k2 = k12 + nv + 1;
+  if (!s) s = sc_alloc(&order, (size_t)(nv + 1) * sizeof *order);
+  if (!s) s = sc_alloc(&start, (size_t)(nv + 2) * sizeof *start);
+  if (s) goto done;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < nv; p++) {
+    int64_t j = vrow[p];
+    k0[p] = c->day[j];
+    k1[p] = sku_key(nk, c->sku[j]);
+    k2[p] = region_key(nk, c->region[j]);
+  }
+  const int64_t *dcols[3] = {k0, k1, k2};
+  int64_t ng = gb_sort(dcols, 3, 1, nv, order, start);
+  if (ng < 0) s = sc_fail(SC_ENOMEM, "out of memory (grouping %lld lines)", (long long)nv);
+  if (!s) s = sc_alloc(&daily->r, (size_t)(ng + 1) * sizeof *daily->r);
+  if (s) goto done;
+  daily->n = daily->cap = ng;
+  units_fx *pay = (units_fx *)k12;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < nv; p++) pay[p] = (units_fx){c->qty[vrow[p]], vfx[p]};
+#pragma omp parallel for schedule(static)
+  for (int64_t g = 0; g < ng; g++) {
+    int64_t p0 = order[start[g]], q = 0, fx = 0, j0 = vrow[p0];
+    for (int64_t x = start[g]; x < start[g + 1]; x++) {
+      q += pay[order[x]].units;
+      fx += pay[order[x]].fx;
+    }
+    /* sku_key and region_key are one-to-one (names' ranks in [0, n), other
+       ids as they are, outside it): a group has one product and region */
+    daily->r[g] = (ins_rec){{k0[p0], sku_key(nk, c->sku[j0]), region_key(nk, c->region[j0])},
+                            {q, fx, c->sku[j0], c->region[j0]}};
+  }
+done:
+  free(k0);
+  free(k12);
+  free(order);
+  free(start);
   return s;
 }
 
@@ -559,45 +888,160 @@ static sc_status write_small_csvs(const sc_run *run, const sc_dataset *ds, const
   return out_commit(run, "top_regions.csv", f);
 }
 
-/* A growing text buffer for the daily rows. */
+/* CSV cells of product or region ids: the dictionary name or the number,
+ * as a CSV text cell (csvtext.h; no id: an empty cell). Ids over a range
+ * not much wider than the rows are formatted once each; others each time. */
 typedef struct {
-  char *p;
-  size_t n, cap;
-} text_buf;
+  const sc_dataset *ds;
+  int is_sku;
+  int64_t lo, n;      ///< ids lo .. lo+n-1 cached (n = 0: none)
+  uint32_t *off, *len;
+  char *text;
+} cell_cache;
 
-static sc_status text_reserve(text_buf *b, size_t more) {
-  if (b->n + more + 1 <= b->cap) return SC_OK;
-  size_t cap = b->cap ? b->cap : 1 << 16;
-  while (cap < b->n + more + 1) cap *= 2;
-  SC_TRY(sc_realloc(&b->p, cap));
-  b->cap = cap;
+static size_t id_cell(const sc_dataset *ds, int is_sku, int64_t id, char *dst) {
+  char b[256];
+  if (id < 0) return 0;
+  return csvtext_cell(dst, is_sku ? dataset_sku_name(ds, id, b) : dataset_region_name(ds, (int32_t)id, b));
+}
+
+/* Longest cell: a 255-byte name doubled and quoted. */
+#define CELL_MAX CSVTEXT_MAX(255)
+
+static sc_status cells_build(cell_cache *cc, const sc_dataset *ds, int is_sku, const ins_recs *rows) {
+  memset(cc, 0, sizeof *cc);
+  cc->ds = ds;
+  cc->is_sku = is_sku;
+  int64_t lo = INT64_MAX, hi = -1;
+  for (int64_t i = 0; i < rows->n; i++) {
+    int64_t id = rows->r[i].v[is_sku ? 2 : 3];
+    if (id < 0) continue;
+    lo = SC_MIN(lo, id);
+    hi = SC_MAX(hi, id);
+  }
+  if (hi < 0 || (uint64_t)(hi - lo) >= (uint64_t)(4 * rows->n + 65536)) return SC_OK;
+  int64_t n = hi - lo + 1;
+  uint8_t *seen = NULL;
+  sc_status s = sc_calloc(&seen, (size_t)n, 1);
+  if (!s) s = sc_alloc(&cc->off, (size_t)n * sizeof *cc->off);
+  if (!s) s = sc_calloc(&cc->len, (size_t)n, sizeof *cc->len);
+  size_t total = 0;
+  if (!s) {
+    for (int64_t i = 0; i < rows->n; i++) {
+      int64_t id = rows->r[i].v[is_sku ? 2 : 3];
+      if (id >= 0) seen[id - lo] = 1;
+    }
+    int64_t distinct = 0;
+    for (int64_t k = 0; k < n; k++) distinct += seen[k];
+    s = sc_alloc(&cc->text, (size_t)distinct * CELL_MAX + 1);
+  }
+  for (int64_t k = 0; !s && k < n; k++) {
+    if (!seen[k]) continue;
+    cc->off[k] = (uint32_t)total;
+    cc->len[k] = (uint32_t)id_cell(ds, is_sku, lo + k, cc->text + total);
+    total += cc->len[k];
+  }
+  free(seen);
+  if (!s && total > UINT32_MAX) s = sc_fail(SC_EINTERNAL, "insights: %zu bytes of product names", total);
+  if (s) {
+    free(cc->off);
+    free(cc->len);
+    free(cc->text);
+    cc->off = cc->len = NULL;
+    cc->text = NULL;
+    return s;
+  }
+  cc->lo = lo;
+  cc->n = n;
   return SC_OK;
 }
 
-/* Appends s as a CSV text cell (csvtext.h). */
-static sc_status text_csv(text_buf *b, const char *s) {
-  SC_TRY(text_reserve(b, CSVTEXT_MAX(strlen(s))));
-  b->n += csvtext_cell(b->p + b->n, s);
-  return SC_OK;
+static void cells_free(cell_cache *cc) {
+  free(cc->off);
+  free(cc->len);
+  free(cc->text);
 }
 
-/* Appends one daily fact row: date,sku_id,region_id,units,revenue. */
-static sc_status daily_row_text(const sc_dataset *ds, const ins_rec *r, text_buf *b) {
-  char d[16], sb[256], rb[256], fx[32];
-  SC_TRY(text_reserve(b, 16));
-  b->n += (size_t)snprintf(b->p + b->n, 16, "%s,", ins_iso_day((int32_t)r->k[0], d));
-  SC_TRY(text_csv(b, r->v[2] < 0 ? "" : dataset_sku_name(ds, r->v[2], sb)));
-  SC_TRY(text_reserve(b, 1));
-  b->p[b->n++] = ',';
-  SC_TRY(text_csv(b, r->v[3] < 0 ? "" : dataset_region_name(ds, (int32_t)r->v[3], rb)));
-  SC_TRY(text_reserve(b, 64));
-  b->n += (size_t)snprintf(b->p + b->n, 64, ",%lld,%s\n", (long long)r->v[0], ins_fx_text(r->v[1], fx));
-  return SC_OK;
+static char *put_cell(const cell_cache *cc, int64_t id, char *p) {
+  if (id >= 0 && id - cc->lo < cc->n && id >= cc->lo) {
+    memcpy(p, cc->text + cc->off[id - cc->lo], cc->len[id - cc->lo]);
+    return p + cc->len[id - cc->lo];
+  }
+  return p + id_cell(cc->ds, cc->is_sku, id, p);
+}
+
+/* Longest daily row: date, two cells, units, revenue, separators. */
+#define DAILY_ROW_MAX (11 + 2 * (CELL_MAX + 1) + 21 + 29 + 1)
+
+/* This rank's daily_sales.csv text (the header first on rank 0): the rows
+ * date,sku_id,region_id,units,revenue formatted on the threads, a slice of
+ * rows each, then joined in row order. */
+static sc_status daily_text(const sc_dataset *ds, const ins_recs *daily, char **out, size_t *len) {
+  static const char header[] = "date,sku_id,region_id,units,revenue\n";
+  cell_cache sc, rc;
+  *out = NULL;
+  *len = 0;
+  SC_TRY(cells_build(&sc, ds, 1, daily));
+  sc_status s = cells_build(&rc, ds, 0, daily);
+  if (s) {
+    cells_free(&sc);
+    return s;
+  }
+  int T = omp_get_max_threads();
+  if ((int64_t)T > daily->n / PASS_MIN_LINES) T = (int)(daily->n / PASS_MIN_LINES);
+  if (T < 1) T = 1;
+  char **part = NULL;
+  size_t *plen = NULL;
+  s = sc_calloc(&part, (size_t)T, sizeof *part);
+  if (!s) s = sc_calloc(&plen, (size_t)T, sizeof *plen);
+  for (int t = 0; !s && t < T; t++) {
+    int64_t rows = sc_muldiv(t + 1, daily->n, T) - sc_muldiv(t, daily->n, T);
+    s = sc_alloc(&part[t], (size_t)rows * DAILY_ROW_MAX + 1);
+  }
+  if (!s) {
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+    for (int t = 0; t < T; t++) {
+      char *p = part[t], day[16];
+      int64_t last = INT64_MIN;
+      for (int64_t i = sc_muldiv(t, daily->n, T); i < sc_muldiv(t + 1, daily->n, T); i++) {
+        const ins_rec *r = &daily->r[i];
+        if (r->k[0] != last) ins_iso_day((int32_t)(last = r->k[0]), day);
+        memcpy(p, day, 10);
+        p += 10;
+        *p++ = ',';
+        p = put_cell(&sc, r->v[2], p);
+        *p++ = ',';
+        p = put_cell(&rc, r->v[3], p);
+        *p++ = ',';
+        p = fmt_i64(p, r->v[0]);
+        *p++ = ',';
+        p = ins_fx_put(p, r->v[1]);
+        *p++ = '\n';
+      }
+      plen[t] = (size_t)(p - part[t]);
+    }
+    size_t hl = comm_rank() == 0 ? sizeof header - 1 : 0, total = hl;
+    for (int t = 0; t < T; t++) total += plen[t];
+    s = sc_alloc(out, total + 1);
+    if (!s) {
+      memcpy(*out, header, hl);
+      size_t o = hl;
+      for (int t = 0; t < T; t++) memcpy(*out + o, part[t], plen[t]), o += plen[t];
+      *len = total;
+    }
+  }
+  for (int t = 0; part && t < T; t++) free(part[t]);
+  free(part);
+  free(plen);
+  cells_free(&sc);
+  cells_free(&rc);
+  return s;
 }
 
 /* The daily fact table: range-partitioned by date, written to results.h5
- * collectively and streamed to daily_sales.csv by rank 0, rank by rank. */
-static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res) {
+ * collectively and to daily_sales.csv with MPI-IO, each rank at its offset. */
+static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res,
+                             double *tstep) {
   int size = comm_size(), rank = comm_rank();
   int64_t nd = in->nm ? (int64_t)in->day1 - in->day0 + 1 : 1;
   int64_t *hist = NULL;
@@ -619,6 +1063,7 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   s = ins_recs_exchange_all(daily, dest_day, &o);
   if (s) goto done;
   in->daily_rows = comm_sum1_i64(daily->n);  /* keys now live on one rank each */
+  run_step(run, "insights", "daily sales group-by", tstep);
 
   /* results.h5: ids as the store has them (days since 1970-01-01) */
   sc_table t;
@@ -640,51 +1085,17 @@ static sc_status daily_sales(const sc_run *run, const sc_dataset *ds, ins_recs *
   if (!s) s = h5_write_table(res, "/insights/daily_sales", &t);
   table_free(&t);
   if (s) goto done;
+  run_step(run, "insights", "results.h5 /insights/daily_sales", tstep);
 
-  /* daily_sales.csv: rank 0 writes its rows, then each rank's in turn; a
-     rank sends chunks of text and an empty message when done. Rank 0 keeps
-     receiving after a local failure so no sender is left waiting. */
-  text_buf buf = {0};
-  s = comm_agree(text_reserve(&buf, SEND_CHUNK));
-  if (s) goto done;
-  FILE *f = NULL;
-  if (rank == 0) {
-    s = out_open(run, "daily_sales.csv", &f);
-    if (!s) fputs("date,sku_id,region_id,units,revenue\n", f);
-    for (int64_t i = 0; !s && i < daily->n; i++) {
-      s = daily_row_text(ds, &daily->r[i], &buf);
-      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
-        fwrite(buf.p, 1, buf.n, f);
-        buf.n = 0;
-      }
-    }
-    for (int r = 1; r < size; r++) {
-      for (;;) {
-        void *msg = NULL;
-        size_t n = 0;
-        sc_status rs = comm_recv_bytes(r, TAG_DAILY, &msg, &n);
-        if (rs && !s) s = rs;
-        if (!rs && n && f && !s) fwrite(msg, 1, n, f);
-        free(msg);
-        if (rs || n == 0) break;
-      }
-    }
-    if (f && !s) s = out_commit(run, "daily_sales.csv", f);
-    else if (f) fclose(f);
-  } else {
-    /* a rank that fails to format still ends its stream, so rank 0 is not
-       left waiting; comm_agree below reports the failure */
-    for (int64_t i = 0; !s && i < daily->n; i++) {
-      s = daily_row_text(ds, &daily->r[i], &buf);
-      if (!s && (buf.n >= SEND_CHUNK || i + 1 == daily->n)) {
-        comm_send_bytes(0, TAG_DAILY, buf.p, buf.n);
-        buf.n = 0;
-      }
-    }
-    comm_send_bytes(0, TAG_DAILY, buf.p, 0);
-  }
-  free(buf.p);
-  s = comm_agree(s);
+  /* daily_sales.csv: each rank's text at its offset (MPI-IO), rank r's
+     rows after those of ranks 0..r-1 */
+  char *text = NULL, tmp[SC_PATH_MAX];
+  size_t len = 0;
+  s = comm_agree(daily_text(ds, daily, &text, &len));
+  if (!s) s = comm_write_ordered(out_tmp_path(run, "daily_sales.csv", tmp), text, len);
+  free(text);
+  if (!s) s = comm_agree(rank == 0 ? out_commit_path(run, "daily_sales.csv") : SC_OK);
+  if (!s) run_step(run, "insights", "daily_sales.csv", tstep);
 done:
   free(hist);
   free(owner);
@@ -820,6 +1231,7 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   name_keys nk = {0};
   i64vec monetary = {0};
   ins_recs orders = {.min_mask = 2}, products = {0}, regions = {0}, daily = {.min_mask = 4 | 8};
+  double t = sc_now();
   sc_status s = comm_agree(lines_columns(&ds->lines, &c));
   if (s) return s;
   SC_TRY(scan_range(&c, &in));
@@ -837,9 +1249,16 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
   if (!s) s = sc_calloc(&in.m_new, nm + 1, sizeof(int64_t));
   if (!s) s = sc_calloc(&in.m_orders, nm + 1, sizeof(int64_t));
   if (!s) s = sc_calloc(&in.cohort, nm * nm + 1, sizeof(int64_t));
-  if (!s) s = scan_lines(&c, &nk, &in, &monetary, &orders, &products, &regions, &daily);
+  int64_t *vrow = NULL, *vfx = NULL, nv = 0;
+  if (!s) s = scan_lines(&c, &in, &monetary, &orders, &products, &regions, &vrow, &vfx, &nv);
   s = comm_agree(s);
+  if (!s) run_step(run, "insights", "pass over the lines", &t);
+  if (!s) s = comm_agree(group_lines(&c, &nk, vrow, vfx, nv, &daily));
+  free(vrow);
+  free(vfx);
+  if (!s) run_step(run, "insights", "group-bys of the lines", &t);
   if (!s) s = reduce_totals(&in);
+  if (!s) run_step(run, "insights", "totals", &t);
   if (!s) s = count_orders(&orders, &in);
   if (!s) {
     /* orders were counted where they live: add them up */
@@ -858,12 +1277,16 @@ sc_status stage_insights(sc_run *run, const sc_dataset *ds, sc_h5 *results) {
       free(b);
     }
   }
+  if (!s) run_step(run, "insights", "orders", &t);
   if (!s) s = concentration(&monetary, &in);
+  if (!s) run_step(run, "insights", "concentration", &t);
   if (!s && in.has_sku) s = top_list(&products, TOP_PRODUCTS, &in.products, &in.n_products);
   if (!s) s = top_list(&regions, TOP_REGIONS, &in.regions, &in.n_regions);
-  if (!s) s = daily_sales(run, ds, &daily, &in, results);
+  if (!s) run_step(run, "insights", "top products and regions", &t);
+  if (!s) s = daily_sales(run, ds, &daily, &in, results, &t);
   if (!s) s = write_h5(results, ds, &in);
   if (!s) s = comm_agree(run->rank == 0 ? write_small_csvs(run, ds, &in) : SC_OK);
+  if (!s) run_step(run, "insights", "small tables (results.h5, CSVs)", &t);
   if (!s) {
     summary_add(run, ds, &in);
     sc_say("insights: revenue %.2f, %lld orders, %lld customers; top 10%% of customers bring %.1f%% of revenue",

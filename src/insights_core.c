@@ -4,6 +4,9 @@
  * The group-by follows the usual map/shuffle/reduce shape: each rank merges
  * its own records first (so the shuffle carries one row per key and rank),
  * sends each row to the key's owner with one Alltoallv, and merges again.
+ * Merging is a sort by the keys (kernels/groupby.c: a radix sort, the keys
+ * packed into one word when their ranges allow), then one pass over each
+ * run of equal keys.
  * Values are int64 (counts, micro-units), so the merge is exact and the
  * result is the same on any rank count.
  */
@@ -13,8 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "comm.h"
 #include "csv.h"
+#include "fmt.h"
+#include "groupby.h"
 #include "search.h"
 
 const char *const ins_month_names[12] = {"January", "February", "March",     "April",   "May",      "June",
@@ -50,27 +57,27 @@ char *ins_iso_month(int32_t month_index, char *buf) {
 
 int64_t ins_fx(double amount) { return (int64_t)llround(amount * INS_FX_SCALE); }
 
-char *ins_fx_text(int64_t fx, char *buf) {
+char *ins_fx_put(char *p, int64_t fx) {
   uint64_t a = fx < 0 ? (uint64_t)0 - (uint64_t)fx : (uint64_t)fx;
-  uint64_t whole = a / INS_FX_SCALE, frac = a % INS_FX_SCALE;
-  int len = snprintf(buf, 32, "%s%llu", fx < 0 ? "-" : "", (unsigned long long)whole);
+  uint64_t frac = a % INS_FX_SCALE;
+  if (fx < 0) *p++ = '-';
+  p = fmt_i64(p, (int64_t)(a / INS_FX_SCALE));
   if (frac) {
-    char f[8];
-    snprintf(f, sizeof f, "%06llu", (unsigned long long)frac);
     int e = 6;
-    while (e > 0 && f[e - 1] == '0') e--;
-    f[e] = 0;
-    snprintf(buf + len, (size_t)(32 - len), ".%s", f);
+    while (frac % 10 == 0) frac /= 10, e--;
+    *p++ = '.';
+    for (int i = e - 1; i >= 0; i--, frac /= 10) p[i] = (char)('0' + frac % 10);
+    p += e;
   }
+  return p;
+}
+
+char *ins_fx_text(int64_t fx, char *buf) {
+  *ins_fx_put(buf, fx) = 0;
   return buf;
 }
 
 /* ---- aggregation records ------------------------------------------------- */
-
-/* Hash of a record's keys (for the local index). */
-static uint64_t rec_hash(int64_t k0, int64_t k1, int64_t k2) {
-  return sc_mix64((uint64_t)k0 ^ sc_mix64((uint64_t)k1 ^ sc_mix64((uint64_t)k2)));
-}
 
 static void rec_merge(ins_rec *o, const int64_t *v, unsigned min_mask) {
   for (int j = 0; j < 4; j++) {
@@ -79,61 +86,33 @@ static void rec_merge(ins_rec *o, const int64_t *v, unsigned min_mask) {
   }
 }
 
-/* (Re)builds the hash index for the records present, with room to grow. */
-static sc_status recs_index(ins_recs *a) {
-  int64_t want = 1024;
-  while (want < 4 * (a->n + 1)) want *= 2;
-  if (want != a->nslot) {
-    free(a->slot);
-    a->slot = NULL;
-    a->nslot = 0;
-    SC_TRY(sc_alloc(&a->slot, (size_t)want * sizeof *a->slot));
-    a->nslot = want;
-  }
-  memset(a->slot, 0xff, (size_t)a->nslot * sizeof *a->slot);
-  for (int64_t i = 0; i < a->n; i++) {
-    uint64_t h = rec_hash(a->r[i].k[0], a->r[i].k[1], a->r[i].k[2]) & (uint64_t)(a->nslot - 1);
-    while (a->slot[h] >= 0) h = (h + 1) & (uint64_t)(a->nslot - 1);
-    a->slot[h] = i;
-  }
-  return SC_OK;
-}
-
 sc_status ins_recs_push(ins_recs *a, int64_t k0, int64_t k1, int64_t k2, int64_t v0, int64_t v1, int64_t v2,
                         int64_t v3) {
-  /* keep the index at most half full */
-  if (!a->nslot || 2 * (a->n + 1) > a->nslot) SC_TRY(recs_index(a));
-  int64_t v[4] = {v0, v1, v2, v3};
-  uint64_t h = rec_hash(k0, k1, k2) & (uint64_t)(a->nslot - 1);
-  for (;; h = (h + 1) & (uint64_t)(a->nslot - 1)) {
-    int64_t i = a->slot[h];
-    if (i < 0) break;
-    ins_rec *o = &a->r[i];
-    if (o->k[0] == k0 && o->k[1] == k1 && o->k[2] == k2) {
-      rec_merge(o, v, a->min_mask);
-      return SC_OK;
+  if (a->n == a->cap) {
+    /* full: merge what is there first, and grow only when that leaves the
+       array more than half full (few keys: the memory stays small) */
+    if (a->n) SC_TRY(ins_recs_compact(a));
+    if (2 * a->n > a->cap || !a->cap) {
+      int64_t cap = a->cap ? a->cap * 2 : 1024;
+      SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
+      a->cap = cap;
     }
   }
-  if (a->n == a->cap) {
-    int64_t cap = a->cap ? a->cap * 2 : 1024;
-    SC_TRY(sc_realloc(&a->r, (size_t)cap * sizeof *a->r));
-    a->cap = cap;
-  }
-  ins_rec *r = &a->r[a->n];
+  ins_rec *r = &a->r[a->n++];
   r->k[0] = k0;
   r->k[1] = k1;
   r->k[2] = k2;
-  memcpy(r->v, v, sizeof v);
-  a->slot[h] = a->n++;
+  r->v[0] = v0;
+  r->v[1] = v1;
+  r->v[2] = v2;
+  r->v[3] = v3;
   return SC_OK;
 }
 
 void ins_recs_free(ins_recs *a) {
   free(a->r);
-  free(a->slot);
   a->r = NULL;
-  a->slot = NULL;
-  a->n = a->cap = a->nslot = 0;
+  a->n = a->cap = 0;
 }
 
 static int rec_key_cmp(const void *pa, const void *pb) {
@@ -143,16 +122,36 @@ static int rec_key_cmp(const void *pa, const void *pb) {
   return 0;
 }
 
-void ins_recs_compact(ins_recs *a) {
-  a->nslot = 0; /* records move: the index is rebuilt on the next push */
-  if (a->n < 2) return;
-  if (a->n > 1) qsort(a->r, (size_t)a->n, sizeof *a->r, rec_key_cmp);
-  int64_t w = 0;
-  for (int64_t i = 1; i < a->n; i++) {
-    if (!rec_key_cmp(&a->r[w], &a->r[i])) rec_merge(&a->r[w], a->r[i].v, a->min_mask);
-    else a->r[++w] = a->r[i];
+sc_status ins_recs_compact(ins_recs *a) {
+  if (a->n < 2) return SC_OK;
+  int64_t *order = NULL, *start = NULL;
+  ins_rec *out = NULL;
+  sc_status s = sc_alloc(&order, (size_t)a->n * sizeof *order);
+  if (!s) s = sc_alloc(&start, (size_t)(a->n + 1) * sizeof *start);
+  if (!s) s = sc_alloc(&out, (size_t)a->cap * sizeof *out);
+  int64_t ng = -1;
+  if (!s) {
+    const int64_t *cols[3] = {&a->r[0].k[0], &a->r[0].k[1], &a->r[0].k[2]};
+    ng = gb_sort(cols, 3, sizeof(ins_rec) / sizeof(int64_t), a->n, order, start);
+    if (ng < 0) s = sc_fail(SC_ENOMEM, "out of memory (sorting %lld records)", (long long)a->n);
   }
-  a->n = w + 1;
+  if (!s) {
+    /* a group's records in row order: sums and minima are exact, so the
+       merge gives the same values in any order */
+#pragma omp parallel for schedule(static) if (ng > (1 << 16) && !omp_in_parallel())
+    for (int64_t g = 0; g < ng; g++) {
+      out[g] = a->r[order[start[g]]];
+      for (int64_t p = start[g] + 1; p < start[g + 1]; p++) rec_merge(&out[g], a->r[order[p]].v, a->min_mask);
+    }
+    free(a->r);
+    a->r = out;
+    a->n = ng;
+    out = NULL;
+  }
+  free(order);
+  free(start);
+  free(out);
+  return s;
 }
 
 sc_status ins_recs_exchange_all(ins_recs *a, ins_dest_fn dest, const void *ctx) {
@@ -181,8 +180,7 @@ sc_status ins_recs_exchange_all(ins_recs *a, ins_dest_fn dest, const void *ctx) 
     free(a->r);
     a->r = recv;
     a->n = a->cap = rn;
-    a->nslot = 0;
-    ins_recs_compact(a);
+    s = comm_agree(ins_recs_compact(a));
   } else {
     free(recv);
   }

@@ -44,6 +44,8 @@ static inline double ins_fx_value(int64_t fx) { return (double)fx / INS_FX_SCALE
 /// Exact decimal text of a micro-unit amount, trailing zeros dropped
 /// ("15.3", "-2", "0.000125"); buf holds 32 bytes.
 char *ins_fx_text(int64_t fx, char *buf);
+/// The same text at p, no NUL (at most 28 bytes); returns its end.
+char *ins_fx_put(char *p, int64_t fx);
 
 /* ---- CSV text ------------------------------------------------------------ */
 
@@ -56,29 +58,29 @@ typedef struct {
   int64_t v[4];
 } ins_rec;
 
-/// Records aggregated by key: pushing a key that is already there merges
-/// into its record, so the array holds one record per distinct key (a hash
-/// index finds it). `min_mask` says how values merge: summed, except those
-/// whose bit is set (bit j for v[j]), which keep the minimum.
+/// Records to aggregate by key: pushes append, and ins_recs_compact (run
+/// also when the array is full, and by the exchange) sorts them by key and
+/// merges equal keys into one record. `min_mask` says how values merge:
+/// summed, except those whose bit is set (bit j for v[j]), which keep the
+/// minimum.
 typedef struct {
   ins_rec *r;
   int64_t n, cap;
   unsigned min_mask;
-  int64_t *slot;   ///< hash index: record number or -1; rebuilt when needed
-  int64_t nslot;   ///< 0 when the index is not valid
 } ins_recs;
 
-/// Adds a record, merging it into the record of the same keys.
+/// Adds a record; equal keys are merged by the next compaction. A full
+/// array is compacted before it grows, so few keys take little memory.
 sc_status ins_recs_push(ins_recs *a, int64_t k0, int64_t k1, int64_t k2, int64_t v0, int64_t v1, int64_t v2,
                         int64_t v3);
 void ins_recs_free(ins_recs *a);
-/// Sorts by keys and merges equal keys (see min_mask).
-void ins_recs_compact(ins_recs *a);
+/// Sorts by keys and merges equal keys (see min_mask): one record per key.
+sc_status ins_recs_compact(ins_recs *a);
 
 /// Chooses the rank of a record (0..size-1).
 typedef int (*ins_dest_fn)(const ins_rec *r, int size, const void *ctx);
 /// Collective: moves every record to the rank dest() names, then compacts
-/// there. Afterwards each key lives on exactly one rank.
+/// there (compact before, too, so each rank sends one record per key). Afterwards each key lives on exactly one rank.
 sc_status ins_recs_exchange_all(ins_recs *a, ins_dest_fn dest, const void *ctx);
 
 /// Collective: the global top `n_top` records by v[0] descending, then keys

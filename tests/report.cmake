@@ -1,5 +1,7 @@
 # Insights and report tests (issue 6).
 #  - unit_report: the report's CSV reader, calendar, fixed point, records;
+#  - unit_groupby: kernels/groupby.c's sort-based group-by against qsort
+#    (issue 15);
 #  - insights_topk_N: exact distributed top-k sums and group-by against
 #    brute force at 1-4 ranks;
 #  - report_insights_fixture: insights on a lines fixture, same bytes at
@@ -14,6 +16,7 @@
 #    with a leading ' in every CSV (raw with output.csv_raw_text), escaped in
 #    every text column of report.html (issue 17 item 4).
 segcast_unit_test(unit_report ${CMAKE_SOURCE_DIR}/tests/unit/test_report_csv.c)
+segcast_unit_test(unit_groupby ${CMAKE_SOURCE_DIR}/tests/unit/test_groupby.c)
 
 add_executable(test_insights_topk ${CMAKE_SOURCE_DIR}/tests/mpi/test_insights_topk.c)
 target_link_libraries(test_insights_topk PRIVATE segcast_core)

@@ -94,6 +94,13 @@ def make_fixture(out, seed, numeric):
         for _ in range(rnd.randint(1, 8)):
             sku = rnd.randrange(len(sku_names)) if not numeric else rnd.choice([5, 17, 23, 101])
             line(0, order_id[0], sku, 0 if not numeric else -1, day, rnd.randint(1, 30), rnd.choice(prices), VALID)
+    if numeric:
+        # sparse ids (a marketplace's own numbers): products and regions
+        # numbered through a map, daily keys too wide for one word
+        for k in range(3):
+            order_id[0] += 1
+            line(users[2 + k], order_id[0], 9000000000123 + 7 * k, 2000000000 - k, day0 + 7 * k, 2, 1.25, VALID)
+            line(users[2 + k], order_id[0], 9000000000123, 2000000000, day0 + 7 * k, 1, 0.85, VALID)
     rnd.shuffle(rows)
     with open(os.path.join(out, "lines.csv"), "w") as f:
         f.write("row,user_id,order_id,sku,region,day,quantity,amount,flags\n")
