@@ -1,5 +1,5 @@
-/* fmt.h: fast number text for the big CSV outputs (customer_segments.csv,
- * clv.csv), where printf's cost per number would dominate the stage.
+/* fmt.h: the number cells of the big CSV outputs (customer_segments.csv,
+ * clv.csv), on kernels/numtext.h's printf-exact conversions.
  *
  * The text depends on the value only (no locale, no rank or thread), so
  * streamed outputs are the same bytes at any rank count.
@@ -11,10 +11,8 @@
 
 /// Writes v in decimal; returns the end.
 char *fmt_i64(char *p, int64_t v);
-/// Writes v with 10 significant digits the way printf's "%.10g" does
-/// (trailing zeros dropped, exponent form below 1e-4 and from 1e10);
-/// nothing for NaN or infinities (an empty CSV cell). Returns the end; at
-/// most 17 bytes.
+/// Writes v as printf's "%.10g" does (-0 as 0); nothing for NaN or
+/// infinities (an empty CSV cell). Returns the end; at most 17 bytes.
 char *fmt_g10(char *p, double v);
 
 #endif
