@@ -111,7 +111,7 @@ static sc_status write_customers(const sc_run *run, const clv_ctx *cx) {
                                             : "user_id,x,t_x,T,m_x,p_alive,churned,expected_purchases,expected_value,clv\n";
   /* this rank's text: the header on rank 0, then its rows */
   const size_t row_max = 24 + 12 + 9 * 18;
-  char *buf = NULL, tmp[SC_PATH_MAX];
+  char *buf = NULL;
   size_t hl = comm_rank() == 0 ? strlen(header) : 0;
   sc_status s = comm_agree(sc_alloc(&buf, hl + row_max * (size_t)t->n + 1));
   size_t len = 0;
@@ -121,10 +121,8 @@ static sc_status write_customers(const sc_run *run, const clv_ctx *cx) {
   }
   free(c.days);
   free(c.day_len);
-  if (!s) s = comm_agree(comm_rank() == 0 ? sc_mkdirs(run->cfg.out) : SC_OK);
-  if (!s) s = comm_write_ordered(out_tmp_path(run, "clv.csv", tmp), buf, len);
+  if (!s) s = fmt_write_ranked(run, "clv.csv", buf, len);
   free(buf);
-  if (!s) s = comm_agree(comm_rank() == 0 ? out_commit_path(run, "clv.csv") : SC_OK);
   return s;
 }
 

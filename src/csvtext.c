@@ -7,6 +7,7 @@
  */
 #include "csvtext.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int raw_text;
@@ -66,4 +67,35 @@ void out_csv_field(FILE *f, const char *s) {
     fputc(*s, f);
   }
   if (quote) fputc('"', f);
+}
+
+#define TEXTBUF_PIECE ((size_t)1 << 20)
+
+sc_status textbuf_init(textbuf *b, FILE *f) {
+  b->f = f;
+  b->len = 0;
+  b->cap = TEXTBUF_PIECE;
+  b->buf = NULL;
+  b->s = sc_alloc(&b->buf, b->cap);
+  if (b->s) b->cap = 0;
+  return b->s;
+}
+
+char *textbuf_room(textbuf *b, size_t n) {
+  if (b->cap - b->len >= n) return b->buf + b->len;
+  if (b->len) fwrite(b->buf, 1, b->len, b->f);
+  b->len = 0;
+  if (n > b->cap) { /* one cell longer than a piece (a 10 MB text field) */
+    if ((b->s = sc_realloc(&b->buf, n))) return NULL;
+    b->cap = n;
+  }
+  return b->buf;
+}
+
+sc_status textbuf_close(textbuf *b) {
+  if (b->len && !b->s) fwrite(b->buf, 1, b->len, b->f);
+  free(b->buf);
+  b->buf = NULL;
+  b->len = b->cap = 0;
+  return b->s;
 }

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "segcast.h"
+
 /// Keep text as the input had it (1) or guard formula-led cells (0, the
 /// default). Set once per process from output.csv_raw_text.
 void csvtext_set_raw(int raw);
@@ -30,5 +32,24 @@ int csvtext_guarded(const char *s, size_t n);
 size_t csvtext_cell(char *dst, const char *s);
 /// The same cell, written to f. Every CSV output's text cells use this.
 void out_csv_field(FILE *f, const char *s);
+
+/// A text output formatted in memory and written to f in large pieces
+/// (one fwrite a megabyte instead of stdio calls per cell): ask for room,
+/// write up to that many bytes there, say where the text ends.
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t len, cap;
+  sc_status s; ///< SC_ENOMEM once a larger piece could not be had
+} textbuf;
+sc_status textbuf_init(textbuf *b, FILE *f);
+/// Where to write n more bytes (writing out what is held when they do not
+/// fit); NULL when memory for a larger piece ran out (the status is set).
+char *textbuf_room(textbuf *b, size_t n);
+/// The text now ends at `end` (inside the room last given).
+static inline void textbuf_wrote(textbuf *b, const char *end) { b->len = (size_t)(end - b->buf); }
+/// Writes out what is held and frees the buffer; returns b->s. f stays
+/// open (its write errors show in ferror, which out_commit checks).
+sc_status textbuf_close(textbuf *b);
 
 #endif

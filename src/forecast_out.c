@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "comm.h"
+#include "csvtext.h"
 #include "demand.h"
+#include "numtext.h"
 #include "xgbjson.h"
 
 json_t *fc_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
@@ -70,17 +72,79 @@ static sc_status gather_test_rows(const fc_outputs *o, test_row **all, int64_t *
   return SC_OK;
 }
 
+/* A name's CSV cell, kept while the rows (sorted by sku, region) repeat it. */
+typedef struct {
+  int64_t id;
+  char *text;
+  size_t len, cap;
+} cell_cache;
+
+static sc_status cached_cell(cell_cache *c, int64_t id, const char *name) {
+  if (c->text && c->id == id) return SC_OK;
+  size_t need = CSVTEXT_MAX(strlen(name));
+  if (need > c->cap) {
+    SC_TRY(sc_realloc(&c->text, need));
+    c->cap = need;
+  }
+  c->len = csvtext_cell(c->text, name);
+  c->id = id;
+  return SC_OK;
+}
+
+/* One row per test-window day: the text straight into a buffer written a
+ * megabyte at a time; numbers by kernels/numtext.c (printf's %lld, %.9g,
+ * %.4f to the byte), names and dates from caches: the rows of one series
+ * share their sku and region cells, and a test window has few days. */
 static sc_status write_forecast_csv(const sc_run *run, const sc_dataset *ds, const test_row *t, int64_t n) {
   FILE *f;
   SC_TRY(out_open(run, "forecast.csv", &f));
   fputs("sku_id,region_id,date,units,predicted,baseline,reorder_point\n", f);
-  char b1[256], b2[256], day[16];
-  for (int64_t i = 0; i < n; i++) {
-    out_csv_field(f, dataset_sku_name(ds, t[i].sku, b1));
-    fputc(',', f);
-    out_csv_field(f, dataset_region_name(ds, t[i].region, b2));
-    demand_date_text(t[i].date, day);
-    fprintf(f, ",%s,%lld,%.9g,%.9g,%.4f\n", day, (long long)t[i].units, t[i].predicted, t[i].baseline, t[i].rop);
+  char b1[256], b2[256];
+  cell_cache sku = {0, NULL, 0, 0}, reg = {0, NULL, 0, 0};
+  struct {
+    int32_t date;
+    char text[16];
+  } days[64];
+  for (int i = 0; i < 64; i++) days[i].date = INT32_MIN;
+  textbuf tb;
+  sc_status s = textbuf_init(&tb, f);
+  for (int64_t i = 0; i < n && !s; i++) {
+    s = cached_cell(&sku, t[i].sku, dataset_sku_name(ds, t[i].sku, b1));
+    if (!s) s = cached_cell(&reg, t[i].region, dataset_region_name(ds, t[i].region, b2));
+    char *p = s ? NULL : textbuf_room(&tb, sku.len + reg.len + 16 + 24 + 3 * NUMTEXT_MAX + 8);
+    if (!p) break;
+    int h = t[i].date & 63;
+    if (days[h].date != t[i].date) {
+      days[h].date = t[i].date;
+      demand_date_text(t[i].date, days[h].text);
+    }
+    memcpy(p, sku.text, sku.len);
+    p += sku.len;
+    *p++ = ',';
+    memcpy(p, reg.text, reg.len);
+    p += reg.len;
+    *p++ = ',';
+    size_t dl = strlen(days[h].text);
+    memcpy(p, days[h].text, dl);
+    p += dl;
+    *p++ = ',';
+    p = numtext_i64(p, t[i].units);
+    *p++ = ',';
+    p = numtext_g(p, t[i].predicted, 9);
+    *p++ = ',';
+    p = numtext_g(p, t[i].baseline, 9);
+    *p++ = ',';
+    p = numtext_f(p, t[i].rop, 4);
+    *p++ = '\n';
+    textbuf_wrote(&tb, p);
+  }
+  sc_status c = textbuf_close(&tb);
+  if (!s) s = c;
+  free(sku.text);
+  free(reg.text);
+  if (s) {
+    fclose(f);
+    return s;
   }
   return out_commit(run, "forecast.csv", f);
 }

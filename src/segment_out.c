@@ -1,9 +1,8 @@
 /* segment_out.c: the segmentation outputs (OUTPUTS.md).
  *
- * customer_segments.csv is streamed: customers sit on ranks by user-id
- * range, each rank formats its own block, and rank 0 writes its block and
- * then receives and writes one rank's block at a time, so it never holds
- * every customer. Numbers have one fixed format (integers; money and
+ * customer_segments.csv: customers sit on ranks by user-id range, each
+ * rank formats its own block and writes it at its offset in rank order
+ * (fmt_write_ranked), all at once; no rank holds another's rows. Numbers have one fixed format (integers; money and
  * rates with 6 decimals printed from their exact millionths), so the
  * bytes depend on the data only. The small tables (profiles, RFM
  * segments and grid, model selection, the model) are replicated on every
@@ -18,8 +17,6 @@
 #include "custfeat.h"
 #include "fmt.h"
 #include "segment_internal.h"
-
-#define SEG_TAG_BLOCK 7301
 
 void seg_format_day(int32_t day, char *buf) { format_date(day, buf); }
 
@@ -88,47 +85,41 @@ static size_t format_rows(const seg_ctx *cx, int64_t b, int64_t e, char *buf) {
   return (size_t)(p - buf);
 }
 
-/* Customers sit on ranks by user-id range. Rank 0 writes its own rows,
- * then each other rank's rows in rank order; every rank formats and sends
- * SEG_CHUNK customers at a time (an empty chunk ends a rank's stream), so
- * no rank holds more than one chunk of text. */
+/* Customers sit on ranks by user-id range: every rank formats its own
+ * rows at once, SEG_CHUNK customers at a time into a buffer that grows
+ * with the text (rank 0's begins with the header), and the blocks go to
+ * the file at their offsets in rank order (fmt_write_ranked). */
 static sc_status write_customers(const sc_run *run, const seg_ctx *cx) {
-  FILE *f = NULL;
-  sc_status s = comm_rank() == 0 ? out_open(run, "customer_segments.csv", &f) : SC_OK;
-  SC_TRY(comm_agree(s));
   const size_t per = 24 + (size_t)SEG_NFEAT * 28 + 40 + 24 + 12 + SEG_NAME_MAX;
-  char *buf = NULL;
-  s = comm_agree(sc_alloc(&buf, per * SEG_CHUNK + 1));
-  if (s) {
-    if (f) fclose(f);
-    return s;
-  }
   int64_t n = cx->cust.n;
+  char header[128 + SEG_NFEAT * (SEG_NAME_MAX + 1)];
+  size_t len = 0, cap = sizeof header + per * (size_t)SC_MIN(n, SEG_CHUNK);
   if (comm_rank() == 0) {
-    fputs("user_id", f);
+    char *h = put_str(header, "user_id");
     for (int ft = 0; ft < SEG_NFEAT; ft++)
-      if (cx->present[ft]) fprintf(f, ",%s", seg_feature_name[ft]);
-    fputs(",r_score,f_score,m_score,rfm_score,rfm_segment,cluster,cluster_name\n", f);
-    for (int64_t b = 0; b < n; b += SEG_CHUNK) fwrite(buf, 1, format_rows(cx, b, SC_MIN(n, b + SEG_CHUNK), buf), f);
-    for (int r = 1; r < comm_size() && !s; r++) {
-      for (;;) {
-        char *blk = NULL;
-        size_t bl = 0;
-        s = comm_recv_bytes(r, SEG_TAG_BLOCK, (void **)&blk, &bl);
-        if (!s && bl) fwrite(blk, 1, bl, f);
-        free(blk);
-        if (s || !bl) break;
+      if (cx->present[ft]) {
+        *h++ = ',';
+        h = put_str(h, seg_feature_name[ft]);
       }
-    }
-    if (!s) s = out_commit(run, "customer_segments.csv", f);
-    else fclose(f);
-  } else {
-    for (int64_t b = 0; b < n && !s; b += SEG_CHUNK)
-      s = comm_send_bytes(0, SEG_TAG_BLOCK, buf, format_rows(cx, b, SC_MIN(n, b + SEG_CHUNK), buf));
-    if (!s) s = comm_send_bytes(0, SEG_TAG_BLOCK, buf, 0);
+    h = put_str(h, ",r_score,f_score,m_score,rfm_score,rfm_segment,cluster,cluster_name\n");
+    len = (size_t)(h - header);
   }
+  char *buf = NULL;
+  sc_status s = sc_alloc(&buf, cap);
+  if (!s) memcpy(buf, header, len);
+  for (int64_t b = 0; b < n && !s; b += SEG_CHUNK) {
+    int64_t e = SC_MIN(n, b + SEG_CHUNK);
+    size_t need = len + per * (size_t)(e - b);
+    if (need > cap) {
+      cap = SC_MAX(need, 2 * cap);
+      s = sc_realloc(&buf, cap);
+    }
+    if (!s) len += format_rows(cx, b, e, buf + len);
+  }
+  s = comm_agree(s);
+  if (!s) s = fmt_write_ranked(run, "customer_segments.csv", buf, len);
   free(buf);
-  return comm_agree(s);
+  return s;
 }
 
 /* ---- the small tables -------------------------------------------------- */
