@@ -14,8 +14,8 @@
  *
  * Rows of each node are a contiguous range of a position array `pos`
  * (XGBoost's row sets); a level's splits partition every node's range
- * stably into left then right rows, so ranges stay sorted and histogram
- * building streams through the codes in memory order.
+ * into left then right rows, each side monotone in memory order, so
+ * histogram building streams through the codes (forward or backward).
  *
  * Split finding follows XGBoost 1.7 (src/tree/hist/evaluate_splits.h):
  * gain G^2/(H+lambda), both children need H >= min_child_weight, a
@@ -126,14 +126,15 @@ void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *
 void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64_t H, const uint8_t *use_feat,
                      const gbdt_param *p, gbdt_split *best);
 
-/// Partitions the rows of nn nodes stably into dst: node k's rows
-/// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first,
-/// and nleft[k] gets their number. A row goes left when its code of
-/// feat[k] is <= bin[k], or is the missing code and dleft[k]. Blocks of
-/// rows in parallel: one pass splits each block in place in pos (its lefts,
-/// then its rights) and counts, a second copies the pieces to their places
-/// in dst; pos is scratch afterwards (the caller swaps pos and dst).
-void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+/// Partitions the rows of nn nodes into dst in one pass: node k's rows
+/// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first
+/// in their order in pos, then its right rows in reverse order (written
+/// from end[k] down), and nleft[k] gets the lefts. A row goes left when its
+/// code of feat[k] is <= bin[k], or is the missing code and dleft[k]. A
+/// node's rows thus stay monotone in memory (ascending or descending) at
+/// every level. On several threads, blocks of rows count their lefts, then
+/// place their rows where one thread would: the same bits at any thread count.
+void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft);
 
 /// The leaves of a level take their values, all in one parallel region:

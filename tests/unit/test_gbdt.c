@@ -4,7 +4,7 @@
  *              exactly bin <= b), heavy values getting bins of their own;
  *   gbdt       histograms (1 and 2 threads, many nodes) against a naive
  *              sum; split finding against brute-force enumeration of every
- *              cut and missing direction; stable partition; the float
+ *              cut and missing direction; one-pass partition; the float
  *              predictor against the bin-code walk; the blocked forest
  *              predictor against row-by-row sums;
  *   demand     calendar (ISO weeks at year ends) and a whole demand table
@@ -331,50 +331,61 @@ static void test_split_find(void) {
   matrix_free(&x);
 }
 
+/* One partition case: nodes [begin[k], end[k]) over the positions orig. */
+static void partition_case(matrix_fixture *x, const int32_t *orig, const int64_t *begin, const int64_t *end) {
+  int64_t n = end[2];
+  int32_t *pos = malloc((size_t)n * sizeof *pos), *ref = malloc((size_t)n * sizeof *ref),
+          *dst = malloc((size_t)n * sizeof *dst);
+  int64_t nleft[3];
+  int32_t feat[3] = {2, 0, 3}, bin[3] = {90, 3, 5};
+  uint8_t dl[3] = {1, 0, 0};
+  /* expected: each node's lefts in order, then its rights in reverse order */
+  int64_t want_left[3];
+  for (int k = 0; k < 3; k++) {
+    int64_t o = begin[k], o2 = end[k] - 1;
+    want_left[k] = 0;
+    for (int64_t i = begin[k]; i < end[k]; i++) {
+      int c = x->codes[(size_t)orig[i] * NF + (size_t)feat[k]];
+      int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
+      want_left[k] += left;
+      if (left) ref[o++] = orig[i];
+      else ref[o2--] = orig[i];
+    }
+  }
+  const uint8_t *cols = x->m.cols8;
+  for (int threads = 1; threads <= 2; threads++)
+    for (int use_cols = 0; use_cols < 2; use_cols++) {
+      /* the column copy or row-major codes only: the same */
+      x->m.cols8 = use_cols ? cols : NULL;
+      omp_set_num_threads(threads);
+      memset(dst, 0xff, (size_t)n * sizeof *dst);
+      memcpy(pos, orig, (size_t)n * sizeof *pos);
+      gbdt_partition(&x->m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
+      CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
+      CU_ASSERT_EQUAL(memcmp(pos, orig, (size_t)n * sizeof *pos), 0); /* pos is only read */
+      for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
+    }
+  x->m.cols8 = cols;
+  free(pos);
+  free(ref);
+  free(dst);
+}
+
 static void test_partition(void) {
   matrix_fixture x;
   matrix_make(&x, 100000);
   int64_t n = x.n;
-  int32_t *pos = malloc((size_t)n * sizeof *pos), *ref = malloc((size_t)n * sizeof *ref),
-          *dst = malloc((size_t)n * sizeof *dst);
   int32_t *orig = malloc((size_t)n * sizeof *orig);
-  for (int64_t i = 0; i < n; i++) orig[i] = pos[i] = (int32_t)(n - 1 - i); /* any order: stability is what counts */
-  int64_t begin[3] = {0, 50000, 50001}, end[3] = {50000, 50001, n}, nleft[3];
-  int32_t feat[3] = {2, 0, 3}, bin[3] = {90, 3, 5};
-  uint8_t dl[3] = {1, 0, 0};
-  /* expected: each node's lefts in order, then its rights */
-  int64_t want_left[3];
-  for (int k = 0; k < 3; k++) {
-    int64_t o = begin[k];
-    for (int pass = 0; pass < 2; pass++)
-      for (int64_t i = begin[k]; i < end[k]; i++) {
-        int c = x.codes[(size_t)pos[i] * NF + (size_t)feat[k]];
-        int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
-        if (left == !pass) ref[o++] = pos[i];
-      }
-    want_left[k] = 0;
-    for (int64_t i = begin[k]; i < end[k]; i++) {
-      int c = x.codes[(size_t)pos[i] * NF + (size_t)feat[k]];
-      want_left[k] += c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
-    }
-  }
-  for (int threads = 1; threads <= 2; threads++) {
-    omp_set_num_threads(threads);
-    memset(dst, 0xff, (size_t)n * sizeof *dst);
-    memcpy(pos, orig, (size_t)n * sizeof *pos); /* pos is scratch after a partition */
-    gbdt_partition(&x.m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
-    CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
-    for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
-  }
-  /* row-major codes only (no column copy) give the same, at 2 threads */
-  x.m.cols8 = NULL;
-  memcpy(pos, orig, (size_t)n * sizeof *pos);
-  gbdt_partition(&x.m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
-  CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
-  for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
-  free(pos);
-  free(ref);
-  free(dst);
+  /* every row, descending (blocks of several nodes over threads) */
+  for (int64_t i = 0; i < n; i++) orig[i] = (int32_t)(n - 1 - i);
+  int64_t begin[3] = {0, 50000, 50001}, end[3] = {50000, 50001, n};
+  partition_case(&x, orig, begin, end);
+  /* a scattered subset (every 11th row: the prefetching loop), ascending */
+  int64_t m = 0;
+  for (int64_t r = 0; r < n; r += 11) orig[m++] = (int32_t)r;
+  int64_t begin2[3] = {0, 3000, 3001}, end2[3] = {3000, 3001, m};
+  partition_case(&x, orig, begin2, end2);
+  omp_set_num_threads(2);
   free(orig);
   matrix_free(&x);
 }
@@ -801,7 +812,7 @@ void register_tests(void) {
   CU_pSuite g = CU_add_suite("gbdt", NULL, NULL);
   CU_add_test(g, "histograms equal a naive sum at 1 and 2 threads", test_hist_build);
   CU_add_test(g, "best split equals brute force", test_split_find);
-  CU_add_test(g, "stable partition", test_partition);
+  CU_add_test(g, "one-pass partition", test_partition);
   CU_add_test(g, "float predictor equals the bin-code walk", test_tree_walks);
   CU_add_test(g, "blocked forest predictor equals the row-by-row sum", test_forest_predict);
   CU_add_test(g, "gradients and fixed-point scale", test_gradients_scale);
