@@ -492,6 +492,107 @@ void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *beg
   }
 }
 
+/* ---- the last split level ------------------------------------------- */
+
+#define LAST_BLOCK 4096
+#define LAST_PREFETCH 16
+
+/* delta[hoff[f] + code] += dv over the rows rows[0..n) and every feature;
+ * rows go to LAST_COPIES copies of delta (S slots apart) in turn, so the
+ * updates of consecutive rows to one slot do not wait on each other. */
+#define LAST_COPIES 4
+#define LAST_COUNT_FN(NAME, CODE_T)                                                                               \
+  static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *rows, int64_t n, int64_t dv,  \
+                   int64_t *delta, int32_t S) {                                                                   \
+    int64_t j = 0;                                                                                                 \
+    for (; j + 3 < n; j += 4) {                                                                                    \
+      if (j + LAST_PREFETCH + 3 < n)                                                                               \
+        for (int u = 0; u < 4; u++) __builtin_prefetch(codes + (size_t)rows[j + LAST_PREFETCH + u] * (size_t)nf); \
+      const CODE_T *c0 = codes + (size_t)rows[j] * (size_t)nf, *c1 = codes + (size_t)rows[j + 1] * (size_t)nf;    \
+      const CODE_T *c2 = codes + (size_t)rows[j + 2] * (size_t)nf, *c3 = codes + (size_t)rows[j + 3] * (size_t)nf; \
+      int64_t *d1 = delta + S, *d2 = d1 + S, *d3 = d2 + S;                                                         \
+      for (int f = 0; f < nf; f++) {                                                                               \
+        const int32_t o = hoff[f];                                                                                 \
+        delta[o + c0[f]] += dv;                                                                                    \
+        d1[o + c1[f]] += dv;                                                                                       \
+        d2[o + c2[f]] += dv;                                                                                       \
+        d3[o + c3[f]] += dv;                                                                                       \
+      }                                                                                                            \
+    }                                                                                                              \
+    for (; j < n; j++) {                                                                                           \
+      const CODE_T *c = codes + (size_t)rows[j] * (size_t)nf;                                                      \
+      for (int f = 0; f < nf; f++) delta[hoff[f] + c[f]] += dv;                                                    \
+    }                                                                                                              \
+  }
+LAST_COUNT_FN(last_count8, uint8_t)
+LAST_COUNT_FN(last_count16, uint16_t)
+
+/* The decisions of rows pos[a..b): gq moves by the side's value, the rows
+ * of the smaller side (left when sr is 0) go to small; returns them. */
+#define LAST_SPLIT_FN(NAME, CODE_T)                                                                               \
+  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t a, int64_t b, int32_t bk,      \
+                      int32_t miss, int dl, int sr, int64_t vl, int64_t vr, int64_t *gq, int32_t *small) {         \
+    int64_t ns = 0;                                                                                                \
+    for (int64_t i = a; i < b; i++) {                                                                              \
+      if (i + LAST_PREFETCH < b) {                                                                                 \
+        __builtin_prefetch(gq + pos[i + LAST_PREFETCH]);                                                           \
+        __builtin_prefetch(col + (size_t)pos[i + LAST_PREFETCH] * stride);                                         \
+      }                                                                                                            \
+      int32_t r = pos[i];                                                                                          \
+      int c = col[(size_t)r * stride];                                                                             \
+      int64_t d = (c <= bk) | ((c == miss) & dl);                                                                  \
+      gq[r] += vr + ((vl - vr) & -d);                                                                              \
+      small[ns] = r;                                                                                               \
+      ns += d ^ sr;                                                                                                \
+    }                                                                                                              \
+    return ns;                                                                                                     \
+  }
+LAST_SPLIT_FN(last_split8, uint8_t)
+LAST_SPLIT_FN(last_split16, uint16_t)
+
+void gbdt_last_level(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const int64_t *vql,
+                     const int64_t *vqr, const uint8_t *small_right, int nn, int64_t *gq, int64_t *delta,
+                     int64_t *scratch) {
+  const int32_t S = m->hoff[m->nfeat];
+  int64_t nblk = 0, total = 0;
+  for (int k = 0; k < nn; k++) {
+    nblk += (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK;
+    total += end[k] - begin[k];
+  }
+  const int nt = total > 50000 ? omp_get_max_threads() : 1;
+  memset(scratch, 0, (size_t)nt * LAST_COPIES * (size_t)S * sizeof *scratch);
+  int k = 0;
+  int64_t base = 0; /* blocks before node k */
+#pragma omp parallel num_threads(nt) firstprivate(k, base)
+  {
+    int64_t *priv = scratch + (size_t)omp_get_thread_num() * LAST_COPIES * (size_t)S;
+    int32_t small[LAST_BLOCK];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t q = 0; q < nblk; q++) {
+      while (q >= base + (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK)
+        base += (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK, k++;
+      const int64_t a = begin[k] + (q - base) * LAST_BLOCK, b = a + LAST_BLOCK < end[k] ? a + LAST_BLOCK : end[k];
+      const int32_t f = feat[k], bk = bin[k], miss = m->nbins[f];
+      const int dl = dleft[k], sr = small_right[k];
+      const int64_t vl = vql[k], vr = vqr[k];
+      const size_t n = (size_t)m->n, nf = (size_t)m->nfeat;
+      int64_t ns = m->cols8 ? last_split8(m->cols8 + (size_t)f * n, 1, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                   : m->cols16 ? last_split16(m->cols16 + (size_t)f * n, 1, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                   : m->codes8 ? last_split8(m->codes8 + f, nf, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                               : last_split16(m->codes16 + f, nf, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small);
+      const int64_t dv = sr ? vr - vl : vl - vr;
+      if (m->codes8) last_count8(m->codes8, m->nfeat, m->hoff, small, ns, dv, priv, S);
+      else last_count16(m->codes16, m->nfeat, m->hoff, small, ns, dv, priv, S);
+    }
+  }
+  for (int32_t j = 0; j < S; j++) {
+    int64_t v = 0;
+    for (int t = 0; t < nt * LAST_COPIES; t++) v += scratch[(size_t)t * (size_t)S + (size_t)j];
+    delta[j] = v;
+  }
+}
+
 /* ---- walking trees ----------------------------------------------------- */
 
 void gbdt_tree_add_codes(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n, float *margin) {

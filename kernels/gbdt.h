@@ -151,6 +151,22 @@ void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *beg
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const float *vl, const float *vr,
                     int nn, float *margin);
 
+/// The last split level with fixed-point gradients, in one pass instead
+/// of a partition, the children's histograms and the leaves: node k's rows
+/// pos[begin[k]..end[k]) split at (feat[k], bin[k], dleft[k]) take
+/// gq[r] += vql[k] (left) or vqr[k] (right); and delta[j] (slots entries,
+/// overwritten) gets, over the rows of each node's smaller child (the right
+/// when small_right[k]) and every feature, that child's value minus its
+/// sibling's in the row's slot. With the parents' slot counts C_k this
+/// rank's share of the next root's gradient change is delta + sum_k
+/// (sibling's value) x C_k, so only delta, one slot vector, is summed over
+/// ranks. Blocks of rows in parallel, a private delta per thread (integer
+/// sums: the same at any thread count); scratch holds gbdt_hist_scratch_size(m).
+void gbdt_last_level(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const int64_t *vql,
+                     const int64_t *vqr, const uint8_t *small_right, int nn, int64_t *gq, int64_t *delta,
+                     int64_t *scratch);
+
 /// margin[rows[i]] += the leaf value of tree t for that row, found through
 /// the bin codes (rows outside the tree's row sets: held-out, unsampled).
 void gbdt_tree_add_codes(const gbdt_tree *t, const gbdt_matrix *m, const int32_t *rows, int64_t n, float *margin);
