@@ -14,8 +14,9 @@
  * to its rows) and the next tree's root histogram is this tree's plus, for
  * every leaf, its value times its rows per slot (from the leaf's hessian
  * sums, rows x a constant): the root, the largest histogram of a tree, is
- * built once. The last split level therefore builds its children's
- * histograms too. The training rows' float margins are then not kept (the
+ * built once. The last split level gets its leaves' share of that in one
+ * pass without partitioning (gbdt_last_level): the smaller children's
+ * slot counts, one slot vector summed over ranks. The training rows' float margins are then not kept (the
  * gradients are): should the mode end, they are replayed from the trees. Otherwise (Poisson, row sampling) gradients are made per
  * tree with a per-tree scale, and the last split level adds leaf values
  * without partitioning.
