@@ -381,7 +381,7 @@ static void part_seq(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, con
   }
 }
 
-void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft) {
   /* blocks: (node, start) pairs of at most PART_BLOCK rows */
   int64_t nblk = 0;
@@ -412,14 +412,21 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, cons
       bnode[j] = k;
       bstart[j++] = st;
     }
-  /* count every block's lefts, then place its rows where the one-pass
-   * order puts them: the same bits as one thread */
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t q = 0; q < nblk; q++) {
-    int k = (int)bnode[q];
-    int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k], nl = 0;
-    part_run(m, pos, st, e, feat[k], go + (size_t)k * tw, NULL, &nl, NULL);
-    bleft[q] = nl;
+  /* each block split in one pass into a buffer of its thread (its lefts in
+   * order, its rights from the buffer's end down) and copied back over its
+   * rows; then the two pieces are copied to where one thread puts them: the
+   * same bits, and the rows' codes are read once */
+#pragma omp parallel
+  {
+    int32_t buf[PART_BLOCK];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t q = 0; q < nblk; q++) {
+      int k = (int)bnode[q];
+      int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k], l = 0, r = e - st - 1;
+      part_run(m, pos, st, e, feat[k], go + (size_t)k * tw, buf, &l, &r);
+      memcpy(pos + st, buf, (size_t)(e - st) * sizeof *pos);
+      bleft[q] = l;
+    }
   }
   for (int k = 0; k < nn; k++) nleft[k] = 0;
   for (int64_t q = 0; q < nblk; q++) {
@@ -427,13 +434,15 @@ void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, cons
     bleft[q] = nleft[bnode[q]]; /* now: the node's lefts in the blocks before q */
     nleft[bnode[q]] += nl;
   }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 4)
   for (int64_t q = 0; q < nblk; q++) {
     int k = (int)bnode[q];
     int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
+    int64_t nl = (q + 1 < nblk && bnode[q + 1] == k ? bleft[q + 1] : nleft[k]) - bleft[q];
     /* rights before this block: its rows before it minus their lefts */
-    int64_t l = begin[k] + bleft[q], r = end[k] - 1 - ((st - begin[k]) - bleft[q]);
-    part_run(m, pos, st, e, feat[k], go + (size_t)k * tw, dst, &l, &r);
+    int64_t rb = (st - begin[k]) - bleft[q], nr = e - st - nl;
+    memcpy(dst + begin[k] + bleft[q], pos + st, (size_t)nl * sizeof *dst);
+    memcpy(dst + end[k] - rb - nr, pos + st + nl, (size_t)nr * sizeof *dst);
   }
   free(mem);
   free(go);

@@ -132,9 +132,11 @@ void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64
 /// from end[k] down), and nleft[k] gets the lefts. A row goes left when its
 /// code of feat[k] is <= bin[k], or is the missing code and dleft[k]. A
 /// node's rows thus stay monotone in memory (ascending or descending) at
-/// every level. On several threads, blocks of rows count their lefts, then
-/// place their rows where one thread would: the same bits at any thread count.
-void gbdt_partition(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+/// every level. On several threads, blocks of rows are split in one pass
+/// each over their own rows in pos, then copied where one thread would put
+/// them: the same bits at any thread count. pos is scratch afterwards (the
+/// caller swaps pos and dst).
+void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft);
 
 /// The leaves of a level take their values, all in one parallel region:
