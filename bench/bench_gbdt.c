@@ -13,7 +13,8 @@
  * process CPU seconds, which a busy shared machine disturbs less):
  *   stream      reading the n x 14 code matrix once (the bound of any pass);
  *   hist root   one root histogram of every training row (gbdt_hist_build);
- *   partition   one stable partition of every training row (gbdt_partition);
+ *   partition   one partition of every training row (gbdt_partition);
+ *   last level  the fused last split level over every training row (gbdt_last_level);
  *   train       fc_train for ROUNDS rounds (per tree), as the stage runs it;
  *   predict     the validation and test rows through those trees, row by
  *               row (fc_predict) and in blocks (fc_predict_rows);
@@ -145,7 +146,7 @@ int main(int argc, char **argv) {
   gbdt_matrix m = {ntrain, DEMAND_NFEAT, codes, NULL, cols, NULL, b.nbins, hoff};
   int64_t *hist = malloc((size_t)hoff[DEMAND_NFEAT] * 2 * sizeof *hist);
   int64_t *scratch = malloc(gbdt_hist_scratch_size(&m) * sizeof *scratch);
-  double best_stream = 1e30, best_hist = 1e30, best_part = 1e30;
+  double best_stream = 1e30, best_hist = 1e30, best_part = 1e30, best_last = 1e30;
   for (int rep = 0; rep < 5; rep++) {
     double t = cpu_now();
     uint64_t acc = 0;
@@ -167,11 +168,19 @@ int main(int argc, char **argv) {
     t = cpu_now();
     gbdt_partition(&m, pos, tmp, &b0, &e0, &f8, &bin, &dl, 1, &nl);
     best_part = fmin(best_part, cpu_now() - t);
+    int64_t vl = 5, vr = -7, *delta = malloc((size_t)hoff[DEMAND_NFEAT] * sizeof *delta);
+    uint8_t sr = nl > ntrain - nl;
+    t = cpu_now();
+    gbdt_last_level(&m, tmp, &b0, &e0, &f8, &bin, &dl, &vl, &vr, &sr, 1, gq, delta, scratch);
+    best_last = fmin(best_last, cpu_now() - t);
+    free(delta);
     for (int64_t i = 0; i < ntrain; i++) pos[i] = (int32_t)i;
   }
   printf("stream     %8.2f ms  (the code matrix, %.0f MB)\n", 1e3 * best_stream, ntrain * DEMAND_NFEAT / 1e6);
   printf("hist root  %8.2f ms  (%.2f ns per row x feature)\n", 1e3 * best_hist, 1e9 * best_hist / ntrain / DEMAND_NFEAT);
   printf("partition  %8.2f ms  (%.2f ns per row)\n", 1e3 * best_part, 1e9 * best_part / ntrain);
+  printf("last level %8.2f ms  (%.2f ns per row: gradients moved, smaller side's slot counts)\n", 1e3 * best_last,
+         1e9 * best_last / ntrain);
   fc_booster_free(&b);
 
   p.rounds = rounds;

@@ -311,41 +311,47 @@ static inline int row_goes_left(const gbdt_matrix *m, int32_t r, int32_t f, int3
 #define PART_BLOCK 16384
 #define PART_PREFETCH 32
 
-/* Splits one block of rows pos[s..e) in place, stably: its lefts first,
- * then its rights (through `right`, PART_BLOCK entries of scratch); go[c]
- * says whether code c goes left (the split's bin, the missing code and its
- * direction in one table, so a decision is one load); col(row) is the
- * row's code of the split feature. Every row is stored both ways and the
- * counters move by the decision, so nothing branches on it. Returns the
- * lefts. Prefetches only when the block's rows are scattered (below the
- * first levels). */
-#define PART_BLOCK_FN(NAME, CODE_T)                                                                               \
-  static int64_t NAME(const CODE_T *col, size_t stride, int32_t *pos, int64_t s, int64_t e, const uint8_t *go,    \
-                      int32_t *right) {                                                                           \
-    int64_t nl = 0, nr = 0, i = s;                                                                                 \
-    if (e > s && (int64_t)pos[e - 1] - pos[s] > 8 * (e - s))                                                       \
+/* One pass over rows pos[s..e) of a node: a row that goes left is stored
+ * at dst[*l] (then *l moves up), one that goes right at dst[*r] (then *r
+ * moves down); go[c] says whether code c goes left (the split's bin, the
+ * missing code and its direction in one table, so a decision is one
+ * load), col(row) is the row's code of the split feature. The store's
+ * address is computed from the decision with a mask, so nothing branches
+ * on it (a branch mispredicts on every other row of an even split). With
+ * dst == NULL the lefts are only counted (into *l). Prefetches only when
+ * the rows are scattered (below the first levels; a node's rows run
+ * ascending or descending, see gbdt_partition). */
+#define PART_RUN_FN(NAME, CODE_T)                                                                                 \
+  static void NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t s, int64_t e, const uint8_t *go, \
+                   int32_t *dst, int64_t *lp, int64_t *rp) {                                                      \
+    int64_t l = *lp, r = rp ? *rp : 0, i = s;                                                                      \
+    const int64_t span = e > s ? (int64_t)pos[e - 1] - pos[s] : 0;                                                 \
+    if (span > 8 * (e - s) || -span > 8 * (e - s))                                                                 \
       for (; i + PART_PREFETCH < e; i++) {                                                                         \
         __builtin_prefetch(col + (size_t)pos[i + PART_PREFETCH] * stride);                                         \
-        int32_t r = pos[i];                                                                                        \
-        int64_t d = go[col[(size_t)r * stride]];                                                                   \
-        pos[s + nl] = r;                                                                                           \
-        right[nr] = r;                                                                                             \
-        nl += d;                                                                                                   \
-        nr += 1 - d;                                                                                               \
+        int32_t row = pos[i];                                                                                      \
+        int64_t d = go[col[(size_t)row * stride]];                                                                 \
+        if (dst) {                                                                                                 \
+          dst[r + ((l - r) & -d)] = row;                                                                           \
+          r -= 1 - d;                                                                                              \
+        }                                                                                                          \
+        l += d;                                                                                                    \
       }                                                                                                            \
-    for (; i < e; i++) {                                                                                           \
-      int32_t r = pos[i];                                                                                          \
-      int64_t d = go[col[(size_t)r * stride]];                                                                     \
-      pos[s + nl] = r;                                                                                             \
-      right[nr] = r;                                                                                               \
-      nl += d;                                                                                                     \
-      nr += 1 - d;                                                                                                 \
-    }                                                                                                              \
-    memcpy(pos + s + nl, right, (size_t)nr * sizeof *pos);                                                         \
-    return nl;                                                                                                     \
+    if (dst)                                                                                                       \
+      for (; i < e; i++) {                                                                                         \
+        int32_t row = pos[i];                                                                                      \
+        int64_t d = go[col[(size_t)row * stride]];                                                                 \
+        dst[r + ((l - r) & -d)] = row;                                                                             \
+        l += d;                                                                                                    \
+        r -= 1 - d;                                                                                                \
+      }                                                                                                            \
+    else                                                                                                           \
+      for (; i < e; i++) l += go[col[(size_t)pos[i] * stride]];                                                    \
+    *lp = l;                                                                                                       \
+    if (rp) *rp = r;                                                                                               \
   }
-PART_BLOCK_FN(part_block8, uint8_t)
-PART_BLOCK_FN(part_block16, uint16_t)
+PART_RUN_FN(part_run8, uint8_t)
+PART_RUN_FN(part_run16, uint16_t)
 
 /* The go-left table of a split: codes 0..ncodes-1 (ncodes = bins + 1). */
 static void part_table(int nbins, int32_t bin, int dl, uint8_t *go) {
@@ -353,32 +359,26 @@ static void part_table(int nbins, int32_t bin, int dl, uint8_t *go) {
   go[nbins] = (uint8_t)dl;
 }
 
-/* Splits one block by feature f, through the column-major codes when there are some. */
-static int64_t part_block(const gbdt_matrix *m, int32_t *pos, int64_t s, int64_t e, int32_t f, const uint8_t *go,
-                          int32_t *right) {
+/* part_run on feature f, through the column-major codes when there are some. */
+static void part_run(const gbdt_matrix *m, const int32_t *pos, int64_t s, int64_t e, int32_t f, const uint8_t *go,
+                     int32_t *dst, int64_t *l, int64_t *r) {
   const size_t nf = (size_t)m->nfeat, n = (size_t)m->n;
-  if (m->cols8) return part_block8(m->cols8 + (size_t)f * n, 1, pos, s, e, go, right);
-  if (m->cols16) return part_block16(m->cols16 + (size_t)f * n, 1, pos, s, e, go, right);
-  if (m->codes8) return part_block8(m->codes8 + f, nf, pos, s, e, go, right);
-  return part_block16(m->codes16 + f, nf, pos, s, e, go, right);
+  if (m->cols8) part_run8(m->cols8 + (size_t)f * n, 1, pos, s, e, go, dst, l, r);
+  else if (m->cols16) part_run16(m->cols16 + (size_t)f * n, 1, pos, s, e, go, dst, l, r);
+  else if (m->codes8) part_run8(m->codes8 + f, nf, pos, s, e, go, dst, l, r);
+  else part_run16(m->codes16 + f, nf, pos, s, e, go, dst, l, r);
 }
 
-/* One node, block after block on this thread: each block's lefts go to
- * dst at once, its rights to the front of pos (behind the rights so far,
- * never past what is still to be read); they follow the lefts at the end. */
-static int64_t part_node_seq(const gbdt_matrix *m, int32_t *pos, int32_t *dst, int64_t begin, int64_t end, int32_t f,
-                             const uint8_t *go, int32_t *right) {
-  int64_t l = begin, nr = 0;
-  for (int64_t st = begin; st < end; st += PART_BLOCK) {
-    int64_t e = st + PART_BLOCK < end ? st + PART_BLOCK : end;
-    int64_t nl = part_block(m, pos, st, e, f, go, right);
-    memcpy(dst + l, pos + st, (size_t)nl * sizeof *dst);
-    memmove(pos + begin + nr, pos + st + nl, (size_t)(e - st - nl) * sizeof *pos);
-    l += nl;
-    nr += e - st - nl;
+/* Node by node on this thread, in one pass each. */
+static void part_seq(const gbdt_matrix *m, const int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
+                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft) {
+  uint8_t go[65537];
+  for (int k = 0; k < nn; k++) {
+    part_table(m->nbins[feat[k]], bin[k], dleft[k], go);
+    int64_t l = begin[k], r = end[k] - 1;
+    part_run(m, pos, begin[k], end[k], feat[k], go, dst, &l, &r);
+    nleft[k] = l - begin[k];
   }
-  memcpy(dst + l, pos + begin, (size_t)nr * sizeof *dst);
-  return l - begin;
 }
 
 void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
@@ -386,79 +386,63 @@ void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int6
   /* blocks: (node, start) pairs of at most PART_BLOCK rows */
   int64_t nblk = 0;
   for (int k = 0; k < nn; k++) nblk += (end[k] - begin[k] + PART_BLOCK - 1) / PART_BLOCK;
+  if (nblk <= 1 || omp_get_max_threads() == 1) {
+    part_seq(m, pos, dst, begin, end, feat, bin, dleft, nn, nleft);
+    return;
+  }
   enum { STACK_BLOCKS = 1024 };
-  int64_t stack[4 * STACK_BLOCKS];
+  int64_t stack[3 * STACK_BLOCKS];
   /* the go-left table of every node: (bins + 1) bytes each */
   size_t tw = 0;
   for (int k = 0; k < nn; k++) tw = tw > (size_t)m->nbins[feat[k]] + 1 ? tw : (size_t)m->nbins[feat[k]] + 1;
   uint8_t *go = malloc((size_t)nn * tw + 1);
-  int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 4 * sizeof *mem);
-  int32_t *right = malloc(PART_BLOCK * sizeof *right);
-  if (!go || (nblk > STACK_BLOCKS && !mem) || nblk <= 1 || omp_get_max_threads() == 1) {
-    /* one thread, one block or no memory: node by node, a table at a time */
-    uint8_t one[65537];
-    int32_t spare[256];
-    for (int k = 0; k < nn; k++) {
-      if (end[k] - begin[k] > 256 && !right) { /* no memory for a block's rights: a row at a time */
-        int64_t nl = 0;
-        for (int64_t i = begin[k]; i < end[k]; i++) nl += row_goes_left(m, pos[i], feat[k], bin[k], dleft[k]);
-        int64_t l = begin[k], r = begin[k] + nl;
-        for (int64_t i = begin[k]; i < end[k]; i++)
-          dst[row_goes_left(m, pos[i], feat[k], bin[k], dleft[k]) ? l++ : r++] = pos[i];
-        nleft[k] = nl;
-        continue;
-      }
-      part_table(m->nbins[feat[k]], bin[k], dleft[k], one);
-      nleft[k] = part_node_seq(m, pos, dst, begin[k], end[k], feat[k], one, right ? right : spare);
-    }
+  int64_t *mem = nblk <= STACK_BLOCKS ? NULL : malloc((size_t)nblk * 3 * sizeof *mem);
+  if (!go || (nblk > STACK_BLOCKS && !mem)) { /* no memory: one thread */
     free(go);
     free(mem);
-    free(right);
+    part_seq(m, pos, dst, begin, end, feat, bin, dleft, nn, nleft);
     return;
   }
-  free(right);
   for (int k = 0; k < nn; k++) part_table(m->nbins[feat[k]], bin[k], dleft[k], go + (size_t)k * tw);
   int64_t cap = mem ? nblk : STACK_BLOCKS;
-  int64_t *bnode = mem ? mem : stack, *bstart = bnode + cap, *bleft = bstart + cap, *bdst = bleft + cap;
+  int64_t *bnode = mem ? mem : stack, *bstart = bnode + cap, *bleft = bstart + cap;
   int64_t j = 0;
   for (int k = 0; k < nn; k++)
     for (int64_t st = begin[k]; st < end[k]; st += PART_BLOCK) {
       bnode[j] = k;
       bstart[j++] = st;
     }
-  /* split every block in place, then copy: a node's lefts in block order, then its rights */
+  /* each block split in one pass into a buffer of its thread (its lefts in
+   * order, its rights from the buffer's end down) and copied back over its
+   * rows; then the two pieces are copied to where one thread puts them: the
+   * same bits, and the rows' codes are read once */
 #pragma omp parallel
   {
-    int32_t right_t[PART_BLOCK];
+    int32_t buf[PART_BLOCK];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t q = 0; q < nblk; q++) {
       int k = (int)bnode[q];
-      int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-      bleft[q] = part_block(m, pos, st, e, feat[k], go + (size_t)k * tw, right_t);
+      int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k], l = 0, r = e - st - 1;
+      part_run(m, pos, st, e, feat[k], go + (size_t)k * tw, buf, &l, &r);
+      memcpy(pos + st, buf, (size_t)(e - st) * sizeof *pos);
+      bleft[q] = l;
     }
   }
   for (int k = 0; k < nn; k++) nleft[k] = 0;
-  for (int64_t q = 0; q < nblk; q++) nleft[bnode[q]] += bleft[q];
-  /* where each block's lefts go; its rights follow the node's lefts in block order */
-  int prev = -1;
-  int64_t l = 0;
   for (int64_t q = 0; q < nblk; q++) {
-    int k = (int)bnode[q];
-    if (k != prev) {
-      l = begin[k];
-      prev = k;
-    }
-    bdst[q] = l;
-    l += bleft[q];
+    int64_t nl = bleft[q];
+    bleft[q] = nleft[bnode[q]]; /* now: the node's lefts in the blocks before q */
+    nleft[bnode[q]] += nl;
   }
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t q = 0; q < nblk; q++) {
     int k = (int)bnode[q];
     int64_t st = bstart[q], e = st + PART_BLOCK < end[k] ? st + PART_BLOCK : end[k];
-    /* rights before this block's: rows of the node's earlier blocks minus their lefts */
-    int64_t rdst = begin[k] + nleft[k] + (st - begin[k]) - (bdst[q] - begin[k]);
-    memcpy(dst + bdst[q], pos + st, (size_t)bleft[q] * sizeof *dst);
-    memcpy(dst + rdst, pos + st + bleft[q], (size_t)(e - st - bleft[q]) * sizeof *dst);
+    int64_t nl = (q + 1 < nblk && bnode[q + 1] == k ? bleft[q + 1] : nleft[k]) - bleft[q];
+    /* rights before this block: its rows before it minus their lefts */
+    int64_t rb = (st - begin[k]) - bleft[q], nr = e - st - nl;
+    memcpy(dst + begin[k] + bleft[q], pos + st, (size_t)nl * sizeof *dst);
+    memcpy(dst + end[k] - rb - nr, pos + st + nl, (size_t)nr * sizeof *dst);
   }
   free(mem);
   free(go);
@@ -514,6 +498,107 @@ void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *beg
                           : m->codes16[(size_t)r * (size_t)m->nfeat + (size_t)f];
       margin[r] += v[c == miss ? dl : c <= b];
     }
+  }
+}
+
+/* ---- the last split level ------------------------------------------- */
+
+#define LAST_BLOCK 4096
+#define LAST_PREFETCH 16
+
+/* delta[hoff[f] + code] += dv over the rows rows[0..n) and every feature;
+ * rows go to LAST_COPIES copies of delta (S slots apart) in turn, so the
+ * updates of consecutive rows to one slot do not wait on each other. */
+#define LAST_COPIES 4
+#define LAST_COUNT_FN(NAME, CODE_T)                                                                               \
+  static void NAME(const CODE_T *codes, int nf, const int32_t *hoff, const int32_t *rows, int64_t n, int64_t dv,  \
+                   int64_t *delta, int32_t S) {                                                                   \
+    int64_t j = 0;                                                                                                 \
+    for (; j + 3 < n; j += 4) {                                                                                    \
+      if (j + LAST_PREFETCH + 3 < n)                                                                               \
+        for (int u = 0; u < 4; u++) __builtin_prefetch(codes + (size_t)rows[j + LAST_PREFETCH + u] * (size_t)nf); \
+      const CODE_T *c0 = codes + (size_t)rows[j] * (size_t)nf, *c1 = codes + (size_t)rows[j + 1] * (size_t)nf;    \
+      const CODE_T *c2 = codes + (size_t)rows[j + 2] * (size_t)nf, *c3 = codes + (size_t)rows[j + 3] * (size_t)nf; \
+      int64_t *d1 = delta + S, *d2 = d1 + S, *d3 = d2 + S;                                                         \
+      for (int f = 0; f < nf; f++) {                                                                               \
+        const int32_t o = hoff[f];                                                                                 \
+        delta[o + c0[f]] += dv;                                                                                    \
+        d1[o + c1[f]] += dv;                                                                                       \
+        d2[o + c2[f]] += dv;                                                                                       \
+        d3[o + c3[f]] += dv;                                                                                       \
+      }                                                                                                            \
+    }                                                                                                              \
+    for (; j < n; j++) {                                                                                           \
+      const CODE_T *c = codes + (size_t)rows[j] * (size_t)nf;                                                      \
+      for (int f = 0; f < nf; f++) delta[hoff[f] + c[f]] += dv;                                                    \
+    }                                                                                                              \
+  }
+LAST_COUNT_FN(last_count8, uint8_t)
+LAST_COUNT_FN(last_count16, uint16_t)
+
+/* The decisions of rows pos[a..b): gq moves by the side's value, the rows
+ * of the smaller side (left when sr is 0) go to small; returns them. */
+#define LAST_SPLIT_FN(NAME, CODE_T)                                                                               \
+  static int64_t NAME(const CODE_T *col, size_t stride, const int32_t *pos, int64_t a, int64_t b, int32_t bk,      \
+                      int32_t miss, int dl, int sr, int64_t vl, int64_t vr, int64_t *gq, int32_t *small) {         \
+    int64_t ns = 0;                                                                                                \
+    for (int64_t i = a; i < b; i++) {                                                                              \
+      if (i + LAST_PREFETCH < b) {                                                                                 \
+        __builtin_prefetch(gq + pos[i + LAST_PREFETCH]);                                                           \
+        __builtin_prefetch(col + (size_t)pos[i + LAST_PREFETCH] * stride);                                         \
+      }                                                                                                            \
+      int32_t r = pos[i];                                                                                          \
+      int c = col[(size_t)r * stride];                                                                             \
+      int64_t d = (c <= bk) | ((c == miss) & dl);                                                                  \
+      gq[r] += vr + ((vl - vr) & -d);                                                                              \
+      small[ns] = r;                                                                                               \
+      ns += d ^ sr;                                                                                                \
+    }                                                                                                              \
+    return ns;                                                                                                     \
+  }
+LAST_SPLIT_FN(last_split8, uint8_t)
+LAST_SPLIT_FN(last_split16, uint16_t)
+
+void gbdt_last_level(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const int64_t *vql,
+                     const int64_t *vqr, const uint8_t *small_right, int nn, int64_t *gq, int64_t *delta,
+                     int64_t *scratch) {
+  const int32_t S = m->hoff[m->nfeat];
+  int64_t nblk = 0, total = 0;
+  for (int k = 0; k < nn; k++) {
+    nblk += (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK;
+    total += end[k] - begin[k];
+  }
+  const int nt = total > 50000 ? omp_get_max_threads() : 1;
+  memset(scratch, 0, (size_t)nt * LAST_COPIES * (size_t)S * sizeof *scratch);
+  int k = 0;
+  int64_t base = 0; /* blocks before node k */
+#pragma omp parallel num_threads(nt) firstprivate(k, base)
+  {
+    int64_t *priv = scratch + (size_t)omp_get_thread_num() * LAST_COPIES * (size_t)S;
+    int32_t small[LAST_BLOCK];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t q = 0; q < nblk; q++) {
+      while (q >= base + (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK)
+        base += (end[k] - begin[k] + LAST_BLOCK - 1) / LAST_BLOCK, k++;
+      const int64_t a = begin[k] + (q - base) * LAST_BLOCK, b = a + LAST_BLOCK < end[k] ? a + LAST_BLOCK : end[k];
+      const int32_t f = feat[k], bk = bin[k], miss = m->nbins[f];
+      const int dl = dleft[k], sr = small_right[k];
+      const int64_t vl = vql[k], vr = vqr[k];
+      const size_t n = (size_t)m->n, nf = (size_t)m->nfeat;
+      int64_t ns = m->cols8 ? last_split8(m->cols8 + (size_t)f * n, 1, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                   : m->cols16 ? last_split16(m->cols16 + (size_t)f * n, 1, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                   : m->codes8 ? last_split8(m->codes8 + f, nf, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small)
+                               : last_split16(m->codes16 + f, nf, pos, a, b, bk, miss, dl, sr, vl, vr, gq, small);
+      const int64_t dv = sr ? vr - vl : vl - vr;
+      if (m->codes8) last_count8(m->codes8, m->nfeat, m->hoff, small, ns, dv, priv, S);
+      else last_count16(m->codes16, m->nfeat, m->hoff, small, ns, dv, priv, S);
+    }
+  }
+  for (int32_t j = 0; j < S; j++) {
+    int64_t v = 0;
+    for (int t = 0; t < nt * LAST_COPIES; t++) v += scratch[(size_t)t * (size_t)S + (size_t)j];
+    delta[j] = v;
   }
 }
 

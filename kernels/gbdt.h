@@ -14,8 +14,8 @@
  *
  * Rows of each node are a contiguous range of a position array `pos`
  * (XGBoost's row sets); a level's splits partition every node's range
- * stably into left then right rows, so ranges stay sorted and histogram
- * building streams through the codes in memory order.
+ * into left then right rows, each side monotone in memory order, so
+ * histogram building streams through the codes (forward or backward).
  *
  * Split finding follows XGBoost 1.7 (src/tree/hist/evaluate_splits.h):
  * gain G^2/(H+lambda), both children need H >= min_child_weight, a
@@ -126,13 +126,16 @@ void gbdt_hist_subtract(const int64_t *parent, const int64_t *sibling, int64_t *
 void gbdt_split_find(const gbdt_matrix *m, const int64_t *hist, int64_t G, int64_t H, const uint8_t *use_feat,
                      const gbdt_param *p, gbdt_split *best);
 
-/// Partitions the rows of nn nodes stably into dst: node k's rows
-/// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first,
-/// and nleft[k] gets their number. A row goes left when its code of
-/// feat[k] is <= bin[k], or is the missing code and dleft[k]. Blocks of
-/// rows in parallel: one pass splits each block in place in pos (its lefts,
-/// then its rights) and counts, a second copies the pieces to their places
-/// in dst; pos is scratch afterwards (the caller swaps pos and dst).
+/// Partitions the rows of nn nodes into dst in one pass: node k's rows
+/// pos[begin[k]..end[k]) go to dst[begin[k]..end[k]), its left rows first
+/// in their order in pos, then its right rows in reverse order (written
+/// from end[k] down), and nleft[k] gets the lefts. A row goes left when its
+/// code of feat[k] is <= bin[k], or is the missing code and dleft[k]. A
+/// node's rows thus stay monotone in memory (ascending or descending) at
+/// every level. On several threads, blocks of rows are split in one pass
+/// each over their own rows in pos, then copied where one thread would put
+/// them: the same bits at any thread count. pos is scratch afterwards (the
+/// caller swaps pos and dst).
 void gbdt_partition(const gbdt_matrix *m, int32_t *pos, int32_t *dst, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, int nn, int64_t *nleft);
 
@@ -149,6 +152,22 @@ void gbdt_add_leaves(const int32_t *pos, const int64_t *begin, const int64_t *en
 void gbdt_split_add(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const float *vl, const float *vr,
                     int nn, float *margin);
+
+/// The last split level with fixed-point gradients, in one pass instead
+/// of a partition, the children's histograms and the leaves: node k's rows
+/// pos[begin[k]..end[k]) split at (feat[k], bin[k], dleft[k]) take
+/// gq[r] += vql[k] (left) or vqr[k] (right); and delta[j] (slots entries,
+/// overwritten) gets, over the rows of each node's smaller child (the right
+/// when small_right[k]) and every feature, that child's value minus its
+/// sibling's in the row's slot. With the parents' slot counts C_k this
+/// rank's share of the next root's gradient change is delta + sum_k
+/// (sibling's value) x C_k, so only delta, one slot vector, is summed over
+/// ranks. Blocks of rows in parallel, a private delta per thread (integer
+/// sums: the same at any thread count); scratch holds gbdt_hist_scratch_size(m).
+void gbdt_last_level(const gbdt_matrix *m, const int32_t *pos, const int64_t *begin, const int64_t *end,
+                     const int32_t *feat, const int32_t *bin, const uint8_t *dleft, const int64_t *vql,
+                     const int64_t *vqr, const uint8_t *small_right, int nn, int64_t *gq, int64_t *delta,
+                     int64_t *scratch);
 
 /// margin[rows[i]] += the leaf value of tree t for that row, found through
 /// the bin codes (rows outside the tree's row sets: held-out, unsampled).

@@ -14,8 +14,9 @@
  * to its rows) and the next tree's root histogram is this tree's plus, for
  * every leaf, its value times its rows per slot (from the leaf's hessian
  * sums, rows x a constant): the root, the largest histogram of a tree, is
- * built once. The last split level therefore builds its children's
- * histograms too. The training rows' float margins are then not kept (the
+ * built once. The last split level gets its leaves' share of that in one
+ * pass without partitioning (gbdt_last_level): the smaller children's
+ * slot counts, one slot vector summed over ranks. The training rows' float margins are then not kept (the
  * gradients are): should the mode end, they are replayed from the trees. Otherwise (Poisson, row sampling) gradients are made per
  * tree with a per-tree scale, and the last split level adds leaf values
  * without partitioning.
@@ -580,6 +581,43 @@ static sc_status tree_grow(grow_ctx *c, int64_t nrows, gbdt_tree *t) {
     batch_apply(c, &lb); /* before partitioning moves the rows */
     batch_free(&lb);
     if (s) break;
+    if (depth + 1 == max_depth && c->incremental && nsplit > 0) {
+      /* children are leaves: one pass moves their rows' gradients and
+       * gives the next root's change from the smaller children's slot
+       * counts (gbdt_last_level), instead of partitioning, histograms of
+       * 2 x nsplit nodes and an Allreduce of nsplit of them */
+      const int64_t slots = m->hoff[m->nfeat];
+      int64_t *vq = NULL, *delta = NULL;
+      uint8_t *sright = NULL;
+      s = sc_alloc(&vq, (size_t)(2 * nsplit + 1) * sizeof *vq);
+      if (!s) s = sc_alloc(&delta, (size_t)(slots + 1) * sizeof *delta);
+      if (!s) s = sc_alloc(&sright, (size_t)nsplit + 1);
+      if (!s) {
+        for (int q = 0; q < nsplit; q++) {
+          float vl = leaf_value(c, next[2 * q].G, next[2 * q].H), vr = leaf_value(c, next[2 * q + 1].G, next[2 * q + 1].H);
+          node_leaf(t, next[2 * q].id, vl);
+          node_leaf(t, next[2 * q + 1].id, vr);
+          vq[q] = gbdt_quantize_one((double)vl * c->gp.gscale);
+          vq[nsplit + q] = gbdt_quantize_one((double)vr * c->gp.gscale);
+          sright[q] = next[2 * q + 1].H < next[2 * q].H; /* the rule of the smaller child below */
+        }
+        PHASE(c, FC_PH_LEAF, gbdt_last_level(m, c->pos, sb, se, sf, sbin, sdl, vq, vq + nsplit, sright, nsplit, c->gq,
+                                             delta, c->pool->scratch));
+        PHASE(c, FC_PH_REDUCE, comm_sum_i64(delta, (size_t)slots));
+        for (int64_t jj = 0; jj < slots; jj++) c->dg[jj] += delta[jj];
+        int q = 0;
+        for (int k = 0; k < ncur; k++) {
+          if (sp[k].feat < 0) continue;
+          /* the sibling's value on every row of the parent */
+          gbdt_hist_leaf_delta(cur[k].hist, slots, sright[q] ? vq[q] : vq[nsplit + q], c->hconst, c->dg);
+          q++;
+        }
+      }
+      free(vq);
+      free(delta);
+      free(sright);
+      break;
+    }
     if (depth + 1 == max_depth && !c->incremental) {
       /* children are leaves: add their values without moving rows (with
        * fixed-point gradients they need histograms: they go the usual way) */

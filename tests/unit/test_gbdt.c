@@ -4,7 +4,7 @@
  *              exactly bin <= b), heavy values getting bins of their own;
  *   gbdt       histograms (1 and 2 threads, many nodes) against a naive
  *              sum; split finding against brute-force enumeration of every
- *              cut and missing direction; stable partition; the float
+ *              cut and missing direction; one-pass partition; the float
  *              predictor against the bin-code walk; the blocked forest
  *              predictor against row-by-row sums;
  *   demand     calendar (ISO weeks at year ends) and a whole demand table
@@ -173,6 +173,76 @@ static void matrix_free(matrix_fixture *x) {
   free(x->cols);
 }
 
+/* The fused last level: each row's gradient moves by its side's value,
+ * and delta plus each sibling's value times its parent's slot counts is
+ * the change of the root histogram's gradient sums (every row's new leaf
+ * value in each of its slots), at 1 and 2 threads, with and without the
+ * column copy. */
+static void test_last_level(void) {
+  matrix_fixture x;
+  matrix_make(&x, 90000);
+  const int64_t n = x.n, S = x.hoff[NF];
+  int32_t *pos = malloc((size_t)n * sizeof *pos);
+  int64_t *gq0 = malloc((size_t)n * sizeof *gq0), *gq = malloc((size_t)n * sizeof *gq);
+  int64_t *want = calloc((size_t)S, sizeof *want), *got = malloc((size_t)S * sizeof *got);
+  int64_t *delta = malloc((size_t)S * sizeof *delta), *cnt = malloc((size_t)S * 2 * sizeof *cnt);
+  int64_t *scratch = malloc(gbdt_hist_scratch_size(&x.m) * sizeof *scratch);
+  /* three nodes over a scattered subset (two of every three rows), the middle one a single row */
+  int64_t m = 0;
+  for (int64_t r = 0; r < n; r++)
+    if (r % 3) pos[m++] = (int32_t)r;
+  int64_t begin[3] = {0, 25000, 25001}, end[3] = {25000, 25001, m};
+  int32_t feat[3] = {2, 1, 3}, bin[3] = {120, 0, 4};
+  uint8_t dl[3] = {0, 1, 1}, sright[3] = {1, 0, 0};
+  int64_t vql[3] = {-12345, 77, 3}, vqr[3] = {9876, -5, -40000};
+  for (int64_t r = 0; r < n; r++) gq0[r] = (int64_t)(rnd() % 2000001) - 1000000;
+  for (int k = 0; k < 3; k++)
+    for (int64_t i = begin[k]; i < end[k]; i++) {
+      int32_t r = pos[i];
+      int c = x.codes[(size_t)r * NF + (size_t)feat[k]];
+      int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
+      for (int f = 0; f < NF; f++) want[x.hoff[f] + x.codes[(size_t)r * NF + (size_t)f]] += left ? vql[k] : vqr[k];
+    }
+  const int32_t hconst = 1 << 20;
+  for (int threads = 1; threads <= 2; threads++)
+    for (int use_cols = 0; use_cols < 2; use_cols++) {
+      omp_set_num_threads(threads);
+      x.m.cols8 = use_cols ? x.cols : NULL;
+      memcpy(gq, gq0, (size_t)n * sizeof *gq);
+      gbdt_last_level(&x.m, pos, begin, end, feat, bin, dl, vql, vqr, sright, 3, gq, delta, scratch);
+      int bad = 0;
+      for (int k = 0; k < 3; k++)
+        for (int64_t i = begin[k]; i < end[k]; i++) {
+          int32_t r = pos[i];
+          int c = x.codes[(size_t)r * NF + (size_t)feat[k]];
+          int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
+          bad += gq[r] != gq0[r] + (left ? vql[k] : vqr[k]);
+        }
+      for (int64_t r = 0; r < n; r += 3) bad += gq[r] != gq0[r]; /* rows outside the nodes stay */
+      CU_ASSERT_EQUAL(bad, 0);
+      /* delta + sum_k sibling value x parent's slot counts (as hessian sums) */
+      memcpy(got, delta, (size_t)S * sizeof *got);
+      for (int k = 0; k < 3; k++) {
+        memset(cnt, 0, (size_t)S * 2 * sizeof *cnt);
+        for (int64_t i = begin[k]; i < end[k]; i++)
+          for (int f = 0; f < NF; f++) cnt[2 * (x.hoff[f] + x.codes[(size_t)pos[i] * NF + (size_t)f]) + 1] += hconst;
+        gbdt_hist_leaf_delta(cnt, S, sright[k] ? vql[k] : vqr[k], hconst, got);
+      }
+      CU_ASSERT_EQUAL(memcmp(got, want, (size_t)S * sizeof *got), 0);
+    }
+  x.m.cols8 = x.cols;
+  omp_set_num_threads(2);
+  free(pos);
+  free(gq0);
+  free(gq);
+  free(want);
+  free(got);
+  free(delta);
+  free(cnt);
+  free(scratch);
+  matrix_free(&x);
+}
+
 static void test_hist_build(void) {
   matrix_fixture x;
   matrix_make(&x, 60000);
@@ -331,50 +401,60 @@ static void test_split_find(void) {
   matrix_free(&x);
 }
 
+/* One partition case: nodes [begin[k], end[k]) over the positions orig. */
+static void partition_case(matrix_fixture *x, const int32_t *orig, const int64_t *begin, const int64_t *end) {
+  int64_t n = end[2];
+  int32_t *pos = malloc((size_t)n * sizeof *pos), *ref = malloc((size_t)n * sizeof *ref),
+          *dst = malloc((size_t)n * sizeof *dst);
+  int64_t nleft[3];
+  int32_t feat[3] = {2, 0, 3}, bin[3] = {90, 3, 5};
+  uint8_t dl[3] = {1, 0, 0};
+  /* expected: each node's lefts in order, then its rights in reverse order */
+  int64_t want_left[3];
+  for (int k = 0; k < 3; k++) {
+    int64_t o = begin[k], o2 = end[k] - 1;
+    want_left[k] = 0;
+    for (int64_t i = begin[k]; i < end[k]; i++) {
+      int c = x->codes[(size_t)orig[i] * NF + (size_t)feat[k]];
+      int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
+      want_left[k] += left;
+      if (left) ref[o++] = orig[i];
+      else ref[o2--] = orig[i];
+    }
+  }
+  const uint8_t *cols = x->m.cols8;
+  for (int threads = 1; threads <= 2; threads++)
+    for (int use_cols = 0; use_cols < 2; use_cols++) {
+      /* the column copy or row-major codes only: the same */
+      x->m.cols8 = use_cols ? cols : NULL;
+      omp_set_num_threads(threads);
+      memset(dst, 0xff, (size_t)n * sizeof *dst);
+      memcpy(pos, orig, (size_t)n * sizeof *pos);
+      gbdt_partition(&x->m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
+      CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
+      for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
+    }
+  x->m.cols8 = cols;
+  free(pos);
+  free(ref);
+  free(dst);
+}
+
 static void test_partition(void) {
   matrix_fixture x;
   matrix_make(&x, 100000);
   int64_t n = x.n;
-  int32_t *pos = malloc((size_t)n * sizeof *pos), *ref = malloc((size_t)n * sizeof *ref),
-          *dst = malloc((size_t)n * sizeof *dst);
   int32_t *orig = malloc((size_t)n * sizeof *orig);
-  for (int64_t i = 0; i < n; i++) orig[i] = pos[i] = (int32_t)(n - 1 - i); /* any order: stability is what counts */
-  int64_t begin[3] = {0, 50000, 50001}, end[3] = {50000, 50001, n}, nleft[3];
-  int32_t feat[3] = {2, 0, 3}, bin[3] = {90, 3, 5};
-  uint8_t dl[3] = {1, 0, 0};
-  /* expected: each node's lefts in order, then its rights */
-  int64_t want_left[3];
-  for (int k = 0; k < 3; k++) {
-    int64_t o = begin[k];
-    for (int pass = 0; pass < 2; pass++)
-      for (int64_t i = begin[k]; i < end[k]; i++) {
-        int c = x.codes[(size_t)pos[i] * NF + (size_t)feat[k]];
-        int left = c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
-        if (left == !pass) ref[o++] = pos[i];
-      }
-    want_left[k] = 0;
-    for (int64_t i = begin[k]; i < end[k]; i++) {
-      int c = x.codes[(size_t)pos[i] * NF + (size_t)feat[k]];
-      want_left[k] += c == nbins_t[feat[k]] ? dl[k] : c <= bin[k];
-    }
-  }
-  for (int threads = 1; threads <= 2; threads++) {
-    omp_set_num_threads(threads);
-    memset(dst, 0xff, (size_t)n * sizeof *dst);
-    memcpy(pos, orig, (size_t)n * sizeof *pos); /* pos is scratch after a partition */
-    gbdt_partition(&x.m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
-    CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
-    for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
-  }
-  /* row-major codes only (no column copy) give the same, at 2 threads */
-  x.m.cols8 = NULL;
-  memcpy(pos, orig, (size_t)n * sizeof *pos);
-  gbdt_partition(&x.m, pos, dst, begin, end, feat, bin, dl, 3, nleft);
-  CU_ASSERT_EQUAL(memcmp(dst, ref, (size_t)n * sizeof *dst), 0);
-  for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(nleft[k], want_left[k]);
-  free(pos);
-  free(ref);
-  free(dst);
+  /* every row, descending (blocks of several nodes over threads) */
+  for (int64_t i = 0; i < n; i++) orig[i] = (int32_t)(n - 1 - i);
+  int64_t begin[3] = {0, 50000, 50001}, end[3] = {50000, 50001, n};
+  partition_case(&x, orig, begin, end);
+  /* a scattered subset (every 11th row: the prefetching loop), ascending */
+  int64_t m = 0;
+  for (int64_t r = 0; r < n; r += 11) orig[m++] = (int32_t)r;
+  int64_t begin2[3] = {0, 3000, 3001}, end2[3] = {3000, 3001, m};
+  partition_case(&x, orig, begin2, end2);
+  omp_set_num_threads(2);
   free(orig);
   matrix_free(&x);
 }
@@ -801,7 +881,8 @@ void register_tests(void) {
   CU_pSuite g = CU_add_suite("gbdt", NULL, NULL);
   CU_add_test(g, "histograms equal a naive sum at 1 and 2 threads", test_hist_build);
   CU_add_test(g, "best split equals brute force", test_split_find);
-  CU_add_test(g, "stable partition", test_partition);
+  CU_add_test(g, "one-pass partition", test_partition);
+  CU_add_test(g, "fused last level: gradients and root change", test_last_level);
   CU_add_test(g, "float predictor equals the bin-code walk", test_tree_walks);
   CU_add_test(g, "blocked forest predictor equals the row-by-row sum", test_forest_predict);
   CU_add_test(g, "gradients and fixed-point scale", test_gradients_scale);
