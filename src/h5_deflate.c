@@ -18,6 +18,7 @@
 #include <isa-l/igzip_lib.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "h5.h"
 #include "h5_filter.h"
@@ -34,6 +35,10 @@ size_t h5_deflate_bound(size_t n) {
 size_t h5_deflate_code(unsigned level, const void *in, size_t n, void *out, size_t cap) {
   if (level != 1 || n > UINT32_MAX || cap > UINT32_MAX) return 0;
   struct isal_zstream z;
+  /* isal_deflate_stateless_init leaves some fields unset that
+   * isal_deflate_stateless reads: zero the whole stream first, or the coded
+   * bytes can depend on stack garbage (valgrind_unit_h5deflate found it) */
+  memset(&z, 0, sizeof z);
   isal_deflate_stateless_init(&z);
   uint8_t *lb = malloc(ISAL_DEF_LVL1_DEFAULT);
   if (!lb) return 0;
