@@ -1042,7 +1042,7 @@ static sc_status daily_text(const sc_dataset *ds, const ins_recs *daily, char **
  * collectively and to daily_sales.csv with MPI-IO, each rank at its offset. */
 static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily, insights *in, sc_h5 *res,
                              double *tstep) {
-  int size = comm_size(), rank = comm_rank();
+  int size = comm_size();
   int64_t nd = in->nm ? (int64_t)in->day1 - in->day0 + 1 : 1;
   int64_t *hist = NULL;
   int32_t *owner = NULL;
@@ -1089,12 +1089,11 @@ static sc_status daily_sales(sc_run *run, const sc_dataset *ds, ins_recs *daily,
 
   /* daily_sales.csv: each rank's text at its offset (MPI-IO), rank r's
      rows after those of ranks 0..r-1 */
-  char *text = NULL, tmp[SC_PATH_MAX];
+  char *text = NULL;
   size_t len = 0;
   s = comm_agree(daily_text(ds, daily, &text, &len));
-  if (!s) s = comm_write_ordered(out_tmp_path(run, "daily_sales.csv", tmp), text, len);
+  if (!s) s = fmt_write_ranked(run, "daily_sales.csv", text, len);
   free(text);
-  if (!s) s = comm_agree(rank == 0 ? out_commit_path(run, "daily_sales.csv") : SC_OK);
   if (!s) run_step(run, "insights", "daily_sales.csv", tstep);
 done:
   free(hist);
